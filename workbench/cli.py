@@ -1,0 +1,58 @@
+"""The ``workbench`` command. Thin: every verb parses its arguments and calls the package.
+
+Verbs live in ``workbench.commands.<verb>``; the list below is explicit (no import-time registry).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from workbench.errors import WorkbenchError
+
+# verb -> (module in workbench.commands, one-line help)
+VERBS = {
+    "validate": ("validate", "check an eval set; one line per problem, exit 2 if invalid"),
+    "generate": ("generate", "run a model over an eval set into a resumable run folder"),
+    "score": ("score", "score a run's predictions against an eval set -> scores.json"),
+    "compare": ("compare", "paired comparison of two or more runs -> compare.json"),
+    "report": ("report", "self-contained HTML ablation report from runs"),
+    "pipeline": ("pipeline", "the demo: run the notebooks with papermill -> reports/index.html"),
+    "build-tiny": ("build_tiny", "rebuild the embedded tiny MiniGPT-4 in models/tiny/"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Evaluate MiniGPT-4-style models: eval set -> generate -> score -> compare -> report.",
+    )
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for verb, (module_name, help_text) in VERBS.items():
+        module = importlib.import_module(f"workbench.commands.{module_name}")
+        p = sub.add_parser(verb, help=help_text, description=(module.__doc__ or help_text).strip(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args._run(args) or 0)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
