@@ -1,11 +1,37 @@
-"""(placeholder until this verb lands)"""
+"""Check an eval set folder against the contract.
 
-from workbench.errors import WorkbenchError
+Exit 0 and print the item count per task when it is valid; otherwise print one line per problem,
+`manifest.jsonl:LINE: what is wrong`, and exit 2. Checks: JSON, required fields and types, known task,
+unique ids, image path inside the folder, image present and decodable, reference shape per task,
+vocabulary.json shape and coverage of caption objects.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from workbench.evalsets import load_eval_set, validate_eval_set
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("eval_set", metavar="EVAL_SET", help="eval set folder (holds manifest.jsonl)")
+    parser.add_argument("--skip-images", action="store_true",
+                        help="do not open the image files (faster on large sets)")
 
 
-def run(args):
-    raise WorkbenchError("'validate' is not implemented yet")
+def run(args) -> int:
+    check_images = not args.skip_images
+    problems = validate_eval_set(args.eval_set, check_images=check_images)
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem(s) in {args.eval_set}", file=sys.stderr)
+        return 2
+    eval_set = load_eval_set(args.eval_set, check_images=False)
+    counts = eval_set.counts()
+    print(f"{eval_set.name}: valid, {len(eval_set.items)} items")
+    for task, n in sorted(counts.items()):
+        print(f"  {task:<10} {n}")
+    if not (eval_set.root / "card.md").is_file():
+        print("note: no card.md (data card: source, licence, how built, counts)", file=sys.stderr)
+    return 0
