@@ -1,11 +1,39 @@
-"""(placeholder until this verb lands)"""
+"""Compare two or more runs on one eval set, metric by metric, against a baseline run.
 
-from workbench.errors import WorkbenchError
+For each <task>/<metric>: both values, the difference (other - baseline), a 95% paired bootstrap
+confidence interval, a paired permutation-test p-value and n, written to compare.json. Runs not
+scored yet are scored first. Runs made on another eval-set manifest are refused.
+
+example:
+  workbench compare runs/stage1 runs/stage2 --eval-set eval_sets/captions --out compare.json
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR",
+                        help="run folders made by `workbench generate` (at least two)")
+    parser.add_argument("--eval-set", required=True, type=Path, help="the eval-set folder the runs were made on")
+    parser.add_argument("--out", required=True, type=Path, help="where to write compare.json")
+    parser.add_argument("--baseline", type=int, default=0, help="index of the baseline run (default 0: the first)")
+    parser.add_argument("--resamples", type=int, default=10000,
+                        help="bootstrap resamples and permutations (default 10000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
 
 
-def run(args):
-    raise WorkbenchError("'compare' is not implemented yet")
+def run(args) -> int:
+    from workbench.compare import compare_runs, write_compare
+
+    result = compare_runs(args.runs, args.eval_set, baseline=args.baseline, n_resamples=args.resamples,
+                          seed=args.seed)
+    path = write_compare(result, args.out)
+    for comp in result["comparisons"]:
+        better = sum(m["verdict"] == "better" for m in comp["metrics"].values())
+        worse = sum(m["verdict"] == "worse" for m in comp["metrics"].values())
+        print(f"{comp['other']} vs {comp['baseline']}: {better} metrics significantly better, "
+              f"{worse} worse, of {len(comp['metrics'])}")
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,369 @@
+"""Compare scored runs on one eval set: every run against a baseline, metric by metric.
+
+For each ``<task>/<metric>`` in the runs' ``scores.json`` aggregates this gives both values, the
+difference (other - baseline), a 95% paired bootstrap CI of the difference, per-run CIs, a paired
+permutation p-value and n (see ``workbench.compare.bootstrap`` for the methods).
+
+Metrics that are a plain mean of a per-item field (checked against the scorers' own aggregate on the
+full set and on a few random subsets) are resampled with numpy. Every other metric (BLEU from
+summed n-gram counts, macro-F1, ...) is recomputed on every resample by the scorers'
+``aggregate_items(task, items)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from workbench.compare.bootstrap import (bootstrap_means, bootstrap_stats, paired_permutation_means,
+                                         paired_permutation_stat, percentile_ci)
+from workbench.errors import WorkbenchError
+
+SCHEMA = "workbench.compare/1"
+ALPHA = 0.05
+# Metrics where a smaller value is the better one; every other metric is higher-is-better.
+LOWER_IS_BETTER = {"failure_rate", "chair_i", "chair_s", "healthy_false_alarm"}
+# Aggregate metric -> per-item field whose mean it may be, when the names differ.
+ITEM_FIELD_ALIASES = {"failure_rate": "failure"}
+N_PROBES = 3
+
+Aggregate = Callable[[str, list], dict]
+
+
+@dataclass
+class ScoredRun:
+    name: str
+    path: Path
+    info: dict            # run.json
+    predictions: dict     # id -> {"id", "output", "n_tokens", "finish"}
+    scores: dict          # scores.json
+
+
+# ---------------------------------------------------------------- loading runs
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WorkbenchError(f"{path}: missing; is {path.parent} a run folder made by "
+                             f"`workbench generate`?") from None
+    except json.JSONDecodeError as exc:
+        raise WorkbenchError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); regenerate the file") from None
+    if not isinstance(data, dict):
+        raise WorkbenchError(f"{path}: expected a JSON object")
+    return data
+
+
+def read_predictions(run_dir: Path) -> dict:
+    path = run_dir / "predictions.jsonl"
+    if not path.is_file():
+        raise WorkbenchError(f"{path}: missing; run `workbench generate --out {run_dir}` first")
+    out = {}
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            # a run killed mid-write leaves a partial last line; generation resumes over it
+            raise WorkbenchError(f"{path}:{lineno}: invalid JSON ({exc.msg}); rerun `workbench generate` "
+                                 f"on {run_dir} to resume and repair it") from None
+        if not isinstance(record, dict) or "id" not in record:
+            raise WorkbenchError(f"{path}:{lineno}: a prediction needs an 'id'")
+        out[str(record["id"])] = record
+    return out
+
+
+def manifest_sha_of_run(info: dict, run_json: Path) -> str:
+    """The eval-set manifest sha256 recorded in run.json (nested ``eval_set`` object or top level)."""
+    eval_set = info.get("eval_set")
+    for holder in (eval_set if isinstance(eval_set, dict) else {}, info):
+        for key in ("manifest_sha256", "eval_set_manifest_sha256"):
+            if isinstance(holder.get(key), str):
+                return holder[key]
+    raise WorkbenchError(f"{run_json}: records no eval-set manifest sha256, so it cannot be checked "
+                         f"against the eval set; regenerate the run with `workbench generate`")
+
+
+def _load_eval_set(eval_set):
+    if hasattr(eval_set, "items") and hasattr(eval_set, "manifest_sha256"):
+        return eval_set
+    from workbench.evalsets import load_eval_set
+    return load_eval_set(eval_set)
+
+
+def _run_names(paths: list[Path]) -> list[str]:
+    names = [p.resolve().name for p in paths]
+    if len(set(names)) < len(names):
+        names = ["/".join(p.resolve().parts[-2:]) for p in paths]
+    if len(set(names)) < len(names):
+        names = [f"{n} #{i + 1}" for i, n in enumerate(names)]
+    return names
+
+
+def _scores_are_current(run_dir: Path) -> bool:
+    scores, preds = run_dir / "scores.json", run_dir / "predictions.jsonl"
+    return scores.is_file() and scores.stat().st_mtime >= preds.stat().st_mtime
+
+
+def load_scored_runs(run_dirs, eval_set) -> tuple[object, list[ScoredRun]]:
+    """Load the eval set and each run; refuse runs made on another manifest; score unscored runs
+    (or runs whose predictions are newer than their scores.json) with ``workbench.scoring.score_run``."""
+    es = _load_eval_set(eval_set)
+    paths = [Path(p) for p in run_dirs]
+    if len(paths) < 2:
+        raise WorkbenchError("compare needs at least two run folders (a baseline and one other)")
+    runs = []
+    for path, name in zip(paths, _run_names(paths)):
+        if not path.is_dir():
+            raise WorkbenchError(f"{path}: not a run folder; pass folders made by `workbench generate`")
+        info = _read_json(path / "run.json")
+        run_sha = manifest_sha_of_run(info, path / "run.json")
+        if run_sha != es.manifest_sha256:
+            raise WorkbenchError(
+                f"{path / 'run.json'}: run was made on an eval set with manifest sha256 {run_sha[:12]}..., "
+                f"but {es.root}/manifest.jsonl has sha256 {es.manifest_sha256[:12]}...; compare only runs "
+                f"made on the same eval set (regenerate this run on {es.root})")
+        predictions = read_predictions(path)
+        if not _scores_are_current(path):
+            from workbench.scoring import score_run
+            score_run(path, es)
+        scores = _read_json(path / "scores.json")
+        _check_scores(scores, path / "scores.json", es)
+        runs.append(ScoredRun(name=name, path=path, info=info, predictions=predictions, scores=scores))
+    return es, runs
+
+
+def _check_scores(scores: dict, path: Path, es) -> None:
+    if not isinstance(scores.get("aggregate"), dict) or not isinstance(scores.get("items"), list):
+        raise WorkbenchError(f"{path}: needs 'aggregate' and 'items'; delete it and rerun to rescore")
+    ids = {it.get("id") for it in scores["items"]}
+    expected = {item.id for item in es.items}
+    if ids != expected:
+        missing, extra = sorted(expected - ids)[:3], sorted(ids - expected)[:3]
+        raise WorkbenchError(f"{path}: scored items do not match {es.root} (missing {missing}, unknown "
+                             f"{extra}); delete scores.json and rerun to rescore against this eval set")
+
+
+# ---------------------------------------------------------------- statistics per task
+
+def _finite_field(items: list[dict], field: str) -> np.ndarray | None:
+    values = []
+    for it in items:
+        v = it.get("metrics", {}).get(field)
+        if isinstance(v, bool):
+            v = float(v)
+        if not isinstance(v, (int, float)) or not math.isfinite(v):
+            return None
+        values.append(float(v))
+    return np.array(values)
+
+
+def _close(x, y) -> bool:
+    return x is not None and y is not None and abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y))
+
+
+def _mean_field(key: str, task: str, per_run_items: list[list[dict]], stored: list[float],
+                aggregate: Aggregate, probes: list[np.ndarray]) -> str | None:
+    """The per-item field whose plain mean *is* this metric, verified, or None."""
+    metric = key.split("/", 1)[1]
+    for field in dict.fromkeys([metric, ITEM_FIELD_ALIASES.get(metric)]):
+        if field is None:
+            continue
+        ok = True
+        for items, value in zip(per_run_items, stored):
+            arr = _finite_field(items, field)
+            if arr is None or not _close(float(arr.mean()), value):
+                ok = False
+                break
+            for idx in probes:
+                if not _close(aggregate(task, [items[i] for i in idx]).get(key), float(arr[idx].mean())):
+                    ok = False
+                    break
+            if not ok:
+                break
+        if ok:
+            return field
+    return None
+
+
+def _finite_or_none(x):
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _entry(task, metric, a, b, a_s, b_s, p, n, kind) -> dict:
+    a, b = _finite_or_none(a), _finite_or_none(b)
+    delta = None if a is None or b is None else b - a
+    have = a_s is not None and b_s is not None
+    ci, a_ci, b_ci = (percentile_ci(b_s - a_s), percentile_ci(a_s), percentile_ci(b_s)) if have else (None,) * 3
+    higher = metric not in LOWER_IS_BETTER
+    significant = p is not None and p < ALPHA
+    verdict = "n.s."
+    if significant and delta:
+        verdict = "better" if (delta > 0) == higher else "worse"
+    return {
+        "task": task, "metric": metric, "a": a, "b": b, "delta": delta,
+        "ci": list(ci) if ci else None, "a_ci": list(a_ci) if a_ci else None,
+        "b_ci": list(b_ci) if b_ci else None,
+        "p": p, "n": n, "significant": significant, "verdict": verdict,
+        "better": "higher" if higher else "lower", "resampling": kind,
+    }
+
+
+def _task_rng(seed: int, task: str, *extra: int) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(task.encode("utf-8")), *extra])
+
+
+def compare_task(task: str, per_run_items: list[list[dict]], per_run_aggregate: list[dict],
+                 baseline: int, n_resamples: int, seed: int, aggregate: Aggregate,
+                 progress=None) -> list[dict[str, dict]]:
+    """Per non-baseline run (in order), {key: entry} for this task's metrics."""
+    n = len(per_run_items[0])
+    prefix = task + "/"
+    keys = sorted(set.intersection(*(set(k for k in agg if k.startswith(prefix)) for agg in per_run_aggregate)))
+    keys = [k for k in keys if all(isinstance(agg[k], (int, float)) for agg in per_run_aggregate)]
+    probe_rng = _task_rng(seed, task, 99)
+    probes = [probe_rng.integers(0, n, size=max(1, n // 2)) for _ in range(N_PROBES)] if n else []
+    full = [aggregate(task, items) for items in per_run_items]
+
+    mean_fields, corpus_keys, other_keys = {}, [], []
+    for key in keys:
+        field = _mean_field(key, task, per_run_items, [agg[key] for agg in per_run_aggregate], aggregate, probes)
+        if field is not None:
+            mean_fields[key] = field
+        elif all(isinstance(f.get(key), (int, float)) for f in full) and n:
+            corpus_keys.append(key)
+        else:
+            other_keys.append(key)
+
+    samples: list[dict[str, np.ndarray]] = [{} for _ in per_run_items]
+    boot_rng = _task_rng(seed, task, 0)
+    if mean_fields and n:
+        mkeys = list(mean_fields)
+        stacked = np.stack([_finite_field(items, mean_fields[k]) for items in per_run_items for k in mkeys])
+        drawn = bootstrap_means(stacked, boot_rng, n_resamples).reshape(len(per_run_items), len(mkeys), -1)
+        for r in range(len(per_run_items)):
+            for j, k in enumerate(mkeys):
+                samples[r][k] = drawn[r, j]
+    if corpus_keys:
+        stats = [(lambda idx, items=items: aggregate(task, [items[i] for i in idx])) for items in per_run_items]
+        drawn_c = bootstrap_stats(stats, corpus_keys, n, _task_rng(seed, task, 1), n_resamples, progress)
+        for r in range(len(per_run_items)):
+            samples[r].update(drawn_c[r])
+
+    out = []
+    base_items = per_run_items[baseline]
+    for r, items in enumerate(per_run_items):
+        if r == baseline:
+            continue
+        perm_rng = _task_rng(seed, task, 2, r)
+        p_values: dict[str, float | None] = {}
+        if mean_fields and n:
+            mkeys = list(mean_fields)
+            a = np.stack([_finite_field(base_items, mean_fields[k]) for k in mkeys])
+            b = np.stack([_finite_field(items, mean_fields[k]) for k in mkeys])
+            p_values.update(zip(mkeys, map(float, np.atleast_1d(paired_permutation_means(a, b, perm_rng, n_resamples)))))
+        if corpus_keys:
+            def pair(swap, a_items=base_items, b_items=items):
+                pa = [bi if s else ai for ai, bi, s in zip(a_items, b_items, swap)]
+                pb = [ai if s else bi for ai, bi, s in zip(a_items, b_items, swap)]
+                return aggregate(task, pa), aggregate(task, pb)
+            observed = {k: full[r][k] - full[baseline][k] for k in corpus_keys}
+            p_values.update(paired_permutation_stat(pair, observed, corpus_keys, n,
+                                                    _task_rng(seed, task, 3, r), n_resamples, progress))
+        entries = {}
+        for key in keys:
+            a_val = float(per_run_aggregate[baseline][key])
+            b_val = float(per_run_aggregate[r][key])
+            kind = "mean" if key in mean_fields else "aggregate" if key in corpus_keys else "none"
+            a_s = samples[baseline].get(key)
+            b_s = samples[r].get(key)
+            entries[key] = _entry(task, key.split("/", 1)[1], a_val, b_val, a_s, b_s,
+                                  p_values.get(key), n, kind)
+        out.append(entries)
+    return out
+
+
+# ---------------------------------------------------------------- orchestration
+
+def _default_aggregate() -> Aggregate:
+    from workbench.scoring import aggregate_items
+    return aggregate_items
+
+
+def _run_summary(run: ScoredRun) -> dict:
+    model = run.info.get("model")
+    checkpoint = run.info.get("checkpoint_sha256")
+    if checkpoint is None and isinstance(model, dict):
+        checkpoint = model.get("checkpoint_sha256")
+    return {"name": run.name, "path": str(run.path), "model": model, "checkpoint_sha256": checkpoint}
+
+
+def compare_loaded(es, runs: list[ScoredRun], baseline: int = 0, n_resamples: int = 10000, seed: int = 0,
+                   aggregate: Aggregate | None = None, show_progress: bool = True) -> dict:
+    """compare.json content for already loaded runs (see ``compare_runs``)."""
+    if not 0 <= baseline < len(runs):
+        raise WorkbenchError(f"baseline index {baseline} is out of range for {len(runs)} runs")
+    if n_resamples < 100:
+        raise WorkbenchError(f"--resamples {n_resamples} is too few for a 95% interval; use at least 1000")
+    aggregate = aggregate or _default_aggregate()
+    tasks: dict[str, list[str]] = {}
+    for item in es.items:
+        tasks.setdefault(item.task, []).append(item.id)
+    comparisons = [{"baseline": runs[baseline].name, "other": run.name, "metrics": {}}
+                   for r, run in enumerate(runs) if r != baseline]
+    by_id = [{it["id"]: it for it in run.scores["items"]} for run in runs]
+    from tqdm.auto import tqdm
+    bar = tqdm(total=0, desc="bootstrap", unit="resample", disable=not show_progress, leave=False)
+    for task, ids in tasks.items():
+        per_run_items = [[m[i] for i in ids] for m in by_id]
+        results = compare_task(task, per_run_items, [run.scores["aggregate"] for run in runs], baseline,
+                               n_resamples, seed, aggregate, progress=bar.update)
+        for comp, entries in zip(comparisons, results):
+            comp["metrics"].update(entries)
+    bar.close()
+    return {
+        "schema": SCHEMA,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "eval_set": {"name": es.name, "path": str(es.root), "manifest_sha256": es.manifest_sha256,
+                     "n_items": len(es.items), "tasks": {t: len(ids) for t, ids in tasks.items()}},
+        "runs": [_run_summary(run) for run in runs],
+        "baseline": runs[baseline].name,
+        "method": {
+            "delta": "other - baseline",
+            "ci": f"{int(100 * 0.95)}% percentile bootstrap over items, resampled jointly for all runs",
+            "test": "two-sided paired permutation test (per item, swap the two runs' results; "
+                    "sign-flip test for per-item means); p = (1 + #extreme) / (1 + resamples)",
+            "alpha": ALPHA, "n_resamples": n_resamples, "seed": seed,
+            "resampling": "'mean': plain mean of a per-item field, vectorised; 'aggregate': recomputed "
+                          "per resample with the scorers' aggregate_items; 'none': no per-item basis, no CI",
+        },
+        "comparisons": comparisons,
+    }
+
+
+def compare_runs(run_dirs, eval_set, baseline: int = 0, n_resamples: int = 10000, seed: int = 0,
+                 aggregate: Aggregate | None = None, show_progress: bool = True) -> dict:
+    """Compare every run in ``run_dirs`` with ``run_dirs[baseline]`` on ``eval_set`` (path or EvalSet).
+
+    ``aggregate`` defaults to ``workbench.scoring.aggregate_items``; pass another for custom scorers.
+    Returns the compare.json content; see the module docstring for the statistics.
+    """
+    es, runs = load_scored_runs(run_dirs, eval_set)
+    return compare_loaded(es, runs, baseline, n_resamples, seed, aggregate, show_progress)
+
+
+def write_compare(result: dict, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
