@@ -7,6 +7,9 @@ Public API::
     EvalItem(id, task, image, image_path, prompt, reference)
     DEFAULT_PROMPTS, TASKS
 
+Optional ``synonyms.json`` ({term: [synonyms]}) adds synonyms for dishes, ingredients, crops,
+diseases and treatments; ``vocabulary.json`` stays the object vocabulary used for CHAIR.
+
 Importers for COCO captions, PlantVillage and Food-101 live in ``workbench.evalsets.importers``.
 """
 

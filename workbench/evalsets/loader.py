@@ -16,6 +16,7 @@ from workbench.evalsets.schema import DEFAULT_PROMPTS, EvalItem, Problem, check_
 
 MANIFEST = "manifest.jsonl"
 VOCABULARY = "vocabulary.json"
+SYNONYMS = "synonyms.json"
 CARD = "card.md"
 
 
@@ -28,6 +29,8 @@ class EvalSet:
     # object name -> synonyms. From vocabulary.json; without one, every caption object maps to [].
     vocabulary: dict[str, list[str]] = field(default_factory=dict)
     has_vocabulary_file: bool = False
+    # optional synonyms.json: term -> synonyms for dishes, ingredients, crops, diseases, treatments
+    synonyms: dict[str, list[str]] = field(default_factory=dict)
 
     def by_id(self) -> dict[str, EvalItem]:
         return {item.id: item for item in self.items}
@@ -60,30 +63,31 @@ def image_problem(root: Path, image: str) -> str | None:
     return None
 
 
-def _read_vocabulary(root: Path) -> tuple[dict[str, list[str]] | None, list[Problem]]:
-    path = root / VOCABULARY
+def _read_vocabulary(root: Path, name: str = VOCABULARY) -> tuple[dict[str, list[str]] | None, list[Problem]]:
+    """Read a ``{term: [synonyms]}`` file (vocabulary.json or synonyms.json); None if absent or invalid."""
+    path = root / name
     if not path.exists():
         return None, []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
-        return None, [Problem(VOCABULARY, line, f"invalid JSON ({exc}); it must map object -> [synonyms]")]
+        return None, [Problem(name, line, f"invalid JSON ({exc}); it must map object -> [synonyms]")]
     if not isinstance(data, dict):
-        return None, [Problem(VOCABULARY, None, "must be a JSON object mapping object name -> [synonyms]")]
+        return None, [Problem(name, None, "must be a JSON object mapping object name -> [synonyms]")]
     problems = []
     owner: dict[str, str] = {}
-    for name, synonyms in data.items():
+    for term_name, synonyms in data.items():
         if not isinstance(synonyms, list) or not all(isinstance(s, str) and s.strip() for s in synonyms):
-            problems.append(Problem(VOCABULARY, None,
-                                    f"entry {name!r} must be a list of non-empty strings (its synonyms)"))
+            problems.append(Problem(name, None,
+                                    f"entry {term_name!r} must be a list of non-empty strings (its synonyms)"))
             continue
-        for term in [name, *synonyms]:
+        for term in [term_name, *synonyms]:
             key = " ".join(term.lower().split())
-            if key in owner and owner[key] != name:
-                problems.append(Problem(VOCABULARY, None, f"term {term!r} is listed under both "
-                                        f"{owner[key]!r} and {name!r}; keep it under one object"))
-            owner.setdefault(key, name)
+            if key in owner and owner[key] != term_name:
+                problems.append(Problem(name, None, f"term {term!r} is listed under both "
+                                        f"{owner[key]!r} and {term_name!r}; keep it under one object"))
+            owner.setdefault(key, term_name)
     return (data if not problems else None), problems
 
 
@@ -134,6 +138,8 @@ def _scan(path, check_images: bool):
     records, problems, sha = _parse_manifest(root, check_images)
     vocabulary, vocab_problems = _read_vocabulary(root) if root.is_dir() else (None, [])
     problems.extend(vocab_problems)
+    synonyms, syn_problems = _read_vocabulary(root, SYNONYMS) if root.is_dir() else (None, [])
+    problems.extend(syn_problems)
     if vocabulary is not None:
         known = {" ".join(t.lower().split()) for name, syns in vocabulary.items() for t in [name, *syns]}
         for lineno, record in records:
@@ -144,7 +150,7 @@ def _scan(path, check_images: bool):
                 problems.append(Problem(MANIFEST, lineno, f"reference.objects {missing} not in "
                                         f"{VOCABULARY}; add them there (with synonyms)"))
     problems.sort(key=lambda p: (p.file != MANIFEST, p.file, p.line or 0))
-    return root, records, problems, sha, vocabulary
+    return root, records, problems, sha, vocabulary, synonyms or {}
 
 
 def validate_eval_set(path, check_images: bool = True) -> list[Problem]:
@@ -154,7 +160,7 @@ def validate_eval_set(path, check_images: bool = True) -> list[Problem]:
 
 def load_eval_set(path, check_images: bool = True) -> EvalSet:
     """Load a valid eval set; raise ``WorkbenchError`` (exit code 2) naming every problem otherwise."""
-    root, records, problems, sha, vocabulary = _scan(path, check_images)
+    root, records, problems, sha, vocabulary, synonyms = _scan(path, check_images)
     if problems:
         shown = "; ".join(str(p) for p in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
@@ -171,4 +177,4 @@ def load_eval_set(path, check_images: bool = True) -> EvalSet:
                 for obj in item.reference["objects"]:
                     vocabulary.setdefault(obj, [])
     return EvalSet(name=root.resolve().name, root=root, items=items, manifest_sha256=sha,
-                   vocabulary=vocabulary, has_vocabulary_file=has_file)
+                   vocabulary=vocabulary, has_vocabulary_file=has_file, synonyms=synonyms)
