@@ -1,0 +1,26 @@
+"""The procedural world of the embedded tiny model: scenes, dishes and leaves, their text, corpus and eval sets."""
+
+from workbench.world.catalog import COLOUR_NAMES, COLOURS, KIND_SYNONYMS, KINDS
+from workbench.world.items import (
+    IMAGE_SIZE,
+    LABEL_SPACES,
+    WorldItem,
+    detailed_description,
+    labels_of,
+    make_item,
+    render,
+    sample_items,
+    sample_spec,
+    short_caption,
+)
+from workbench.world.plants import CROP_NAMES, CROPS, DISEASE_NAMES
+from workbench.world.recipes import DISH_NAMES, DISHES
+from workbench.world.seeds import DOMAINS, SEED_RANGES, SEEDS, item_streams, split_seed
+from workbench.world.text import PROMPT_PARAPHRASES, PROMPTS, diagnosis_answer, recipe_answer
+
+__all__ = [
+    "COLOURS", "COLOUR_NAMES", "CROPS", "CROP_NAMES", "DISEASE_NAMES", "DISHES", "DISH_NAMES", "DOMAINS",
+    "IMAGE_SIZE", "KINDS", "KIND_SYNONYMS", "LABEL_SPACES", "PROMPTS", "PROMPT_PARAPHRASES", "SEEDS",
+    "SEED_RANGES", "WorldItem", "detailed_description", "diagnosis_answer", "item_streams", "labels_of",
+    "make_item", "recipe_answer", "render", "sample_items", "sample_spec", "short_caption", "split_seed",
+]
