@@ -1,0 +1,118 @@
+"""Batched generation over MiniGPT-4 context embeddings.
+
+One batch = several (prompt, image features) pairs. Each context is built by the model
+(``embed_context``: BOS + text, image embeddings spliced at ``<ImageHere>``), left-padded to a
+common length (``[pad, image, text]``, padding masked out), and decoded together by
+``llm.generate(inputs_embeds=..., attention_mask=...)`` with the KV cache. Position ids are passed
+explicitly from the attention mask, so left padding never shifts a row's positions whatever the
+transformers version does by default. Each row stops on its own (``stopping.EndSymbolStop``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import transformers
+from transformers import LogitsProcessorList, StoppingCriteriaList
+
+from workbench.generation.config import GenerationConfig
+from workbench.generation.sampling import PerRowSampler
+from workbench.generation.stopping import EndSymbolStop, cut_at_end
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    output: str     # text before the end symbol, stripped
+    n_tokens: int   # new tokens generated for this row, including the end symbol / EOS
+    finish: str     # "stop" (end symbol or EOS) or "length" (ran to max_new_tokens)
+
+
+def pad_left(contexts: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Stack (L_i, H) contexts as (B, L, H) with zero left padding; attention mask; position ids."""
+    length = max(c.shape[0] for c in contexts)
+    hidden = contexts[0].shape[1]
+    ref = contexts[0]
+    embeds = ref.new_zeros((len(contexts), length, hidden))
+    mask = torch.zeros((len(contexts), length), dtype=torch.long, device=ref.device)
+    for row, ctx in enumerate(contexts):
+        embeds[row, length - ctx.shape[0]:] = ctx
+        mask[row, length - ctx.shape[0]:] = 1
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    return embeds, mask, positions
+
+
+def _token_ids(llm, tokenizer) -> tuple[int | None, int | None, int | None]:
+    cfg = llm.config
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else cfg.eos_token_id
+    if isinstance(eos, (list, tuple)):
+        eos = eos[0]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else cfg.pad_token_id
+    if pad is None:
+        pad = eos
+    bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else cfg.bos_token_id
+    return bos, eos, pad
+
+
+@torch.no_grad()
+def generate_from_contexts(llm, tokenizer, contexts: list[torch.Tensor], end_sym: str | None,
+                           config: GenerationConfig, seeds: list[int] | None = None) -> list[GenerationResult]:
+    """Decode a batch of (L_i, H) context embeddings; outputs cut at ``end_sym``.
+
+    When sampling, row ``i`` draws from its own generator seeded with ``seeds[i]``; without seeds they
+    are drawn from torch's global RNG (so ``torch.manual_seed`` still makes a call reproducible).
+    """
+    if not contexts:
+        return []
+    processors = LogitsProcessorList()
+    if config.sample:
+        if seeds is None:
+            seeds = torch.randint(0, 2**62, (len(contexts),)).tolist()
+        if len(seeds) != len(contexts):
+            raise ValueError(f"{len(seeds)} seeds for {len(contexts)} rows")
+        processors.append(PerRowSampler(seeds, temperature=config.temperature, top_k=config.top_k,
+                                        top_p=config.top_p))
+    keep = config.max_length - config.max_new_tokens  # MiniGPT-4 left-truncates long contexts
+    dtype = llm.get_input_embeddings().weight.dtype
+    contexts = [c[-keep:].to(dtype) for c in contexts]
+    embeds, mask, positions = pad_left(contexts)
+    bos, eos, pad = _token_ids(llm, tokenizer)
+    stop = EndSymbolStop(tokenizer, end_sym, eos, batch_size=len(contexts))
+    # a fresh transformers config so nothing from the snapshot's generation_config.json leaks in
+    hf_config = transformers.GenerationConfig(bos_token_id=bos, eos_token_id=eos, pad_token_id=pad,
+                                              **config.hf_kwargs())
+    new_tokens = llm.generate(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
+                              generation_config=hf_config, logits_processor=processors,
+                              stopping_criteria=StoppingCriteriaList([stop]))
+    results = []
+    for row in range(len(contexts)):
+        n = stop.stop_step[row] if stop.stop_step[row] is not None else new_tokens.shape[1]
+        keep_tokens = n - stop.strip_tokens[row]
+        text = tokenizer.decode(new_tokens[row, :keep_tokens].tolist(), skip_special_tokens=True)
+        output, _ = cut_at_end(text, end_sym)
+        results.append(GenerationResult(output=output, n_tokens=int(n),
+                                        finish="stop" if stop.stop_step[row] is not None else "length"))
+    return results
+
+
+def _projection_param(model) -> torch.Tensor:
+    proj = getattr(model, "llama_proj", None)
+    if proj is not None:
+        return proj.weight
+    return next(model.parameters())
+
+
+@torch.no_grad()
+def generate_batch(model, questions: list[str], features: torch.Tensor, config: GenerationConfig,
+                   seeds: list[int] | None = None) -> list[GenerationResult]:
+    """MiniGPT-4 answers for ``questions`` about images whose frozen features (B, n, d) are given.
+
+    ``features`` are ``model.encode_features`` outputs (possibly from the vision cache); the
+    projection, the chat template and the splice are the model's own.
+    """
+    param = _projection_param(model)
+    image_embeds = model.project(features.to(device=param.device, dtype=param.dtype))
+    template = model.template
+    contexts = [model.embed_context(template.chat_prompt(q), image_embeds[i])
+                for i, q in enumerate(questions)]
+    return generate_from_contexts(model.llm, model.tokenizer, contexts, template.end_sym, config, seeds)

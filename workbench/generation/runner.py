@@ -1,0 +1,232 @@
+"""Run a loaded model over an eval set into a resumable run folder (what ``workbench generate`` does).
+
+Every item's answer depends only on the model, the config, its own prompt and image and -- when
+sampling -- its own seed ``row_seed(seed, item id)`` (``sampling.py``); greedy rows are independent of
+their batch neighbours (left padding with masked positions). So the loop simply batches the items not
+yet written, and a resumed run writes exactly what an uninterrupted one would, each id once. When
+sharding (``accelerate launch``), item ``i`` of the eval-set order belongs to process ``i % N``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from workbench.errors import WorkbenchError
+from workbench.generation.batch import generate_batch
+from workbench.generation.config import GenerationConfig
+from workbench.generation.sampling import row_seed
+from workbench.generation.vision_cache import VisionFeatureCache
+from workbench.runs import RunStore
+
+VERSIONED_PACKAGES = ("minigpt4-workbench", "torch", "transformers", "tokenizers", "accelerate",
+                      "safetensors", "bitsandbytes")
+
+
+@dataclass
+class RunSummary:
+    run_dir: str
+    predictions_path: str
+    errors_path: str
+    n_items: int            # items this process is responsible for (after --limit and sharding)
+    n_done_before: int      # already in the predictions file when this call started
+    n_written: int          # predictions written by this call
+    n_errors: int           # items that failed in this call (see errors.jsonl)
+    seconds: float
+    resumed: bool
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def items_per_s(self) -> float:
+        return self.n_written / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "items_per_s": round(self.items_per_s, 3)}
+
+
+def package_versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_commit() -> str | None:
+    """HEAD of the repository holding this package, with ``+dirty`` if tracked files changed."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def projection_sha256(model) -> str:
+    """sha256 over the projection tensors (independent of the file they came from)."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.projection_state().items()):
+        t = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}:{tuple(t.shape)}:{t.dtype}".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def model_identity(model, spec: str | None = None) -> dict:
+    template = getattr(model, "template", None)
+    return {
+        "spec": spec,
+        "projection_weights_sha256": projection_sha256(model),
+        "frozen_fingerprint": model.frozen_fingerprint(),
+        "template": getattr(template, "name", None),
+        "connector": getattr(model, "connector", None),
+    }
+
+
+def _device_of(model) -> str:
+    try:
+        return str(next(model.llm.parameters()).device)
+    except (AttributeError, StopIteration):
+        return "cpu"
+
+
+def run_generation(model, eval_set, out_dir: str | Path, config: GenerationConfig | None = None, *,
+                   batch_size: int = 8, limit: int | None = None, seed: int = 0,
+                   cache: VisionFeatureCache | None = None, model_info: dict | None = None,
+                   extra_info: dict | None = None, shard: tuple[int, int] = (0, 1),
+                   progress: bool = True) -> RunSummary:
+    """Generate an answer for every eval-set item not yet in ``out_dir``; see the module docstring.
+
+    ``model`` is a loaded MiniGPT-4 (``workbench.model.loading.load_model``); ``eval_set`` has
+    ``.name``, ``.manifest_sha256`` and ``.items`` (``.id``, ``.image_path``, ``.prompt``).
+    ``model_info`` adds provenance about where the model came from (spec, card, checkpoint file sha256);
+    its ``identity`` entry, if any, is merged into what a resume must match.
+    """
+    config = config or GenerationConfig()
+    if batch_size < 1:
+        raise WorkbenchError(f"--batch-size must be >= 1, got {batch_size}")
+    if limit is not None and limit < 0:
+        raise WorkbenchError(f"--limit must be >= 0, got {limit}")
+    cache = cache if cache is not None else VisionFeatureCache()
+    model_info = dict(model_info or {})
+    items = list(eval_set.items)[: limit if limit is not None else None]
+    ids = [str(item.id) for item in items]
+    if len(set(ids)) != len(ids):
+        raise WorkbenchError(f"{eval_set.name}: duplicate item ids; run 'workbench validate' on the eval set")
+
+    identity = {
+        "model": {**model_identity(model, model_info.get("spec")), **model_info.pop("identity", {})},
+        "generation": config.to_dict(),
+        "seed": int(seed),
+        "eval_set": {"name": eval_set.name, "manifest_sha256": eval_set.manifest_sha256},
+    }
+    info = {
+        "model": model_info,
+        "generation": config.to_dict(),
+        "seed": int(seed),
+        "batch_size": int(batch_size),
+        "limit": limit,
+        "eval_set": {"name": eval_set.name, "root": str(getattr(eval_set, "root", "")),
+                     "manifest_sha256": eval_set.manifest_sha256, "n_items": len(eval_set.items)},
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "device": _device_of(model),
+        "command": " ".join(sys.argv),
+        **(extra_info or {}),
+    }
+
+    start = time.perf_counter()
+    index, count = shard
+    mine = [item for i, item in enumerate(items) if i % count == index]
+    hits0, misses0 = cache.hits, cache.misses
+    with RunStore(out_dir, shard=shard) as store:
+        store.open(identity, info)
+        pending = [item for item in mine if str(item.id) not in store.done]
+        n_before = len(mine) - len(pending)
+        n_written = n_errors = 0
+        bar = tqdm(total=len(mine), initial=n_before, desc=f"generate {Path(out_dir).name}", unit="item",
+                   disable=not progress)
+        for b in range(0, len(pending), batch_size):
+            batch = pending[b:b + batch_size]
+            results = _generate_items(model, batch, config, cache, seed, allow_raise=n_written == 0)
+            for item in batch:
+                outcome = results[str(item.id)]
+                if isinstance(outcome, Exception):
+                    store.append_error(str(item.id), _error_text(outcome))
+                    n_errors += 1
+                else:
+                    store.append_prediction({"id": str(item.id), "output": outcome.output,
+                                             "n_tokens": outcome.n_tokens, "finish": outcome.finish})
+                    n_written += 1
+                bar.update(1)
+        bar.close()
+        seconds = time.perf_counter() - start
+        summary = RunSummary(
+            run_dir=str(out_dir), predictions_path=str(store.predictions_path), errors_path=str(store.errors_path),
+            n_items=len(mine), n_done_before=n_before, n_written=n_written, n_errors=n_errors,
+            seconds=seconds, resumed=store.resumed,
+            cache={"hits": cache.hits - hits0, "misses": cache.misses - misses0},
+        )
+        store.finish({"n_items": len(mine), "n_predictions": len(store.done), "n_errors_last_call": n_errors,
+                      "seconds_last_call": round(seconds, 3)})
+    return summary
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, WorkbenchError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _generate_items(model, items, config: GenerationConfig, cache: VisionFeatureCache, seed: int,
+                    allow_raise: bool) -> dict:
+    """id -> GenerationResult, or the exception that stopped that item.
+
+    Unreadable images fail only their item. If the batched call fails, each item is retried alone so
+    one bad item does not take its neighbours down; but while nothing has succeeded yet in this call
+    (``allow_raise``), a failure is re-raised: then it is the setup, not an item, that is broken.
+    """
+    features = cache.features(model, [item.image_path for item in items])
+    out: dict = {}
+    good = []
+    for item, feats in zip(items, features):
+        if isinstance(feats, Exception):
+            out[str(item.id)] = feats
+        else:
+            good.append((item, feats))
+    if not good:
+        return out
+    try:
+        results = generate_batch(model, [item.prompt for item, _ in good], torch.stack([f for _, f in good]),
+                                 config, seeds=[row_seed(seed, str(item.id)) for item, _ in good])
+        out.update({str(item.id): result for (item, _), result in zip(good, results)})
+        return out
+    except Exception as exc:
+        if allow_raise:
+            raise
+        if len(good) == 1:
+            out[str(good[0][0].id)] = exc
+            return out
+    for item, feats in good:  # isolate the failing item(s)
+        try:
+            out[str(item.id)] = generate_batch(model, [item.prompt], feats[None], config,
+                                               seeds=[row_seed(seed, str(item.id))])[0]
+        except Exception as exc:  # recorded in errors.jsonl with its message; the run goes on
+            out[str(item.id)] = exc
+    return out

@@ -1,0 +1,349 @@
+"""The run store: ``runs/<run>/run.json`` + ``predictions.jsonl`` + ``errors.jsonl`` (DESIGN.md contract).
+
+Guarantees:
+- **Durable, item by item.** Each prediction is one JSON line written, flushed and fsynced before the
+  next item is reported done, so a run killed at any moment loses at most the line being written.
+  On reopening, a torn last line (no newline, or not JSON) is cut off; a bad line before the end is an
+  error naming the line (the file was edited by hand; nothing is guessed).
+- **Resumable.** Ids already in the predictions file are skipped; reopening with a different model,
+  generation config, seed or eval set is refused, because the folder would mix two experiments.
+- **One writer.** An OS lock (``fcntl.flock``) on ``.lock`` in the folder; the kernel drops it when the
+  holder dies, so a lock left by a ``kill -9`` never blocks. A second writer gets a clear error.
+- **Shardable.** ``shard=(process_index, num_processes)`` writes ``predictions.part-P-of-N.jsonl`` with
+  its own lock, so ``accelerate launch`` processes can share a run folder; ``merge_shards`` then writes
+  ``predictions.jsonl`` in eval-set order, deterministically.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+
+try:  # POSIX; elsewhere fall back to filelock (same semantics: released when the process dies)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+RUN_INFO = "run.json"
+PREDICTIONS = "predictions.jsonl"
+ERRORS = "errors.jsonl"
+PREDICTION_KEYS = ("id", "output", "n_tokens", "finish")
+FINISH_VALUES = ("stop", "length")
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=False, ensure_ascii=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    _fsync_dir(path.parent)
+
+
+def shard_suffix(shard: tuple[int, int]) -> str:
+    index, count = shard
+    return "" if count == 1 else f".part-{index:03d}-of-{count:03d}"
+
+
+def predictions_file(run_dir: str | Path, shard: tuple[int, int] = (0, 1)) -> Path:
+    return Path(run_dir) / f"predictions{shard_suffix(shard)}.jsonl"
+
+
+def errors_file(run_dir: str | Path, shard: tuple[int, int] = (0, 1)) -> Path:
+    return Path(run_dir) / f"errors{shard_suffix(shard)}.jsonl"
+
+
+# ---- reading ------------------------------------------------------------------------------------------
+def _parse_lines(path: Path, repair: bool) -> list[dict]:
+    """Records of a JSONL file; a torn last line is dropped (and cut from the file when ``repair``)."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    records: list[dict] = []
+    offset = 0
+    lines = data.split(b"\n")
+    for number, raw in enumerate(lines, start=1):
+        is_last = number == len(lines)
+        line_end = offset + len(raw) + (0 if is_last else 1)
+        if raw.strip():
+            try:
+                record = json.loads(raw)
+                if not isinstance(record, dict):
+                    raise ValueError("not a JSON object")
+                # complete JSON but no newline: when repairing, the write may have been cut short
+                torn = is_last and repair
+            except ValueError as exc:
+                if not (is_last or all(not rest.strip() for rest in lines[number:])):
+                    raise WorkbenchError(
+                        f"{path}:{number}: not a JSON object ({exc}); this line was not written by "
+                        "workbench: fix or delete it, then rerun") from None
+                torn = True
+            if torn:
+                if repair:
+                    with open(path, "r+b") as handle:
+                        handle.truncate(offset)
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                break
+            records.append(record)
+        offset = line_end
+    return records
+
+
+def read_predictions(run_dir: str | Path) -> dict[str, dict]:
+    """id -> prediction record. Reads ``predictions.jsonl``, or the shard files if not merged yet."""
+    run_dir = Path(run_dir)
+    main = run_dir / PREDICTIONS
+    paths = [main] if main.exists() else sorted(run_dir.glob("predictions.part-*.jsonl"))
+    if not paths:
+        raise WorkbenchError(f"{main}: no predictions file; run 'workbench generate --out {run_dir}' first")
+    out: dict[str, dict] = {}
+    for path in paths:
+        for record in _parse_lines(path, repair=False):
+            out.setdefault(str(record.get("id")), record)
+    return out
+
+
+def read_run_info(run_dir: str | Path) -> dict:
+    path = Path(run_dir) / RUN_INFO
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WorkbenchError(f"{path}: not found; is {run_dir} a run folder made by 'workbench generate'?") from None
+    except ValueError as exc:
+        raise WorkbenchError(f"{path}: not valid JSON ({exc})") from None
+
+
+# ---- locking ------------------------------------------------------------------------------------------
+class _FolderLock:
+    """Non-blocking exclusive OS lock on a file; the holder's pid/host/time are written into it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+        self._filelock = None
+
+    def acquire(self, what: str) -> None:
+        if fcntl is None:  # pragma: no cover - Windows
+            import filelock
+            self._filelock = filelock.FileLock(str(self.path) + ".filelock", timeout=0)
+            try:
+                self._filelock.acquire()
+            except filelock.Timeout:
+                raise WorkbenchError(self._busy_message(what, "another process")) from None
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = self.path.read_text(encoding="utf-8", errors="replace").strip() or "another process"
+            os.close(fd)
+            raise WorkbenchError(self._busy_message(what, holder)) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {now()}\n".encode())
+        self._fd = fd
+
+    def _busy_message(self, what: str, holder: str) -> str:
+        return (f"{self.path.parent}: {what} is being written by {holder}; wait for it to finish "
+                f"(rerunning then resumes) or choose another --out folder")
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        if self._filelock is not None:  # pragma: no cover
+            self._filelock.release()
+            self._filelock = None
+
+
+def _describe_difference(old: dict, new: dict, prefix: str = "") -> list[str]:
+    diffs = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            diffs += _describe_difference(a, b, f"{prefix}{key}.")
+        elif a != b:
+            diffs.append(f"{prefix}{key}: run has {json.dumps(a)}, now {json.dumps(b)}")
+    return diffs
+
+
+# ---- writing ------------------------------------------------------------------------------------------
+class RunStore:
+    """Writer for one run folder (or one shard of it). Use as a context manager.
+
+    ``identity`` holds what must not change across resumes (model, generation config, seed, eval set);
+    ``info`` holds provenance recorded at creation (versions, git commit, device, ...).
+    """
+
+    def __init__(self, run_dir: str | Path, shard: tuple[int, int] = (0, 1)):
+        index, count = shard
+        if not (count >= 1 and 0 <= index < count):
+            raise WorkbenchError(f"shard must be (process_index, num_processes) with 0 <= index < count, got {shard}")
+        self.run_dir = Path(run_dir)
+        self.shard = (int(index), int(count))
+        self.predictions_path = predictions_file(self.run_dir, self.shard)
+        self.errors_path = errors_file(self.run_dir, self.shard)
+        self.done: dict[str, dict] = {}
+        self.info: dict = {}
+        self.resumed = False
+        self.n_errors = 0
+        self._lock = _FolderLock(self.run_dir / f".lock{shard_suffix(self.shard)}")
+        self._meta_lock_path = self.run_dir / ".run.json.lock"
+        self._pred_handle = None
+        self._err_handle = None
+
+    def __enter__(self) -> "RunStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _with_meta_lock(self, fn):
+        """Run ``fn`` holding a short blocking lock, so shards create/update run.json one at a time."""
+        if fcntl is None:  # pragma: no cover
+            return fn()
+        fd = os.open(self._meta_lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return fn()
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def open(self, identity: dict, info: dict) -> dict:
+        """Lock the folder, create or check run.json, repair a torn predictions line, load done ids."""
+        if self.run_dir.exists() and not self.run_dir.is_dir():
+            raise WorkbenchError(f"{self.run_dir}: exists and is not a folder; choose another --out")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._lock.acquire("this run")
+        try:
+            identity = json.loads(json.dumps(identity))  # normalise tuples etc. as stored
+            self.info = self._with_meta_lock(lambda: self._create_or_check(identity, info))
+            for record in _parse_lines(self.predictions_path, repair=True):
+                self.done.setdefault(str(record["id"]), record)
+            _parse_lines(self.errors_path, repair=True)
+            self._pred_handle = open(self.predictions_path, "a", encoding="utf-8")
+            self._err_handle = open(self.errors_path, "a", encoding="utf-8")
+        except BaseException:
+            self.close()
+            raise
+        return self.info
+
+    def _create_or_check(self, identity: dict, info: dict) -> dict:
+        path = self.run_dir / RUN_INFO
+        if path.exists():
+            existing = read_run_info(self.run_dir)
+            old_identity = existing.get("identity", {})
+            if old_identity != identity:
+                diffs = "; ".join(_describe_difference(old_identity, identity))
+                raise WorkbenchError(
+                    f"{path}: this run folder was made with different settings ({diffs}); "
+                    "rerun with the original settings to resume it, or use a new --out folder")
+            self.resumed = True
+            existing.setdefault("resumed_at", []).append(now())
+            existing["ended_at"] = None
+            write_json_atomic(path, existing)
+            return existing
+        if any(self.run_dir.glob("predictions*.jsonl")):
+            raise WorkbenchError(f"{self.run_dir}: has predictions but no {RUN_INFO}; it was not made by "
+                                 "'workbench generate' (or run.json was deleted): use a new --out folder")
+        record = {"schema": 1, "identity": identity, **info, "started_at": now(), "ended_at": None,
+                  "resumed_at": []}
+        write_json_atomic(path, record)
+        return record
+
+    def _append(self, handle, record: dict) -> None:
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+    def append_prediction(self, record: dict) -> None:
+        missing = [k for k in PREDICTION_KEYS if k not in record]
+        if missing or record["finish"] not in FINISH_VALUES:
+            raise ValueError(f"bad prediction record {record!r}")  # a programming error, not user input
+        item_id = str(record["id"])
+        if item_id in self.done:
+            raise ValueError(f"prediction for {item_id!r} already written")
+        self._append(self._pred_handle, {k: record[k] for k in PREDICTION_KEYS})
+        self.done[item_id] = record
+
+    def append_error(self, item_id: str, error: str) -> None:
+        self._append(self._err_handle, {"id": item_id, "error": error, "time": now()})
+        self.n_errors += 1
+
+    def finish(self, summary: dict) -> dict:
+        """Record the end time and this shard's counts in run.json."""
+        def update():
+            data = read_run_info(self.run_dir)
+            data["ended_at"] = now()
+            data.setdefault("shards", {})[f"{self.shard[0]}/{self.shard[1]}"] = summary
+            write_json_atomic(self.run_dir / RUN_INFO, data)
+            return data
+        self.info = self._with_meta_lock(update)
+        return self.info
+
+    def close(self) -> None:
+        for name in ("_pred_handle", "_err_handle"):
+            handle = getattr(self, name)
+            if handle is not None:
+                handle.close()
+                setattr(self, name, None)
+        self._lock.release()
+
+
+def merge_shards(run_dir: str | Path, num_processes: int, order: list[str]) -> Path:
+    """Write ``predictions.jsonl`` from the shard files in ``order`` (eval-set order); returns its path.
+
+    Call once, after every process has finished (e.g. after ``accelerator.wait_for_everyone()``).
+    """
+    run_dir = Path(run_dir)
+    records: dict[str, dict] = {}
+    for index in range(num_processes):
+        for record in _parse_lines(predictions_file(run_dir, (index, num_processes)), repair=False):
+            records.setdefault(str(record["id"]), record)
+    target = run_dir / PREDICTIONS
+    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".predictions.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for item_id in order:
+                if item_id in records:
+                    handle.write(json.dumps({k: records[item_id][k] for k in PREDICTION_KEYS},
+                                            ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    _fsync_dir(run_dir)
+    return target
