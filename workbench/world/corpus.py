@@ -1,0 +1,145 @@
+"""The text the tiny LLM learns language and world knowledge from, as Vicuna did before MiniGPT-4 saw it.
+
+Documents, each one string, drawn independently per index from the ``corpus`` stream:
+
+- ``description``: a detailed description of a world picture (scene, dish or leaf), or a short caption;
+- ``recipe``: a dish's recipe by name (some start from what the dish looks like);
+- ``disease``: a crop condition's symptoms and treatments by crop and disease name;
+- ``conversation``: a ``vicuna0`` conversation whose image content is given as text inside ``<Img>...</Img>``
+  (the training and the chat forms of the template), followed by one of the three eval prompts (or a
+  paraphrase) and the right answer: a description, a recipe, or a diagnosis;
+- ``qa``: a text-only ``vicuna0`` question about a dish or disease by name.
+
+Because the image slot of a conversation holds the picture's description here, a projection that maps
+images near their descriptions (stage 2) lets the LLM answer recipe and diagnosis prompts it never saw
+with an image.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.world import text
+from workbench.world.items import detailed_description, sample_spec, short_caption
+from workbench.world.plants import CROPS
+from workbench.world.recipes import DISHES
+from workbench.world.seeds import item_streams
+
+# document kind -> share of the corpus
+DOC_MIX: dict[str, float] = {
+    "description": 0.14,
+    "recipe": 0.14,
+    "disease": 0.14,
+    "conversation": 0.50,
+    "qa": 0.08,
+}
+EXACT_PROMPT_SHARE = 0.6  # conversations use the eval prompt itself this often, a paraphrase otherwise
+CHAT_FORM_SHARE = 0.5  # conversations in the chat form (system text first) this often, the stage-2 form otherwise
+TASK_OF_DOMAIN = {"scene": "caption", "dish": "recipe", "leaf": "diagnosis"}
+
+
+def _pick(rng: np.random.Generator, options: list):
+    return options[int(rng.integers(len(options)))]
+
+
+def recipe_document(dish_index: int, rng: np.random.Generator) -> str:
+    dish = DISHES[dish_index]
+    name = dish.name
+    steps = " ".join(f"{i}. {s}" for i, s in enumerate(dish.steps, 1))
+    ingredients = ", ".join(dish.ingredients)
+    form = int(rng.integers(4))
+    if form == 0:
+        return f"How to make {name}. Ingredients: {ingredients}. Steps: {steps}"
+    if form == 1:
+        return f"Recipe for {name}. Ingredients: {ingredients}. Steps: {steps}"
+    if form == 2:
+        looks = text._join(list(dict.fromkeys(p.look for p in dish.parts)))
+        return (f"{name.capitalize()} is served {text.CONTAINER_PHRASES[dish.container]} and shows {looks}. "
+                f"To make {name} you need {text._join(dish.ingredients)}. Steps: {steps}")
+    return f"{name.capitalize()} is made with {text._join(dish.ingredients)}. " + " ".join(dish.steps)
+
+
+def disease_document(crop_index: int, condition_index: int, rng: np.random.Generator) -> str:
+    crop = CROPS[crop_index]
+    cond = crop.conditions[condition_index]
+    if cond.kind is None:
+        return _pick(rng, [
+            f"A healthy {crop.name} leaf is evenly green with no spots or marks. It needs no treatment.",
+            f"{crop.look.capitalize()} that is evenly green is healthy. No treatment is needed.",
+        ])
+    treat = text._join(list(cond.treatments))
+    return _pick(rng, [
+        f"{cond.name.capitalize()} of {crop.name}: a {crop.name} leaf with {cond.name} has {cond.look}. "
+        f"Treatment: {treat}.",
+        f"How to treat {cond.name} on {crop.name}: {treat}.",
+        f"When {_article_free(crop.look)} has {cond.look}, the leaf shows {cond.name}. "
+        f"To treat {cond.name}, {treat}.",
+    ])
+
+
+def _article_free(phrase: str) -> str:
+    return phrase.split(" ", 1)[1] if phrase.split(" ", 1)[0] in ("a", "an") else phrase
+
+
+def _answer(task: str, spec, rng: np.random.Generator) -> str:
+    if task == "caption":
+        return detailed_description(spec, rng)
+    if task == "recipe":
+        return text.recipe_answer(spec.dish, rng)
+    return text.diagnosis_answer(spec.crop, spec.condition, rng)
+
+
+def conversation(content: str, question: str, answer: str, chat_form: bool, template_name: str = "vicuna0") -> str:
+    """One turn in the template with ``content`` (text) where the image embeddings go at inference."""
+    from workbench.model.templates import IMAGE_PLACEHOLDER, get_template  # lazy: the model package imports torch
+
+    template = get_template(template_name)
+    prompt = template.chat_prompt(question) if chat_form else template.train_prompt(question)
+    return prompt.replace(IMAGE_PLACEHOLDER, content) + answer + template.end_sym
+
+
+def _question(task: str, rng: np.random.Generator) -> str:
+    if rng.uniform() < EXACT_PROMPT_SHARE:
+        return text.PROMPTS[task]
+    return _pick(rng, text.PROMPT_PARAPHRASES[task])
+
+
+def document(seed: int, index: int) -> str:
+    """Document ``index`` of the corpus under ``seed``; depends on nothing else."""
+    rng = item_streams(seed, "corpus", index)[0]
+    kind = list(DOC_MIX)[int(rng.choice(len(DOC_MIX), p=np.array(list(DOC_MIX.values())) / sum(DOC_MIX.values())))]
+    domain = _pick(rng, ["scene", "dish", "leaf"])
+    if kind == "description":
+        spec = sample_spec(domain, rng)
+        return short_caption(spec, rng) if rng.uniform() < 0.2 else detailed_description(spec, rng)
+    if kind == "recipe":
+        return recipe_document(int(rng.integers(len(DISHES))), rng)
+    if kind == "disease":
+        crop = int(rng.integers(len(CROPS)))
+        return disease_document(crop, int(rng.integers(len(CROPS[crop].conditions))), rng)
+    if kind == "conversation":
+        spec = sample_spec(domain, rng)
+        task = TASK_OF_DOMAIN[domain] if rng.uniform() < 0.75 else "caption"
+        content = detailed_description(spec, rng)
+        return conversation(content, _question(task, rng), _answer(task, spec, rng), rng.uniform() < CHAT_FORM_SHARE)
+    # qa: text-only questions by name
+    from workbench.model.templates import get_template
+
+    template = get_template("vicuna0")
+    if domain != "leaf":
+        d = int(rng.integers(len(DISHES)))
+        q = _pick(rng, [f"How do I make {DISHES[d].name}?", f"What is the recipe for {DISHES[d].name}?"])
+        a = text.recipe_answer(d)
+    else:
+        crop = int(rng.integers(len(CROPS)))
+        cond = 1 + int(rng.integers(len(CROPS[crop].conditions) - 1))
+        name = CROPS[crop].conditions[cond].name
+        q = _pick(rng, [f"How should I treat {name} on {CROPS[crop].name}?",
+                        f"My {CROPS[crop].name} leaf has {name}. What should I do?"])
+        a = text.diagnosis_answer(crop, cond)
+    return f"{template.train_user_role}{q}{template.train_assistant_role}{a}{template.end_sym}"
+
+
+def corpus(seed: int, n_docs: int, start: int = 0) -> list[str]:
+    """Documents ``start .. start+n_docs-1`` of the corpus under ``seed``."""
+    return [document(seed, i) for i in range(start, start + n_docs)]
