@@ -1,11 +1,41 @@
-"""(placeholder until this verb lands)"""
+"""Score a run's predictions against an eval set and write scores.json.
 
-from workbench.errors import WorkbenchError
+Per item: every task's metrics plus `failure` (0/1) and `failure_reasons`; aggregates are
+`<task>/<metric>` (see DESIGN.md). Eval-set items without a prediction count as failures ("missing");
+predictions for ids outside the eval set are listed under `unknown_ids`. METEOR and the PTB tokenizer
+need Java; without it METEOR is reported as unavailable, never as 0. SPICE is not computed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.scoring import score_file
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("--eval-set", required=True, metavar="EVAL_SET", help="eval set folder")
+    parser.add_argument("--predictions", required=True, metavar="FILE",
+                        help="RUN_DIR/predictions.jsonl written by `workbench generate`")
+    parser.add_argument("--out", metavar="FILE", default=None,
+                        help="where to write scores.json (default: next to the predictions file)")
+    parser.add_argument("--no-meteor", action="store_true", help="skip METEOR (saves the Java start-up)")
 
 
-def run(args):
-    raise WorkbenchError("'score' is not implemented yet")
+def format_table(aggregate: dict) -> str:
+    rows = [(key, "n/a" if value is None else f"{value:.4f}") for key, value in aggregate.items()]
+    width = max((len(k) for k, _ in rows), default=0)
+    return "\n".join(f"{k:<{width}}  {v:>8}" for k, v in rows)
+
+
+def run(args) -> int:
+    out = Path(args.out) if args.out else Path(args.predictions).parent / "scores.json"
+    scores = score_file(args.predictions, args.eval_set, out, meteor=not args.no_meteor)
+    print(format_table(scores["aggregate"]))
+    extra = []
+    if scores["missing_ids"]:
+        extra.append(f"{len(scores['missing_ids'])} missing")
+    if scores["unknown_ids"]:
+        extra.append(f"{len(scores['unknown_ids'])} unknown ids")
+    print(f"wrote {out} ({len(scores['items'])} items{', ' + ', '.join(extra) if extra else ''})")
+    return 0

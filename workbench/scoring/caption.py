@@ -1,0 +1,191 @@
+"""Caption scorer: COCO metrics (BLEU-1..4, METEOR, ROUGE-L, CIDEr) via pycocoevalcap.
+
+Card
+- What: n-gram overlap of a generated caption with the reference captions, exactly as the COCO caption
+  evaluation computes it (``pycocoevalcap``, the same code COCO leaderboards use).
+- Tokenization: pycocoevalcap's ``PTBTokenizer`` (Stanford CoreNLP, Java), lower-cased, punctuation dropped.
+  Predictions and references go through one Java call. Line breaks inside a text become spaces first
+  (they would shift PTBTokenizer's line alignment).
+- BLEU-n: corpus BLEU with the "closest" reference length, as ``pycocoevalcap.bleu.Bleu``. Each item keeps
+  ``bleu_stats = [testlen, reflen, guess_1..4, correct_1..4]``; the corpus BLEU is recomputed from their sums,
+  so any subset (bootstrap resample) gets its own exact corpus BLEU. Per-item ``bleu_n`` are pycocoevalcap's
+  smoothed sentence scores, for display only.
+- METEOR 1.5 (Java, ``-l en -norm``): each item keeps Meteor's 23 sufficient statistics (``meteor_stats``);
+  the corpus score is Meteor's own formula (alpha 0.85, beta 0.2, gamma 0.6, delta 0.75, module weights
+  1.0/0.6/0.8/0.6) over summed statistics, which equals Meteor's ``EVAL`` line. Costs a ~1-7 s JVM start.
+  Without Java, METEOR is reported as unavailable (``None`` + a warning), never as 0.
+- ROUGE-L (beta 1.2, best reference) and CIDEr-D (sigma 6, IDF over the *whole* scored set's references,
+  x10) are per item; the corpus value is their mean, as in pycocoevalcap.
+- No SPICE: it downloads Stanford CoreNLP models at run time, which offline machines cannot do.
+- Without Java at all the PTB tokenizer is replaced by a Python approximation (warning in the result);
+  numbers can then differ slightly from the COCO toolkit's.
+Known limits: n-gram metrics reward wording overlap, not correctness; long detailed descriptions are
+penalized against short COCO-style references (BLEU brevity is not the issue, precision is); CIDEr of a
+subset reuses the full set's IDF.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+
+PUNCTUATIONS = {"''", "'", "``", "`", "-LRB-", "-RRB-", "-LCB-", "-RCB-", ".", "?", "!", ",", ":",
+                "-", "--", "...", ";"}
+METEOR_WEIGHTS = (1.0, 0.6, 0.8, 0.6)
+METEOR_ALPHA, METEOR_BETA, METEOR_GAMMA, METEOR_DELTA = 0.85, 0.2, 0.6, 0.75
+N_BLEU = 4
+_LINEBREAKS = re.compile(r"[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_PY_TOKEN = re.compile(r"n't|'[a-z]+|[a-z0-9]+(?:[.,][0-9]+)*|[^\sa-z0-9]")
+
+
+def java_available() -> bool:
+    return shutil.which("java") is not None
+
+
+def _python_tokenize(text: str) -> str:
+    return " ".join(t for t in _PY_TOKEN.findall(text.lower()) if t not in PUNCTUATIONS)
+
+
+def tokenize(predictions: list[str], references: list[list[str]], use_java: bool):
+    """-> (tokenized predictions, tokenized references) with COCO's PTB tokenization."""
+    if not use_java:
+        return ([_python_tokenize(p) for p in predictions],
+                [[_python_tokenize(r) for r in refs] for refs in references])
+    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+
+    data = {}
+    for i, (pred, refs) in enumerate(zip(predictions, references)):
+        data[("h", i)] = [{"caption": _LINEBREAKS.sub(" ", pred)}]
+        data[("r", i)] = [{"caption": _LINEBREAKS.sub(" ", r)} for r in refs]
+    tok = PTBTokenizer().tokenize(data)
+    return ([tok[("h", i)][0] for i in range(len(predictions))],
+            [tok[("r", i)] for i in range(len(predictions))])
+
+
+def bleu_from_stats(testlen, reflen, guess, correct):
+    """pycocoevalcap's corpus BLEU-1..4 from summed statistics (scalars or numpy arrays alike)."""
+    small, tiny = 1e-9, 1e-15
+    out = []
+    prod = 1.0
+    ratio = (testlen + tiny) / (reflen + small)
+    brevity = _exp_min0(1 - 1 / ratio)
+    for k in range(N_BLEU):
+        prod = prod * (correct[k] + tiny) / (guess[k] + small)
+        out.append(prod ** (1.0 / (k + 1)) * brevity)
+    return out
+
+
+def _exp_min0(x):
+    try:
+        import numpy as np
+
+        if isinstance(x, np.ndarray):
+            return np.exp(np.minimum(x, 0.0))
+    except ImportError:  # pragma: no cover - numpy ships with pycocoevalcap
+        pass
+    return math.exp(x) if x < 0 else 1.0
+
+
+def meteor_from_stats(s):
+    """Meteor 1.5's score from (summed) statistics ``s`` (23 numbers, or 23 numpy arrays)."""
+    import numpy as np
+
+    s = [np.asarray(v, dtype=float) for v in s]
+    tl, rl, tf, rf = s[0], s[1], s[2], s[3]
+    d = METEOR_DELTA
+    tw = sum(w * (d * s[4 + 4 * i] + (1 - d) * s[6 + 4 * i]) for i, w in enumerate(METEOR_WEIGHTS))
+    rw = sum(w * (d * s[5 + 4 * i] + (1 - d) * s[7 + 4 * i]) for i, w in enumerate(METEOR_WEIGHTS))
+    tlen = d * (tl - tf) + (1 - d) * tf
+    rlen = d * (rl - rf) + (1 - d) * rf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(tlen > 0, tw / np.where(tlen > 0, tlen, 1), 0.0)
+        r = np.where(rlen > 0, rw / np.where(rlen > 0, rlen, 1), 0.0)
+        denom = METEOR_ALPHA * p + (1 - METEOR_ALPHA) * r
+        fmean = np.where((p > 0) & (r > 0), p * r / np.where(denom > 0, denom, 1), 0.0)
+        matches = (s[21] + s[22]) / 2
+        exact = (s[21] == tl) & (s[22] == rl) & (s[20] == 1)
+        frag = np.where(exact | (matches == 0), 0.0, s[20] / np.where(matches > 0, matches, 1))
+    score = fmean * (1 - METEOR_GAMMA * frag ** METEOR_BETA)
+    return float(score) if score.ndim == 0 else score
+
+
+def meteor_stats(predictions: list[str], references: list[list[str]]):
+    """Per-item Meteor statistics from one Meteor JVM, or (None, reason) when it cannot run."""
+    if not java_available():
+        return None, "METEOR unavailable: no `java` on PATH (install a Java runtime, e.g. openjdk-17-jre)"
+    from pycocoevalcap.meteor.meteor import Meteor
+
+    try:
+        meteor = Meteor()
+    except OSError as exc:
+        return None, f"METEOR unavailable: Java could not start ({exc})"
+    try:
+        stats = []
+        for pred, refs in zip(predictions, references):
+            line = meteor._stat(pred, refs)
+            stats.append([float(x) for x in line.split()])
+            if len(stats[-1]) != 23:
+                raise ValueError(f"unexpected Meteor output {line!r}")
+    except (OSError, ValueError) as exc:
+        return None, f"METEOR unavailable: the Meteor JVM failed ({exc})"
+    finally:
+        meteor.meteor_p.stdin.close()
+        meteor.meteor_p.kill()
+        meteor.meteor_p.wait()
+    return stats, None
+
+
+def score_captions(predictions: list[str], references: list[list[str]], use_java: bool | None = None,
+                   meteor: bool = True) -> dict:
+    """Score captions. -> {"items": [per-item dict], "aggregate": {metric: value}, "warnings": [...],
+    "tokenizer": "ptb"|"python"}. Aggregate keys have no task prefix; ``meteor`` is None if unavailable."""
+    from pycocoevalcap.bleu.bleu_scorer import BleuScorer
+    from pycocoevalcap.cider.cider import Cider
+    from pycocoevalcap.rouge.rouge import Rouge
+
+    if len(predictions) != len(references):
+        raise ValueError("predictions and references differ in length")
+    warnings = []
+    if not predictions:
+        return {"items": [], "aggregate": {}, "warnings": warnings, "tokenizer": None}
+    if use_java is None:
+        use_java = java_available()
+        if not use_java:
+            warnings.append("PTBTokenizer unavailable (no `java` on PATH): using a Python approximation; "
+                            "COCO metrics may differ slightly from pycocoevalcap's")
+    hyps, refs = tokenize(predictions, references, use_java)
+
+    bleu = BleuScorer(n=N_BLEU)
+    for h, r in zip(hyps, refs):
+        bleu += (h, r)
+    _, sentence_bleu = bleu.compute_score(option="closest", verbose=0)
+    keys = list(range(len(hyps)))
+    _, cider = Cider().compute_score({k: refs[k] for k in keys}, {k: [hyps[k]] for k in keys})
+    rouge = Rouge()
+
+    stats, why = (meteor_stats(hyps, refs) if use_java and meteor
+                  else (None, "METEOR unavailable: needs Java" if meteor else "METEOR skipped"))
+    if why:
+        warnings.append(why)
+
+    items = []
+    for i, comps in enumerate(bleu.ctest):
+        testlen = comps["testlen"]
+        reflen = min((abs(length - testlen), length) for length in comps["reflen"])[1]
+        item = {f"bleu_{k + 1}": float(sentence_bleu[k][i]) for k in range(N_BLEU)}
+        item["bleu_stats"] = [testlen, reflen, *comps["guess"], *comps["correct"]]
+        item["rouge_l"] = float(rouge.calc_score([hyps[i]], refs[i]))
+        item["cider"] = float(cider[i])
+        if stats is not None:
+            item["meteor"] = meteor_from_stats(stats[i])
+            item["meteor_stats"] = stats[i]
+        else:
+            item["meteor"] = None
+        items.append(item)
+    from workbench.scoring.aggregate import aggregate_items
+
+    corpus = aggregate_items("caption", items)
+    names = [f"bleu_{k + 1}" for k in range(N_BLEU)] + ["meteor", "rouge_l", "cider"]
+    return {"items": items, "aggregate": {n: corpus[f"caption/{n}"] for n in names}, "warnings": warnings,
+            "tokenizer": "ptb" if use_java else "python"}

@@ -1,0 +1,58 @@
+"""Plant-diagnosis scorer: crop, condition (disease or healthy), treatments, false alarms on healthy leaves.
+
+Card
+- Mentions are matched against the eval set's own crops, diseases and treatments (every reference value,
+  plus ``synonyms.json``), normalized and plural-insensitive; "healthy" is recognized by
+  ``vocab.HEALTHY_TERMS`` ("healthy", "no disease", "disease-free", ...).
+- ``crop_pred``: the first crop mentioned; ``crop_accuracy`` = 1 if it is the reference crop.
+- ``disease_pred``: the first disease mentioned; if none, "healthy" when a healthy phrase appears; else
+  ``None`` (no condition named). ``disease_accuracy`` = 1 if it equals the reference condition (a healthy
+  leaf must be called healthy).
+- ``disease_macro_f1`` (corpus only): F1 per condition, averaged over the conditions present in the
+  references of the scored items (healthy included); per-item labels ``disease_true``/``disease_pred``
+  are kept so subsets can recompute it. An answer naming no condition counts against its true class only.
+- ``treatment_recall``: for an item with reference treatments, the share of them recalled; a treatment
+  is recalled when all its content words (normalized, singular, ``STOPWORDS`` removed) occur in the answer.
+  Corpus: sum recalled / sum reference treatments. None for items without treatments (healthy leaves).
+- ``healthy_false_alarm``: for healthy leaves only, 1 if the answer names a disease. Corpus: their mean.
+Known limits: negation is not understood ("no sign of early blight" names early blight); treatment
+matching is lexical, so paraphrases ("copper spray" for "copper fungicide") miss.
+"""
+
+from __future__ import annotations
+
+from workbench.scoring.text import key_tokens
+from workbench.scoring.vocab import TaskVocabulary
+
+HEALTHY = "healthy"
+STOPWORDS = {"a", "an", "the", "of", "to", "and", "or", "with", "on", "in", "for", "all", "any", "it", "its",
+             "by", "at", "from", "as", "be", "is", "are", "if", "every", "each"}
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in key_tokens(text) if w not in STOPWORDS}
+
+
+def score_diagnosis(output: str, reference: dict, vocab: TaskVocabulary) -> dict:
+    mentions = vocab.diagnosis.find(output)
+    crops = [name for kind, name in mentions if kind == "crop"]
+    diseases = [name for kind, name in mentions if kind == "disease"]
+    said_healthy = any(kind == "healthy" for kind, _ in mentions)
+    crop_true = vocab.diagnosis.canonical(reference["crop"], "crop")
+    healthy_leaf = reference["disease"].strip().lower() == HEALTHY
+    disease_true = HEALTHY if healthy_leaf else vocab.diagnosis.canonical(reference["disease"], "disease")
+    disease_pred = diseases[0] if diseases else (HEALTHY if said_healthy else None)
+    answer_words = set(key_tokens(output))
+    treatments = reference["treatments"]
+    recalled = sum(1 for t in treatments if _content(t) and _content(t) <= answer_words)
+    return {
+        "crop_accuracy": int(bool(crops) and crops[0] == crop_true),
+        "crop_pred": crops[0] if crops else None,
+        "disease_accuracy": int(disease_pred == disease_true),
+        "disease_true": disease_true,
+        "disease_pred": disease_pred,
+        "treatment_recall": recalled / len(treatments) if treatments else None,
+        "n_treatments": len(treatments),
+        "n_treatments_recalled": recalled,
+        "healthy_false_alarm": int(bool(diseases)) if healthy_leaf else None,
+    }

@@ -1,0 +1,171 @@
+"""Score a run's predictions against an eval set -> the scores.json content (contract in DESIGN.md).
+
+``score_predictions(eval_set, predictions)`` runs every task's scorer item by item, then
+``aggregate_items`` per task. An eval-set item without a prediction is scored as an empty answer and
+carries ``failure: 1``, ``failure_reasons: ["missing"]``; predictions whose id is not in the eval set
+are listed under ``unknown_ids`` with a warning. ``score_run`` reads a run folder and writes scores.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+from workbench.scoring.aggregate import aggregate_items
+from workbench.scoring.caption import score_captions
+from workbench.scoring.diagnosis import score_diagnosis
+from workbench.scoring.failure import failure_reasons
+from workbench.scoring.hallucination import score_hallucination
+from workbench.scoring.recipe import score_recipe
+from workbench.scoring.vocab import TaskVocabulary
+
+SCORES = "scores.json"
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for package in ("minigpt4-workbench", "pycocoevalcap"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = None
+    return out
+
+
+def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = True) -> dict:
+    """scores.json content for ``predictions`` (id -> {"output", "finish", ...}) on ``eval_set``
+    (an ``EvalSet`` or a folder path)."""
+    if not hasattr(eval_set, "items"):
+        from workbench.evalsets import load_eval_set
+
+        eval_set = load_eval_set(eval_set)
+    vocab = TaskVocabulary.from_eval_set(eval_set)
+    known = {item.id for item in eval_set.items}
+    unknown = sorted(set(predictions) - known)
+    missing = [item.id for item in eval_set.items if item.id not in predictions]
+    warnings = []
+    if unknown:
+        warnings.append(f"{len(unknown)} prediction id(s) not in eval set {eval_set.name}: "
+                        f"{', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''} (listed in unknown_ids; "
+                        "was the run made on another eval set?)")
+    if missing:
+        warnings.append(f"{len(missing)} eval-set item(s) have no prediction; scored as failures "
+                        f"(reason 'missing'): {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+
+    metrics: dict[str, dict] = {}
+    for item in eval_set.items:
+        record = predictions.get(item.id)
+        output = record["output"] if record else None
+        m = failure_reasons(item.task, output, record.get("finish") if record else None, vocab)
+        text = output or ""
+        if item.task == "caption":
+            m.update(score_hallucination(text, item.reference["objects"], vocab.objects))
+        elif item.task == "recipe":
+            m.update(score_recipe(text, item.reference, vocab))
+        else:
+            m.update(score_diagnosis(text, item.reference, vocab))
+        metrics[item.id] = m
+
+    captions = [item for item in eval_set.items if item.task == "caption"]
+    tokenizer = None
+    if captions:
+        result = score_captions([(predictions.get(i.id) or {}).get("output", "") for i in captions],
+                                [i.reference["captions"] for i in captions], meteor=meteor)
+        for item, extra in zip(captions, result["items"]):
+            metrics[item.id].update(extra)
+        warnings.extend(result["warnings"])
+        tokenizer = result["tokenizer"]
+
+    items = [{"id": item.id, "task": item.task, "metrics": metrics[item.id]} for item in eval_set.items]
+    aggregate = {}
+    counts = eval_set.counts()
+    for task in sorted(counts):
+        aggregate.update(aggregate_items(task, [it for it in items if it["task"] == task]))
+    return {
+        "eval_set": {"name": eval_set.name, "path": str(eval_set.root),
+                     "manifest_sha256": eval_set.manifest_sha256},
+        "counts": counts,
+        "aggregate": aggregate,
+        "items": items,
+        "missing_ids": missing,
+        "unknown_ids": unknown,
+        "warnings": warnings,
+        "scorer": {"versions": _versions(), "caption_tokenizer": tokenizer,
+                   "spice": "not computed (needs a Stanford CoreNLP download)"},
+    }
+
+
+def write_scores(path, scores: dict) -> Path:
+    """Write scores.json atomically (a reader never sees half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".scores-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(scores, handle, indent=1, ensure_ascii=False, allow_nan=False)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _run_manifest_sha(run_dir: Path) -> str | None:
+    try:
+        info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for holder in (info, info.get("eval_set") if isinstance(info.get("eval_set"), dict) else {}):
+        if isinstance(holder.get("manifest_sha256"), str):
+            return holder["manifest_sha256"]
+    return None
+
+
+def score_file(predictions_path, eval_set, out, meteor: bool = True) -> dict:
+    """Score a predictions.jsonl file and write ``out``; warnings go to stderr and into scores.json."""
+    from workbench.scoring.predictions import read_predictions_file
+
+    if not hasattr(eval_set, "items"):
+        from workbench.evalsets import load_eval_set
+
+        eval_set = load_eval_set(eval_set)
+    predictions, read_warnings = read_predictions_file(predictions_path)
+    run_sha = _run_manifest_sha(Path(predictions_path).parent)
+    scores = score_predictions(eval_set, predictions, meteor=meteor)
+    if run_sha and run_sha != eval_set.manifest_sha256:
+        read_warnings.append(f"{Path(predictions_path).parent / 'run.json'}: run was made on a manifest with "
+                             f"sha256 {run_sha[:12]}..., not {eval_set.manifest_sha256[:12]}... of {eval_set.root}")
+    scores["warnings"] = read_warnings + scores["warnings"]
+    scores["predictions"] = str(predictions_path)
+    for warning in scores["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    write_scores(out, scores)
+    return scores
+
+
+def score_run(run_dir, eval_set, out=None) -> dict:
+    """Score ``run_dir/predictions.jsonl``; write ``run_dir/scores.json`` (or ``out``); return the scores."""
+    run_dir = Path(run_dir)
+    path = run_dir / "predictions.jsonl"
+    if not path.is_file():
+        raise WorkbenchError(f"{path}: not found; run `workbench generate --out {run_dir}` first "
+                             "(or merge its shard files)")
+    return score_file(path, eval_set, out if out is not None else run_dir / SCORES)
+
+
+def read_scores(path) -> dict:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WorkbenchError(f"{path}: cannot read scores ({exc}); rerun `workbench score`") from None
+    if not isinstance(data.get("aggregate"), dict) or not isinstance(data.get("items"), list):
+        raise WorkbenchError(f"{path}: not a scores.json (needs 'aggregate' and 'items'); rerun `workbench score`")
+    return data
