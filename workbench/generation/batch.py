@@ -10,6 +10,7 @@ transformers version does by default. Each row stops on its own (``stopping.EndS
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -81,9 +82,12 @@ def generate_from_contexts(llm, tokenizer, contexts: list[torch.Tensor], end_sym
     # a fresh transformers config so nothing from the snapshot's generation_config.json leaks in
     hf_config = transformers.GenerationConfig(bos_token_id=bos, eos_token_id=eos, pad_token_id=pad,
                                               **config.hf_kwargs())
-    new_tokens = llm.generate(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
-                              generation_config=hf_config, logits_processor=processors,
-                              stopping_criteria=StoppingCriteriaList([stop]))
+    with warnings.catch_warnings():
+        # MiniGPT-4 also penalises only new tokens (it generates from embeddings); not news to users
+        warnings.filterwarnings("ignore", message="Passing `repetition_penalty` with `inputs_embeds`")
+        new_tokens = llm.generate(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
+                                  generation_config=hf_config, logits_processor=processors,
+                                  stopping_criteria=StoppingCriteriaList([stop]))
     results = []
     for row in range(len(contexts)):
         n = stop.stop_step[row] if stop.stop_step[row] is not None else new_tokens.shape[1]
