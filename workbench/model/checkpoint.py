@@ -141,6 +141,17 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def _unpickler_detail(exc: Exception) -> str:
+    """The one informative line of torch's weights-only refusal, e.g. ``Unsupported global: GLOBAL os.system``."""
+    text = str(exc)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    return first.split(" was not an allowed global")[0]
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """The whole checkpoint dict (e.g. to resume training with its optimizer state), plain tensors only."""
     path = Path(path)
@@ -149,15 +160,21 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = _unpickler_detail(exc)
+        if "Unsupported global" not in detail:
+            raise WorkbenchError(
+                f"{path}: cannot read as a plain-tensor PyTorch checkpoint ({detail[:160]}); "
+                "expected a .pth saved by MiniGPT-4 or torch.save"
+            ) from exc
         raise WorkbenchError(
             f"{path}: not a plain-tensor checkpoint, refused without loading it: it holds Python objects that "
-            f"unpickling would execute ({reason[:160]}); re-save it as tensors only, e.g. "
+            f"unpickling would execute ({detail[:160]}); re-save it as tensors only, e.g. "
             "torch.save({'model': {'llama_proj.weight': w, 'llama_proj.bias': b}}, path)"
         ) from exc
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        detail = (str(exc).strip().splitlines() or [""])[0][:160]
         raise WorkbenchError(
-            f"{path}: cannot read as a PyTorch checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}); "
+            f"{path}: cannot read as a plain-tensor PyTorch checkpoint ({type(exc).__name__}: {detail}); "
             "expected a .pth saved by MiniGPT-4 or torch.save"
         ) from exc
     if not isinstance(obj, dict):
