@@ -283,3 +283,17 @@ def test_save_projection_writes_minigpt4_layout(tmp_path):
     assert raw["epoch"] == 4 and raw["config"] == {"run": {"init_lr": 3e-5}}
     assert torch.equal(raw["optimizer"]["state"][0]["exp_avg"], torch.ones(5, 3))
     assert torch.equal(load_projection(path)["llama_proj.weight"], state["llama_proj.weight"])
+
+
+def test_writers_are_byte_identical_across_runs_and_file_names(parts, tmp_path):
+    """build-tiny promises byte-identical files for the same seed."""
+    state = {"llama_proj.weight": torch.randn(5, 3), "llama_proj.bias": torch.randn(5)}
+    save_projection(tmp_path / "a.pth", state, epoch=1)
+    save_projection(tmp_path / "b.pth", state, epoch=1)
+    assert (tmp_path / "a.pth").read_bytes() == (tmp_path / "b.pth").read_bytes()
+    for name in ("one", "two"):
+        save_blip2_snapshot(tmp_path / name, parts["vision"], parts["qformer"], parts["query_tokens"])
+    files_one = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert files_one == sorted(p.name for p in (tmp_path / "two").iterdir())
+    for name in files_one:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name

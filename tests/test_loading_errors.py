@@ -271,5 +271,5 @@ def test_unknown_model_name():
 
 def test_8bit_needs_cuda(files):
     message = error_of(load_model, card(files), load_in_8bit=True)
-    assert "load_in_8bit needs a CUDA GPU" in message
+    assert "load-in-8bit needs a CUDA GPU" in message
 

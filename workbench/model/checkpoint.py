@@ -13,6 +13,7 @@ without running it.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 from dataclasses import dataclass
@@ -233,8 +234,12 @@ def save_projection(
         "scaler": None,
         "epoch": int(epoch),
     }
+    # Through a buffer: torch.save names its zip records after the file, and the bytes should not depend on the
+    # temporary name (build-tiny promises byte-identical files for the same seed).
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(payload, tmp)
+    tmp.write_bytes(buffer.getvalue())
     os.replace(tmp, path)
     return path

@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 import workbench
+from workbench.devices import choose_device
 from workbench.errors import WorkbenchError
 from workbench.model.checkpoint import (
     diagnose_projection,
@@ -151,16 +152,9 @@ def read_card(spec, base_dir: str | os.PathLike | None = None) -> dict:
 
 
 # ---- devices --------------------------------------------------------------------------------------------------
-def _resolve_device(device) -> torch.device:
-    device = torch.device(device or "cpu")
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise WorkbenchError(f"device {device} requested but CUDA is not available here; use --device cpu")
-    return device
-
-
-def _resolve_dtype(dtype, device: torch.device) -> torch.dtype:
+def _resolve_dtype(dtype, default: torch.dtype) -> torch.dtype:
     if dtype is None:
-        return torch.float16 if device.type == "cuda" else torch.float32
+        return default
     if isinstance(dtype, str):
         names = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
                  "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
@@ -168,18 +162,6 @@ def _resolve_dtype(dtype, device: torch.device) -> torch.dtype:
             raise WorkbenchError(f"unknown dtype {dtype!r}; valid: {', '.join(names)}")
         return names[dtype]
     return dtype
-
-
-def _check_8bit(device: torch.device) -> None:
-    if device.type != "cuda":
-        raise WorkbenchError(
-            f"load_in_8bit needs a CUDA GPU (bitsandbytes int8, MiniGPT-4's low_resource), the device is {device}; "
-            "drop --load-in-8bit to run in fp32 on CPU"
-        )
-    try:
-        import bitsandbytes  # noqa: F401
-    except ImportError as exc:
-        raise WorkbenchError("load_in_8bit needs bitsandbytes: pip install bitsandbytes") from exc
 
 
 # ---- loading --------------------------------------------------------------------------------------------------
@@ -194,14 +176,13 @@ def _check_files(card: dict) -> None:
 def load_model(spec, device=None, dtype=None, load_in_8bit: bool = False) -> MiniGPT4:
     """A MiniGPT-4 in eval mode with ``model.card`` (resolved card) and ``model.projection_sha256`` set.
 
-    CPU and fp32 by default; on CUDA the vision encoder, Q-Former and LLM default to fp16 (``llama_proj`` stays
-    fp32, as MiniGPT-4 trains it); ``load_in_8bit`` loads the LLM with bitsandbytes int8 (CUDA only).
+    ``device`` None means CUDA if present, else CPU (``workbench.devices.choose_device``). CPU runs fp32; on
+    CUDA the vision encoder, Q-Former and LLM default to fp16 (``llama_proj`` stays fp32, as MiniGPT-4 trains
+    it); ``load_in_8bit`` loads the LLM with bitsandbytes int8 (CUDA only).
     """
     card = read_card(spec)
-    device = _resolve_device(device)
-    dtype = _resolve_dtype(dtype, device)
-    if load_in_8bit:
-        _check_8bit(device)
+    choice = choose_device(None if device is None else str(device), load_in_8bit)
+    device, dtype = choice.device, _resolve_dtype(dtype, choice.dtype)
     _check_files(card)
 
     # Cheap checks first: configs, tokenizer presence and the projection's shape.
