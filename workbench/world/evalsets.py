@@ -138,3 +138,10 @@ def write_eval_sets(out_dir, seed: int = SEEDS["eval"], n_per_set: int = 200, si
     return [write_eval_set(name, out_dir, seed, n_per_set, size) for name in SETS]
 
 
+
+
+if __name__ == "__main__":  # python -m workbench.world.evalsets [OUT_DIR]: regenerate the committed sets
+    import sys
+
+    for path in write_eval_sets(sys.argv[1] if len(sys.argv) > 1 else "eval_sets"):
+        print(path)

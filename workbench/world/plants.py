@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SYMPTOM_COLOURS: dict[str, tuple[int, int, int]] = {
-    "brown": (112, 64, 26),
+    "brown": (104, 52, 20),
     "dark": (40, 30, 24),
     "yellow": (236, 220, 60),
     "white": (242, 242, 236),
     "orange": (238, 122, 20),
     "tan": (196, 168, 112),
     "purple": (120, 34, 110),
-    "grey": (150, 150, 146),
+    "grey": (172, 172, 164),
 }
 # symptom kind -> what it looks like (descriptions use this)
 SYMPTOM_KINDS: list[str] = ["rings", "spots", "blotches", "yellowing", "powder", "pustules", "streaks", "holes"]

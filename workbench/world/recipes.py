@@ -185,7 +185,7 @@ DISHES: list[Dish] = [
           P("beef patty", "a brown beef patty", "patty", "band", (4, 0.16)),
           P("bun", "a golden bun", "bun", "band", (5, 0.2))),
          ("salt", "ketchup"),
-         ("Shape the beef into a patty and season with salt.", "Grill the patty for four minutes a side.",
+         ("Season the beef patty with salt.", "Grill the beef patty for four minutes a side.",
           "Melt the cheese on the patty.", "Toast the bun.",
           "Stack the bun, lettuce, tomato, patty and ketchup.")),
     Dish("tacos", "board",

@@ -1,0 +1,135 @@
+"""The world's text: caption and description constraints, answer formats, and the LLM corpus."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from workbench.model.templates import get_template
+from workbench.world import PROMPTS, SEEDS, corpus, diagnosis_answer, recipe_answer, sample_items
+from workbench.world.plants import CROPS, DISEASE_NAMES
+from workbench.world.recipes import DISHES
+
+TREATMENT_WORDS = {"fungicide", "apply", "spray", "prune", "rotate", "destroy", "treat", "treatment", "sulfur",
+                   "plough", "resistant", "remove", "avoid", "control"}
+
+
+@pytest.fixture(scope="module")
+def items():
+    return {d: sample_items(d, 150, seed=SEEDS["stage2"]) for d in ("scene", "dish", "leaf")}
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return corpus(SEEDS["corpus"], 3000)
+
+
+def test_short_captions_are_stage1_style(items):
+    for domain_items in items.values():
+        for it in domain_items:
+            assert re.fullmatch(r"[a-z0-9\- ]+", it.short_caption), it.short_caption
+            assert 3 <= len(it.short_caption.split()) <= 50
+
+
+def test_scene_descriptions_name_exactly_the_objects_drawn(items):
+    from workbench.world.catalog import KINDS
+    for it in items["scene"]:
+        desc = it.detailed_description.lower()
+        named = {k for k in KINDS if re.search(rf"\b{k}s?\b", desc)}
+        assert named == set(it.objects) == {o.kind for o in it.spec.objects}
+        for o in it.spec.objects:
+            assert f"{o.size} {o.colour} {o.kind}" in desc and o.cell in desc
+        assert len(it.reference["captions"]) >= 3 and len(set(it.reference["captions"])) == len(it.reference["captions"])
+
+
+def test_dish_descriptions_name_the_dish_and_visible_parts_but_no_recipe(items):
+    for it in items["dish"]:
+        dish = it.spec.entry
+        desc = it.detailed_description
+        assert dish.name in desc
+        assert all(p.look in desc for p in dish.parts)
+        assert "Ingredients" not in desc and "Steps" not in desc and not re.search(r"\d", desc)
+        for step in dish.steps:
+            assert step.lower().rstrip(".") not in desc.lower()
+        for hidden in set(dish.extra) - set(dish.visible_ingredients):
+            assert not re.search(rf"\b{re.escape(hidden)}\b", desc.lower()), (dish.name, hidden)
+
+
+def test_leaf_descriptions_name_crop_and_condition_but_no_treatment(items):
+    for it in items["leaf"]:
+        crop, cond = it.spec.crop_entry, it.spec.condition_entry
+        desc = it.detailed_description.lower()
+        assert crop.name in desc
+        assert (f"the leaf shows {cond.name}" in desc) if cond.kind else ("the leaf is healthy" in desc)
+        assert not TREATMENT_WORDS & set(re.findall(r"[a-z]+", desc)), desc
+        for t in cond.treatments:
+            assert t not in desc
+
+
+def test_answers_have_the_regular_shape_scorers_read():
+    for i, dish in enumerate(DISHES):
+        a = recipe_answer(i)
+        assert a.startswith(f"This is {dish.name}. Ingredients: {', '.join(dish.ingredients)}. Steps: 1. ")
+        assert all(f"{k}. {s}" in a for k, s in enumerate(dish.steps, 1))
+    for ci, crop in enumerate(CROPS):
+        for k, cond in enumerate(crop.conditions):
+            a = diagnosis_answer(ci, k)
+            if k == 0:
+                assert "healthy" in a and "Treatment" not in a
+            else:
+                assert a.startswith(f"This is a {crop.name} leaf with {cond.name}.") and "healthy" not in a
+                assert all(t in a for t in cond.treatments)
+
+
+def test_names_do_not_contain_each_other():
+    """Scorers take the first mention of a dish or disease; a name inside another would be found twice."""
+    for names in ([d.name for d in DISHES], DISEASE_NAMES, [c.name for c in CROPS]):
+        for a in names:
+            for b in names:
+                assert a == b or not re.search(rf"\b{re.escape(a)}\b", b), (a, b)
+
+
+def test_steps_mention_only_their_own_ingredients():
+    vocab = sorted({i for d in DISHES for i in d.ingredients}, key=len, reverse=True)
+    for dish in DISHES:
+        text = " ".join(dish.steps).lower()
+        for term in vocab:  # longest first, as the recipe scorer matches
+            if re.search(rf"\b{re.escape(term)}s?\b", text):
+                assert term in dish.ingredients, (dish.name, term)
+                text = re.sub(rf"\b{re.escape(term)}s?\b", " ", text)
+
+
+def test_corpus_is_deterministic_and_independent_of_length(docs):
+    assert corpus(SEEDS["corpus"], 50) == docs[:50]
+    assert corpus(SEEDS["corpus"], 10, start=40) == docs[40:50]
+    assert corpus(SEEDS["corpus"] + 1, 50) != docs[:50]
+
+
+def test_corpus_teaches_every_recipe_and_treatment(docs):
+    text = "\n".join(docs)
+    for dish in DISHES:
+        assert dish.name in text
+        assert all(step in text for step in dish.steps), dish.name
+    for crop in CROPS:
+        for cond in crop.conditions[1:]:
+            assert any(cond.name in d and crop.name in d and all(t in d for t in cond.treatments) for d in docs), \
+                (crop.name, cond.name)
+
+
+def test_corpus_conversations_use_the_vicuna0_template_and_eval_prompts(docs):
+    t = get_template("vicuna0")
+    human, assistant = t.train_prompt("Q").split("<Img><ImageHere></Img> Q")
+    found = {task: 0 for task in PROMPTS}
+    for d in docs:
+        for task, prompt in PROMPTS.items():
+            for form in (t.train_prompt(prompt), t.chat_prompt(prompt)):
+                head, tail = form.split("<ImageHere>")
+                if d.startswith(head) and tail in d:
+                    content, answer = d[len(head):].split(tail, 1)
+                    assert "<" not in content and answer.endswith(t.end_sym) and t.end_sym not in answer[:-3]
+                    found[task] += 1
+    assert all(n >= 50 for n in found.values()), found
+    recipe_convs = [d for d in docs if PROMPTS["recipe"] in d]
+    assert any("Ingredients:" in d and " Steps: 1. " in d for d in recipe_convs)
+    assert human == "###Human: " and assistant == " ###Assistant: "
