@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from test_report_fixtures import fixture_aggregate, make_eval_set, make_run, stage_outputs, two_stage_runs
+from test_report_fixtures import make_eval_set, make_run, stage_outputs, two_stage_runs
 from workbench.compare import compare_runs
 from workbench.compare.bootstrap import bootstrap_means, paired_permutation_means, percentile_ci
 from workbench.compare.compare import compare_task
@@ -96,7 +96,7 @@ def test_bootstrap_means_resamples_rows_jointly():
 
 def test_compare_runs_on_fixture_runs(tmp_path):
     es, a, b = two_stage_runs(tmp_path)
-    result = compare_runs([a, b], es, n_resamples=2000, seed=3, aggregate=fixture_aggregate, show_progress=False)
+    result = compare_runs([a, b], es, n_resamples=2000, seed=3, show_progress=False)
     sa = json.loads((a / "scores.json").read_text())["aggregate"]
     sb = json.loads((b / "scores.json").read_text())["aggregate"]
     [comp] = result["comparisons"]
@@ -104,14 +104,19 @@ def test_compare_runs_on_fixture_runs(tmp_path):
     assert set(comp["metrics"]) == set(sa)
     for key, e in comp["metrics"].items():
         assert (e["a"], e["b"]) == (sa[key], sb[key])
+        if sa[key] is None:   # undefined metric (METEOR not run): shown, without numbers
+            assert e["delta"] is None and e["ci"] is None and e["p"] is None
+            continue
         assert e["delta"] == pytest.approx(sb[key] - sa[key])
         assert e["ci"][0] - 1e-12 <= e["delta"] <= e["ci"][1] + 1e-12
         assert e["n"] == result["eval_set"]["tasks"][e["task"]]
         assert 0 < e["p"] <= 1
     m = comp["metrics"]
-    assert m["caption/object_recall"]["resampling"] == "mean"
-    assert m["caption/failure_rate"]["resampling"] == "mean"      # mean of the per-item 'failure' field
-    assert m["caption/chair_i"]["resampling"] == "aggregate"       # ratio of sums: recomputed per resample
+    assert m["caption/rouge_l"]["resampling"] == "mean"            # mean of the per-item rouge_l
+    assert m["caption/failure_rate"]["resampling"] == "mean"       # mean of the per-item 'failure' field
+    assert m["caption/bleu_4"]["resampling"] == "aggregate"        # corpus BLEU: recomputed per resample
+    assert m["diagnosis/disease_macro_f1"]["resampling"] == "aggregate"
+    assert m["caption/meteor"]["resampling"] == "none" and m["caption/meteor"]["ci"] is None  # not scored
     assert m["recipe/ingredient_recall"]["verdict"] == "better"
     assert m["recipe/failure_rate"]["verdict"] == "better" and m["recipe/failure_rate"]["delta"] < 0
     json.dumps(result, allow_nan=False)
@@ -119,7 +124,7 @@ def test_compare_runs_on_fixture_runs(tmp_path):
 
 def test_compare_is_deterministic_given_the_seed(tmp_path):
     es, a, b = two_stage_runs(tmp_path)
-    run = lambda seed: compare_runs([a, b], es, n_resamples=500, seed=seed, aggregate=fixture_aggregate,  # noqa: E731
+    run = lambda seed: compare_runs([a, b], es, n_resamples=500, seed=seed,  # noqa: E731
                                     show_progress=False)["comparisons"]
     assert run(11) == run(11)
     assert run(11) != run(12)
@@ -128,7 +133,7 @@ def test_compare_is_deterministic_given_the_seed(tmp_path):
 def test_n_runs_each_compared_with_the_chosen_baseline(tmp_path):
     es, a, b = two_stage_runs(tmp_path)
     c = make_run(tmp_path / "runs", "stage2b", es, stage_outputs(es, good=True))
-    result = compare_runs([a, b, c], es, baseline=1, n_resamples=300, aggregate=fixture_aggregate,
+    result = compare_runs([a, b, c], es, baseline=1, n_resamples=300,
                           show_progress=False)
     assert result["baseline"] == "stage2"
     assert [(x["baseline"], x["other"]) for x in result["comparisons"]] == [("stage2", "stage1"),
@@ -141,19 +146,57 @@ def test_refuses_runs_made_on_another_manifest(tmp_path):
     es, a, _ = two_stage_runs(tmp_path)
     other = make_run(tmp_path / "runs", "elsewhere", es, stage_outputs(es, good=True), sha="f" * 64)
     with pytest.raises(WorkbenchError, match=r"elsewhere/run.json: run was made on an eval set with manifest"):
-        compare_runs([a, other], es, n_resamples=200, aggregate=fixture_aggregate, show_progress=False)
+        compare_runs([a, other], es, n_resamples=200, show_progress=False)
 
 
 def test_refuses_when_the_eval_set_changed_after_the_runs(tmp_path):
     es, a, b = two_stage_runs(tmp_path)
     make_eval_set(es, n_caption=9)   # same folder, one more item: a new manifest
     with pytest.raises(WorkbenchError, match="compare only runs made on the same eval set"):
-        compare_runs([a, b], es, n_resamples=200, aggregate=fixture_aggregate, show_progress=False)
+        compare_runs([a, b], es, n_resamples=200, show_progress=False)
 
 
 def test_needs_two_runs_and_sane_resamples(tmp_path):
     es, a, b = two_stage_runs(tmp_path)
     with pytest.raises(WorkbenchError, match="at least two run folders"):
-        compare_runs([a], es, aggregate=fixture_aggregate)
+        compare_runs([a], es)
     with pytest.raises(WorkbenchError, match="too few"):
-        compare_runs([a, b], es, n_resamples=10, aggregate=fixture_aggregate)
+        compare_runs([a, b], es, n_resamples=10)
+
+
+def test_vectorised_scorer_resampling_equals_one_aggregate_call_per_resample(tmp_path):
+    from workbench.scoring import aggregate_items
+
+    es, a, b = two_stage_runs(tmp_path)
+    fast = compare_runs([a, b], es, n_resamples=300, seed=4, show_progress=False)["comparisons"][0]["metrics"]
+    slow = compare_runs([a, b], es, n_resamples=300, seed=4, aggregate=aggregate_items,
+                        show_progress=False)["comparisons"][0]["metrics"]
+    for key in fast:
+        assert fast[key]["resampling"] == slow[key]["resampling"]
+        for field in ("ci", "a_ci", "b_ci"):
+            assert fast[key][field] == (pytest.approx(slow[key][field]) if slow[key][field] else None)
+        assert fast[key]["p"] == pytest.approx(slow[key]["p"])
+
+
+def test_unscored_runs_are_scored_first(tmp_path):
+    es = make_eval_set(tmp_path / "es", n_caption=0)   # no captions: no METEOR (Java) start-up in this test
+    a = make_run(tmp_path / "runs", "s1", es, stage_outputs(es, good=False), scores=False)
+    b = make_run(tmp_path / "runs", "s2", es, stage_outputs(es, good=True), scores=False)
+    result = compare_runs([a, b], es, n_resamples=200, show_progress=False)
+    assert (a / "scores.json").is_file() and (b / "scores.json").is_file()
+    stored = json.loads((b / "scores.json").read_text())["aggregate"]
+    assert result["comparisons"][0]["metrics"]["recipe/dish_accuracy"]["b"] == stored["recipe/dish_accuracy"]
+
+
+def test_cli_writes_compare_json(tmp_path, capsys):
+    from workbench.cli import main
+
+    es, a, b = two_stage_runs(tmp_path)
+    out = tmp_path / "out" / "compare.json"
+    assert main(["compare", str(a), str(b), "--eval-set", str(es), "--out", str(out), "--resamples", "500"]) == 0
+    data = json.loads(out.read_text())
+    assert data["method"]["n_resamples"] == 500 and data["baseline"] == "stage1"
+    assert "stage2 vs stage1" in capsys.readouterr().out
+    bad = make_run(tmp_path / "runs", "other", es, stage_outputs(es, good=True), sha="0" * 64)
+    assert main(["compare", str(a), str(bad), "--eval-set", str(es), "--out", str(out)]) == 1
+    assert "manifest sha256" in capsys.readouterr().err

@@ -1,10 +1,8 @@
 """Fixture eval sets and runs for the compare/report tests (helpers, plus checks of the helpers).
 
 ``make_eval_set`` writes a valid eval-set folder (tiny PNGs made with PIL, manifest per DESIGN.md);
-``make_run`` writes a run folder (run.json + predictions.jsonl) and, with ``scores=True``, a
-scores.json computed by ``fixture_score``/``fixture_aggregate``: small stand-in scorers with one
-plain-mean metric per field and one corpus-level metric (``caption/chair_i`` = hallucinated /
-mentioned over the whole set), so both resampling paths of compare are exercised.
+``make_run`` writes a run folder (run.json + predictions.jsonl as ``workbench generate`` lays them
+out) and, with ``scores=True``, its scores.json from the real scorers (METEOR off, for speed).
 """
 
 from __future__ import annotations
@@ -58,55 +56,11 @@ def _manifest(eval_set_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (Path(eval_set_dir) / "manifest.jsonl").read_text().splitlines() if line]
 
 
-def fixture_score(record: dict, output: str | None) -> dict:
-    """Per-item metrics of one output (a stand-in scorer: word matching against the reference)."""
-    text = (output or "").lower()
-    task, ref = record["task"], record["reference"]
-    reasons = []
-    if output is None:
-        reasons.append("missing")
-    elif not text.strip():
-        reasons.append("empty")
-    elif len(set(text.split())) < len(text.split()) / 3:
-        reasons.append("repetition")
-    m = {"failure": int(bool(reasons)), "failure_reasons": reasons}
-    if task == "caption":
-        mentioned = [w for w in ("ball", "box", "cat", "dog") if w in text]
-        hallucinated = [w for w in mentioned if w not in ref["objects"]]
-        m.update(object_recall=sum(o in text for o in ref["objects"]) / len(ref["objects"]),
-                 chair_s=int(bool(hallucinated)), mentioned=len(mentioned), hallucinated=len(hallucinated),
-                 chair_i=len(hallucinated) / len(mentioned) if mentioned else 0.0)
-    elif task == "recipe":
-        m.update(dish_accuracy=int(ref["dish"] in text),
-                 ingredient_recall=sum(i in text for i in ref["ingredients"]) / len(ref["ingredients"]))
-    else:
-        m.update(disease_accuracy=int(ref["disease"] in text), crop_accuracy=int(ref["crop"] in text))
-    return m
+def score_fixture_run(run: Path, eval_set_dir: Path) -> dict:
+    """Score with the real scorers, without METEOR (its Java start-up costs seconds per run)."""
+    from workbench.scoring.scores import score_file
 
-
-def fixture_aggregate(task: str, items: list[dict]) -> dict:
-    """Aggregate per-item metrics: plain means, except chair_i (ratio of sums over the set)."""
-    n = len(items)
-    if n == 0:
-        return {}
-    mean = lambda f: sum(it["metrics"][f] for it in items) / n  # noqa: E731
-    out = {f"{task}/failure_rate": mean("failure")}
-    fields = {"caption": ["object_recall", "chair_s"], "recipe": ["dish_accuracy", "ingredient_recall"],
-              "diagnosis": ["disease_accuracy", "crop_accuracy"]}[task]
-    out.update({f"{task}/{f}": mean(f) for f in fields})
-    if task == "caption":
-        mentioned = sum(it["metrics"]["mentioned"] for it in items)
-        out["caption/chair_i"] = sum(it["metrics"]["hallucinated"] for it in items) / mentioned if mentioned else 0.0
-    return out
-
-
-def fixture_scores(eval_set_dir: Path, outputs: dict[str, str]) -> dict:
-    items = [{"id": r["id"], "task": r["task"], "metrics": fixture_score(r, outputs.get(r["id"]))}
-             for r in _manifest(eval_set_dir)]
-    aggregate = {}
-    for task in dict.fromkeys(it["task"] for it in items):
-        aggregate.update(fixture_aggregate(task, [it for it in items if it["task"] == task]))
-    return {"aggregate": aggregate, "items": items}
+    return score_file(run / "predictions.jsonl", str(eval_set_dir), run / "scores.json", meteor=False)
 
 
 def make_run(root: Path, name: str, eval_set_dir: Path, outputs: dict[str, str], sha: str | None = None,
@@ -128,7 +82,7 @@ def make_run(root: Path, name: str, eval_set_dir: Path, outputs: dict[str, str],
             fh.write(json.dumps({"id": item_id, "output": text, "n_tokens": len(text.split()),
                                  "finish": "length" if len(text.split()) > 30 else "stop"}) + "\n")
     if scores:
-        (run / "scores.json").write_text(json.dumps(fixture_scores(eval_set_dir, outputs)), encoding="utf-8")
+        score_fixture_run(run, eval_set_dir)
     return run
 
 
@@ -141,10 +95,11 @@ def stage_outputs(eval_set_dir: Path, good: bool) -> dict[str, str]:
             out[r["id"]] = ("A red ball sits beside a blue box." if good or i % 3 == 0
                             else "a cat a cat a cat a cat a cat a cat a cat")
         elif r["task"] == "recipe":
-            out[r["id"]] = ("These are pancakes. Mix flour, egg and milk, then fry." if good
-                            else "food food food food food food")
+            out[r["id"]] = ("These are pancakes.\nIngredients: flour, egg, milk.\nSteps: 1. Mix the flour, "
+                            "egg and milk. 2. Fry the batter in a pan." if good else "food food food food food food")
         else:
-            out[r["id"]] = (f"This tomato leaf shows {ref['disease']}." if good or i % 2
+            treat = f" Treat with {ref['treatments'][0]}." if ref["treatments"] else ""
+            out[r["id"]] = (f"This tomato leaf shows {ref['disease']}.{treat}" if good or i % 2
                             else "a leaf")
     return out
 
@@ -166,9 +121,10 @@ def test_fixture_eval_set_is_valid_for_the_real_loader(tmp_path):
     assert loaded.counts() == {"caption": 8, "recipe": 8, "diagnosis": 6}
 
 
-def test_fixture_scores_follow_the_contract(tmp_path):
+def test_fixture_runs_separate_the_two_stages(tmp_path):
     es, a, b = two_stage_runs(tmp_path)
-    scores = json.loads((b / "scores.json").read_text())
-    assert {it["id"] for it in scores["items"]} == {r["id"] for r in _manifest(es)}
-    assert all(0 <= v <= 1 for v in scores["aggregate"].values())
-    assert all({"failure", "failure_reasons"} <= set(it["metrics"]) for it in scores["items"])
+    sa = json.loads((a / "scores.json").read_text())["aggregate"]
+    sb = json.loads((b / "scores.json").read_text())["aggregate"]
+    assert {it["id"] for it in json.loads((b / "scores.json").read_text())["items"]} == {r["id"] for r in _manifest(es)}
+    for task in ("caption", "recipe", "diagnosis"):
+        assert sb[f"{task}/failure_rate"] < sa[f"{task}/failure_rate"]

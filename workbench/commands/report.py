@@ -1,11 +1,45 @@
-"""(placeholder until this verb lands)"""
+"""Write a self-contained HTML ablation report comparing runs on one eval set.
 
-from workbench.errors import WorkbenchError
+The first run is the baseline; every other run is compared with it (values, differences with 95%
+paired bootstrap CIs, permutation-test p-values), with plots, failure reasons, output lengths,
+side-by-side examples (largest wins and losses first) and each run's provenance. The file embeds
+its figures and images and makes no network requests. Unscored runs are scored first.
+
+example:
+  workbench report runs/stage1 runs/stage2 --eval-set eval_sets/captions --out reports/captions.html
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR",
+                        help="run folders made by `workbench generate`; the first is the baseline")
+    parser.add_argument("--eval-set", required=True, type=Path, help="the eval-set folder the runs were made on")
+    parser.add_argument("--out", required=True, type=Path, help="the HTML file to write")
+    parser.add_argument("--compare", type=Path, default=None,
+                        help="reuse this compare.json (from `workbench compare` on the same runs) "
+                             "instead of recomputing the statistics")
+    parser.add_argument("--save-compare", type=Path, default=None,
+                        help="also write the statistics the report shows to this compare.json")
+    parser.add_argument("--resamples", type=int, default=10000,
+                        help="bootstrap resamples and permutations when computing (default 10000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
 
 
-def run(args):
-    raise WorkbenchError("'report' is not implemented yet")
+def run(args) -> int:
+    from workbench.compare import write_compare
+    from workbench.compare.compare import compare_loaded, load_scored_runs
+    from workbench.report.render import write_report
+
+    es, runs = load_scored_runs(args.runs, args.eval_set)
+    compare = args.compare
+    if compare is None:
+        compare = compare_loaded(es, runs, 0, args.resamples, args.seed)
+        if args.save_compare:
+            print(f"wrote {write_compare(compare, args.save_compare)}")
+    path = write_report(es, runs, args.out, compare)
+    print(f"wrote {path} (open it in a browser; it needs no network)")
+    return 0

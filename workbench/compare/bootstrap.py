@@ -68,24 +68,23 @@ def bootstrap_means(values: np.ndarray, rng: np.random.Generator, n_resamples: i
     return np.concatenate(blocks, axis=1)
 
 
-def bootstrap_stats(stats: list[Callable[[np.ndarray], dict[str, float]]], keys: list[str], n: int,
-                    rng: np.random.Generator, n_resamples: int,
-                    progress: Callable[[int], None] | None = None) -> list[dict[str, np.ndarray]]:
-    """Bootstrap samples of corpus-level statistics, one ``stat(indices) -> {key: value}`` per run,
-    every run evaluated on the same resampled items. Returns, per run, {key: (R,) samples}."""
-    out = [{k: np.full(n_resamples, np.nan) for k in keys} for _ in stats]
-    r = 0
+BlockStat = Callable[[np.ndarray], dict[str, np.ndarray]]
+
+
+def bootstrap_stats(stats: list[BlockStat], keys: list[str], n: int, rng: np.random.Generator,
+                    n_resamples: int, progress: Callable[[int], None] | None = None) -> list[dict[str, np.ndarray]]:
+    """Bootstrap samples of corpus-level statistics. One ``stat(index) -> {key: (B,) values}`` per run,
+    where ``index`` is a (B, n) block of resampled item positions; every run sees the same blocks.
+    Returns, per run, {key: (R,) samples} (NaN where a statistic is undefined on a resample)."""
+    out = [{k: [] for k in keys} for _ in stats]
     for idx in _index_blocks(rng, n, n_resamples):
-        for row in idx:
-            for run_out, stat in zip(out, stats):
-                values = stat(row)
-                for k in keys:
-                    v = values.get(k)
-                    run_out[k][r] = np.nan if v is None else v
-            r += 1
+        for run_out, stat in zip(out, stats):
+            values = stat(idx)
+            for k in keys:
+                run_out[k].append(np.asarray(values.get(k, np.full(len(idx), np.nan)), dtype=float))
         if progress:
             progress(idx.shape[0])
-    return out
+    return [{k: np.concatenate(v) for k, v in run_out.items()} for run_out in out]
 
 
 def _p_value(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
@@ -107,29 +106,29 @@ def paired_permutation_means(a: np.ndarray, b: np.ndarray, rng: np.random.Genera
     return float(p[0]) if np.ndim(a) == 1 else p
 
 
-def paired_permutation_stat(stat_pair: Callable[[np.ndarray], tuple[dict, dict]],
-                            observed: dict[str, float], keys: list[str], n: int,
+def paired_permutation_stat(stat: BlockStat, observed: dict[str, float], keys: list[str], n: int,
                             rng: np.random.Generator, n_resamples: int,
-                            progress: Callable[[int], None] | None = None) -> dict[str, float]:
+                            progress: Callable[[int], None] | None = None) -> dict[str, float | None]:
     """Permutation test for corpus-level statistics.
 
-    ``stat_pair(swap) -> (stats of pseudo-run a, stats of pseudo-run b)`` where ``swap[i]`` says
-    that item i's results are exchanged between the two runs. ``observed[k]`` is b - a.
+    ``stat`` works on the 2n items ``baseline items + other items``: position i is item i of the
+    baseline, n + i the same item of the other run. Each permutation builds pseudo-runs by swapping
+    a random subset of items and takes the difference of ``stat`` on them. ``observed[k]`` is b - a.
     """
-    null = {k: np.empty(n_resamples) for k in keys}
-    r = 0
+    base = np.arange(n)
+    null: dict[str, list] = {k: [] for k in keys}
     for swap in _swap_blocks(rng, n, n_resamples):
-        for row in swap:
-            sa, sb = stat_pair(row)
-            for k in keys:
-                va, vb = sa.get(k), sb.get(k)
-                null[k][r] = np.nan if va is None or vb is None else vb - va
-            r += 1
+        shift = swap.astype(np.int64) * n
+        sa = stat(base + shift)            # pseudo-baseline: the other run's result where swapped
+        sb = stat(base + n - shift)
+        for k in keys:
+            null[k].append(np.asarray(sb.get(k), dtype=float) - np.asarray(sa.get(k), dtype=float))
         if progress:
             progress(swap.shape[0])
-    out = {}
+    out: dict[str, float | None] = {}
     for k in keys:
-        finite = null[k][np.isfinite(null[k])]
+        values = np.concatenate(null[k])
+        finite = values[np.isfinite(values)]
         obs = observed.get(k)
         if obs is None or not np.isfinite(obs) or finite.size == 0:
             out[k] = None

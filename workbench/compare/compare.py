@@ -22,9 +22,10 @@ from typing import Callable
 
 import numpy as np
 
-from workbench.compare.bootstrap import (bootstrap_means, bootstrap_stats, paired_permutation_means,
+from workbench.compare.bootstrap import (BlockStat, bootstrap_means, bootstrap_stats, paired_permutation_means,
                                          paired_permutation_stat, percentile_ci)
 from workbench.errors import WorkbenchError
+from workbench.runs import read_predictions, read_run_info
 
 SCHEMA = "workbench.compare/1"
 ALPHA = 0.05
@@ -35,6 +36,7 @@ ITEM_FIELD_ALIASES = {"failure_rate": "failure"}
 N_PROBES = 3
 
 Aggregate = Callable[[str, list], dict]
+MakeStat = Callable[[str, list], BlockStat]
 
 
 @dataclass
@@ -48,37 +50,14 @@ class ScoredRun:
 
 # ---------------------------------------------------------------- loading runs
 
-def _read_json(path: Path) -> dict:
+def _read_scores(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise WorkbenchError(f"{path}: missing; is {path.parent} a run folder made by "
-                             f"`workbench generate`?") from None
     except json.JSONDecodeError as exc:
-        raise WorkbenchError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); regenerate the file") from None
+        raise WorkbenchError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); delete it and rerun to rescore") from None
     if not isinstance(data, dict):
-        raise WorkbenchError(f"{path}: expected a JSON object")
+        raise WorkbenchError(f"{path}: expected a JSON object; delete it and rerun to rescore")
     return data
-
-
-def read_predictions(run_dir: Path) -> dict:
-    path = run_dir / "predictions.jsonl"
-    if not path.is_file():
-        raise WorkbenchError(f"{path}: missing; run `workbench generate --out {run_dir}` first")
-    out = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            # a run killed mid-write leaves a partial last line; generation resumes over it
-            raise WorkbenchError(f"{path}:{lineno}: invalid JSON ({exc.msg}); rerun `workbench generate` "
-                                 f"on {run_dir} to resume and repair it") from None
-        if not isinstance(record, dict) or "id" not in record:
-            raise WorkbenchError(f"{path}:{lineno}: a prediction needs an 'id'")
-        out[str(record["id"])] = record
-    return out
 
 
 def manifest_sha_of_run(info: dict, run_json: Path) -> str:
@@ -109,13 +88,15 @@ def _run_names(paths: list[Path]) -> list[str]:
 
 
 def _scores_are_current(run_dir: Path) -> bool:
-    scores, preds = run_dir / "scores.json", run_dir / "predictions.jsonl"
-    return scores.is_file() and scores.stat().st_mtime >= preds.stat().st_mtime
+    scores = run_dir / "scores.json"
+    preds = list(run_dir.glob("predictions*.jsonl"))
+    return scores.is_file() and all(scores.stat().st_mtime >= p.stat().st_mtime for p in preds)
 
 
 def load_scored_runs(run_dirs, eval_set) -> tuple[object, list[ScoredRun]]:
     """Load the eval set and each run; refuse runs made on another manifest; score unscored runs
-    (or runs whose predictions are newer than their scores.json) with ``workbench.scoring.score_run``."""
+    (and rescore runs whose scores.json is older than their predictions or was made on another
+    manifest) with ``workbench.scoring.score_run``."""
     es = _load_eval_set(eval_set)
     paths = [Path(p) for p in run_dirs]
     if len(paths) < 2:
@@ -124,7 +105,7 @@ def load_scored_runs(run_dirs, eval_set) -> tuple[object, list[ScoredRun]]:
     for path, name in zip(paths, _run_names(paths)):
         if not path.is_dir():
             raise WorkbenchError(f"{path}: not a run folder; pass folders made by `workbench generate`")
-        info = _read_json(path / "run.json")
+        info = read_run_info(path)
         run_sha = manifest_sha_of_run(info, path / "run.json")
         if run_sha != es.manifest_sha256:
             raise WorkbenchError(
@@ -132,10 +113,12 @@ def load_scored_runs(run_dirs, eval_set) -> tuple[object, list[ScoredRun]]:
                 f"but {es.root}/manifest.jsonl has sha256 {es.manifest_sha256[:12]}...; compare only runs "
                 f"made on the same eval set (regenerate this run on {es.root})")
         predictions = read_predictions(path)
-        if not _scores_are_current(path):
+        scores = _read_scores(path / "scores.json") if _scores_are_current(path) else None
+        scored_on = ((scores or {}).get("eval_set") or {}).get("manifest_sha256", es.manifest_sha256)
+        if scores is None or scored_on != es.manifest_sha256:
             from workbench.scoring import score_run
             score_run(path, es)
-        scores = _read_json(path / "scores.json")
+            scores = _read_scores(path / "scores.json")
         _check_scores(scores, path / "scores.json", es)
         runs.append(ScoredRun(name=name, path=path, info=info, predictions=predictions, scores=scores))
     return es, runs
@@ -223,12 +206,16 @@ def _task_rng(seed: int, task: str, *extra: int) -> np.random.Generator:
 
 def compare_task(task: str, per_run_items: list[list[dict]], per_run_aggregate: list[dict],
                  baseline: int, n_resamples: int, seed: int, aggregate: Aggregate,
-                 progress=None) -> list[dict[str, dict]]:
-    """Per non-baseline run (in order), {key: entry} for this task's metrics."""
+                 show_progress: bool = False, make_stat: MakeStat | None = None) -> list[dict[str, dict]]:
+    """Per non-baseline run (in order), {key: entry} for this task's metrics.
+
+    ``make_stat(task, items)`` gives a vectorised ``stat(index (B, k)) -> {key: (B,) values}``;
+    by default one built on ``aggregate`` (one call per resample)."""
+    make_stat = make_stat or _looping_stat(aggregate)
     n = len(per_run_items[0])
     prefix = task + "/"
     keys = sorted(set.intersection(*(set(k for k in agg if k.startswith(prefix)) for agg in per_run_aggregate)))
-    keys = [k for k in keys if all(isinstance(agg[k], (int, float)) for agg in per_run_aggregate)]
+    keys = [k for k in keys if all(agg[k] is None or isinstance(agg[k], (int, float)) for agg in per_run_aggregate)]
     probe_rng = _task_rng(seed, task, 99)
     probes = [probe_rng.integers(0, n, size=max(1, n // 2)) for _ in range(N_PROBES)] if n else []
     full = [aggregate(task, items) for items in per_run_items]
@@ -243,6 +230,13 @@ def compare_task(task: str, per_run_items: list[list[dict]], per_run_aggregate: 
         else:
             other_keys.append(key)
 
+    bar = None
+    if corpus_keys:
+        from tqdm.auto import tqdm
+        total = n_resamples * len(per_run_items)   # one bootstrap pass + one permutation pass per other run
+        bar = tqdm(total=total, desc=f"{task}: resampling corpus-level metrics", unit="resample", leave=False,
+                   disable=not show_progress)
+    progress = bar.update if bar else None
     samples: list[dict[str, np.ndarray]] = [{} for _ in per_run_items]
     boot_rng = _task_rng(seed, task, 0)
     if mean_fields and n:
@@ -253,7 +247,7 @@ def compare_task(task: str, per_run_items: list[list[dict]], per_run_aggregate: 
             for j, k in enumerate(mkeys):
                 samples[r][k] = drawn[r, j]
     if corpus_keys:
-        stats = [(lambda idx, items=items: aggregate(task, [items[i] for i in idx])) for items in per_run_items]
+        stats = [make_stat(task, items) for items in per_run_items]
         drawn_c = bootstrap_stats(stats, corpus_keys, n, _task_rng(seed, task, 1), n_resamples, progress)
         for r in range(len(per_run_items)):
             samples[r].update(drawn_c[r])
@@ -271,39 +265,60 @@ def compare_task(task: str, per_run_items: list[list[dict]], per_run_aggregate: 
             b = np.stack([_finite_field(items, mean_fields[k]) for k in mkeys])
             p_values.update(zip(mkeys, map(float, np.atleast_1d(paired_permutation_means(a, b, perm_rng, n_resamples)))))
         if corpus_keys:
-            def pair(swap, a_items=base_items, b_items=items):
-                pa = [bi if s else ai for ai, bi, s in zip(a_items, b_items, swap)]
-                pb = [ai if s else bi for ai, bi, s in zip(a_items, b_items, swap)]
-                return aggregate(task, pa), aggregate(task, pb)
             observed = {k: full[r][k] - full[baseline][k] for k in corpus_keys}
-            p_values.update(paired_permutation_stat(pair, observed, corpus_keys, n,
+            p_values.update(paired_permutation_stat(make_stat(task, base_items + items), observed, corpus_keys, n,
                                                     _task_rng(seed, task, 3, r), n_resamples, progress))
         entries = {}
         for key in keys:
-            a_val = float(per_run_aggregate[baseline][key])
-            b_val = float(per_run_aggregate[r][key])
+            a_val = per_run_aggregate[baseline][key]
+            b_val = per_run_aggregate[r][key]
             kind = "mean" if key in mean_fields else "aggregate" if key in corpus_keys else "none"
             a_s = samples[baseline].get(key)
             b_s = samples[r].get(key)
             entries[key] = _entry(task, key.split("/", 1)[1], a_val, b_val, a_s, b_s,
                                   p_values.get(key), n, kind)
         out.append(entries)
+    if bar:
+        bar.close()
     return out
 
 
 # ---------------------------------------------------------------- orchestration
 
-def _default_aggregate() -> Aggregate:
-    from workbench.scoring import aggregate_items
-    return aggregate_items
+def _looping_stat(aggregate: Aggregate) -> MakeStat:
+    """A block statistic that calls ``aggregate`` once per resample (for scorers without a vectorised
+    resampler); None (undefined) becomes NaN."""
+    def make(task: str, items: list) -> BlockStat:
+        def stat(index: np.ndarray) -> dict[str, np.ndarray]:
+            rows = [aggregate(task, [items[i] for i in row]) for row in np.atleast_2d(index)]
+            keys = set().union(*rows) if rows else set()
+            return {k: np.array([np.nan if r.get(k) is None else r[k] for r in rows], dtype=float) for k in keys}
+        return stat
+    return make
+
+
+def _scorer_stat(task: str, items: list) -> BlockStat:
+    from workbench.scoring import Aggregator
+    return Aggregator(task, items).resample
+
+
+CHECKPOINT_KEYS = ("checkpoint_sha256", "projection_sha256", "projection_file_sha256", "projection_weights_sha256")
+
+
+def checkpoint_sha(info: dict) -> str | None:
+    """The checkpoint (projection) sha256 recorded in run.json, wherever the generator put it."""
+    identity = info.get("identity") if isinstance(info.get("identity"), dict) else {}
+    for holder in (info, info.get("model"), identity.get("model")):
+        if isinstance(holder, dict):
+            for key in CHECKPOINT_KEYS:
+                if isinstance(holder.get(key), str):
+                    return holder[key]
+    return None
 
 
 def _run_summary(run: ScoredRun) -> dict:
-    model = run.info.get("model")
-    checkpoint = run.info.get("checkpoint_sha256")
-    if checkpoint is None and isinstance(model, dict):
-        checkpoint = model.get("checkpoint_sha256")
-    return {"name": run.name, "path": str(run.path), "model": model, "checkpoint_sha256": checkpoint}
+    return {"name": run.name, "path": str(run.path), "model": run.info.get("model"),
+            "checkpoint_sha256": checkpoint_sha(run.info)}
 
 
 def compare_loaded(es, runs: list[ScoredRun], baseline: int = 0, n_resamples: int = 10000, seed: int = 0,
@@ -313,22 +328,21 @@ def compare_loaded(es, runs: list[ScoredRun], baseline: int = 0, n_resamples: in
         raise WorkbenchError(f"baseline index {baseline} is out of range for {len(runs)} runs")
     if n_resamples < 100:
         raise WorkbenchError(f"--resamples {n_resamples} is too few for a 95% interval; use at least 1000")
-    aggregate = aggregate or _default_aggregate()
+    make_stat = None if aggregate else _scorer_stat
+    if aggregate is None:
+        from workbench.scoring import aggregate_items as aggregate
     tasks: dict[str, list[str]] = {}
     for item in es.items:
         tasks.setdefault(item.task, []).append(item.id)
     comparisons = [{"baseline": runs[baseline].name, "other": run.name, "metrics": {}}
                    for r, run in enumerate(runs) if r != baseline]
     by_id = [{it["id"]: it for it in run.scores["items"]} for run in runs]
-    from tqdm.auto import tqdm
-    bar = tqdm(total=0, desc="bootstrap", unit="resample", disable=not show_progress, leave=False)
     for task, ids in tasks.items():
         per_run_items = [[m[i] for i in ids] for m in by_id]
         results = compare_task(task, per_run_items, [run.scores["aggregate"] for run in runs], baseline,
-                               n_resamples, seed, aggregate, progress=bar.update)
+                               n_resamples, seed, aggregate, show_progress, make_stat)
         for comp, entries in zip(comparisons, results):
             comp["metrics"].update(entries)
-    bar.close()
     return {
         "schema": SCHEMA,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

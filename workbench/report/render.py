@@ -21,7 +21,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from workbench.compare.compare import compare_loaded, load_scored_runs
+from workbench.compare.compare import checkpoint_sha, compare_loaded, load_scored_runs
 from workbench.errors import WorkbenchError
 from workbench.report import examples as ex
 from workbench.report import plots
@@ -185,7 +185,12 @@ def _flatten(value, prefix="", depth=0) -> list[tuple[str, str]]:
 
 
 def _provenance(runs) -> list[dict]:
-    flat = [dict(_flatten(run.info)) for run in runs]
+    flat = []
+    for run in runs:
+        rows = dict(_flatten(run.info))
+        # run.json repeats what a resume must match under "identity"; show each fact once
+        flat.append({k: v for k, v in rows.items()
+                     if not (k.startswith("identity.") and rows.get(k[len("identity."):]) == v)})
     keys = list(dict.fromkeys(k for f in flat for k in f))
 
     def rank(key):
@@ -237,6 +242,9 @@ def _load_compare(compare, es, runs) -> dict:
 
 def _model_label(info: dict) -> str:
     model = info.get("model")
+    identity = info.get("identity") if isinstance(info.get("identity"), dict) else {}
+    if not model and isinstance(identity.get("model"), dict):
+        model = identity["model"]
     if isinstance(model, dict):
         for key in ("spec", "name", "preset", "card", "path"):
             if isinstance(model.get(key), str):
@@ -246,10 +254,7 @@ def _model_label(info: dict) -> str:
 
 
 def _checkpoint(info: dict) -> str:
-    model = info.get("model")
-    sha = info.get("checkpoint_sha256")
-    if sha is None and isinstance(model, dict):
-        sha = model.get("checkpoint_sha256")
+    sha = checkpoint_sha(info)
     return f"checkpoint sha256 {str(sha)[:16]}…" if sha else "checkpoint sha256 not recorded"
 
 
@@ -284,6 +289,18 @@ def render_html(context: dict) -> str:
         **context, css=Markup(css), js=Markup(js), csp={"style": _csp_hash(css), "script": _csp_hash(js)})
 
 
+def write_report(es, runs, out_html, compare) -> Path:
+    """Render loaded runs with their comparison (dict or compare.json path) to ``out_html``."""
+    compare = _load_compare(compare, es, runs)
+    html = render_html(build_context(es, runs, compare))
+    out = Path(out_html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
 def render_report(run_dirs, eval_set, out_html, compare=None, n_resamples: int = 10000, seed: int = 0,
                   aggregate=None, show_progress: bool = True) -> Path:
     """Write the HTML report comparing ``run_dirs`` (the first is the baseline) on ``eval_set``.
@@ -294,12 +311,4 @@ def render_report(run_dirs, eval_set, out_html, compare=None, n_resamples: int =
     es, runs = load_scored_runs(run_dirs, eval_set)
     if compare is None:
         compare = compare_loaded(es, runs, 0, n_resamples, seed, aggregate, show_progress)
-    else:
-        compare = _load_compare(compare, es, runs)
-    html = render_html(build_context(es, runs, compare))
-    out = Path(out_html)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return write_report(es, runs, out_html, compare)
