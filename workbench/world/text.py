@@ -31,6 +31,7 @@ PROMPT_PARAPHRASES: dict[str, list[str]] = {
     "diagnosis": ["What disease does this leaf have, and how do I treat it?", "Is this plant healthy? What should I do?",
                   "Diagnose this leaf and suggest a treatment.", "What is the problem with this leaf and how can I fix it?"],
 }
+CONTAINER_OF = {"plate": "a plate of", "bowl": "a bowl of", "board": "a board with", "pan": "a pan of"}
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
 CONTAINER_PHRASES = {"plate": "on a white plate", "bowl": "in a white bowl", "board": "on a wooden board",
                      "pan": "in a black pan"}
@@ -107,7 +108,7 @@ def dish_caption(spec: DishSpec, rng: np.random.Generator) -> str:
     cont = dish.container
     first = dish.parts[-1].ingredient
     text = _pick(rng, [
-        f"a {cont} of {dish.name} on a {spec.table} table",
+        f"{CONTAINER_OF[cont]} {dish.name} on a {spec.table} table",
         f"{dish.name} {CONTAINER_PHRASES[cont]}",
         f"{dish.name} with {first} on a {spec.table} table",
         f"a photo of {dish.name} served {CONTAINER_PHRASES[cont]}",
