@@ -61,7 +61,8 @@ def test_run_folder_follows_the_contract(model, eval_root, reference, tmp_path):
         assert r["finish"] in ("stop", "length") and isinstance(r["n_tokens"], int)
     assert lines(out) == reference  # batch size 5 vs 4: same greedy outputs
     info = read_run_info(out)
-    assert info["identity"]["model"]["spec"] == "tiny-test"
+    assert info["model"]["spec"] == "tiny-test"
+    assert info["identity"]["model"]["frozen_fingerprint"] == model.frozen_fingerprint()
     assert info["identity"]["generation"] == CONFIG.to_dict()
     assert info["eval_set"]["manifest_sha256"] == load_set(eval_root).manifest_sha256
     assert info["seed"] == 3 and info["device"] == "cpu"
@@ -154,11 +155,14 @@ def test_unreadable_image_fails_only_its_item(model, eval_root, tmp_path):
 def test_shards_merge_to_the_single_process_file(model, eval_root, reference, tmp_path):
     out = tmp_path / "run"
     cache = VisionFeatureCache()
-    for index in range(3):
-        run_generation(model, load_set(eval_root), out, CONFIG, batch_size=2, shard=(index, 3),
-                       cache=cache, progress=False)
-    assert not (out / "predictions.jsonl").exists()
-    assert len(read_predictions(out)) == 12
+    summaries = [run_generation(model, load_set(eval_root), out, CONFIG, batch_size=2, shard=(index, 3),
+                                cache=cache, progress=False) for index in range(3)]
+    assert [s.n_items for s in summaries] == [4, 4, 4]
+    assert [s.merged_path for s in summaries[:2]] == [None, None]  # the last shard to finish merges
+    assert summaries[2].merged_path == str(out / "predictions.jsonl")
+    assert lines(out) == reference
+    (out / "predictions.jsonl").unlink()
+    assert len(read_predictions(out)) == 12  # readers fall back to the shard files
     merge_shards(out, 3, [item.id for item in load_set(eval_root).items])
     assert lines(out) == reference
 

@@ -197,6 +197,19 @@ def _describe_difference(old: dict, new: dict, prefix: str = "") -> list[str]:
     return diffs
 
 
+def with_meta_lock(run_dir: Path, fn):
+    """Run ``fn`` holding a short blocking lock, so shards create/update run.json one at a time."""
+    if fcntl is None:  # pragma: no cover
+        return fn()
+    fd = os.open(Path(run_dir) / ".run.json.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fn()
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 # ---- writing ------------------------------------------------------------------------------------------
 class RunStore:
     """Writer for one run folder (or one shard of it). Use as a context manager.
@@ -218,7 +231,6 @@ class RunStore:
         self.resumed = False
         self.n_errors = 0
         self._lock = _FolderLock(self.run_dir / f".lock{shard_suffix(self.shard)}")
-        self._meta_lock_path = self.run_dir / ".run.json.lock"
         self._pred_handle = None
         self._err_handle = None
 
@@ -229,16 +241,7 @@ class RunStore:
         self.close()
 
     def _with_meta_lock(self, fn):
-        """Run ``fn`` holding a short blocking lock, so shards create/update run.json one at a time."""
-        if fcntl is None:  # pragma: no cover
-            return fn()
-        fd = os.open(self._meta_lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            return fn()
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        return with_meta_lock(self.run_dir, fn)
 
     def open(self, identity: dict, info: dict) -> dict:
         """Lock the folder, create or check run.json, repair a torn predictions line, load done ids."""
@@ -347,3 +350,22 @@ def merge_shards(run_dir: str | Path, num_processes: int, order: list[str]) -> P
             os.unlink(tmp)
     _fsync_dir(run_dir)
     return target
+
+
+def merge_if_complete(run_dir: str | Path, num_processes: int, order: list[str]) -> Path | None:
+    """Merge the shard files once every shard holds all its items (item ``i`` -> shard ``i % N``).
+
+    Each process calls this when it finishes; the last one to finish merges, so no barrier is needed.
+    Returns the merged file, or None while some shard is incomplete (still running, or items failed).
+    """
+    run_dir = Path(run_dir)
+
+    def attempt():
+        for index in range(num_processes):
+            have = {str(r.get("id")) for r in _parse_lines(predictions_file(run_dir, (index, num_processes)),
+                                                            repair=False)}
+            if not set(order[index::num_processes]) <= have:
+                return None
+        return merge_shards(run_dir, num_processes, order)
+
+    return with_meta_lock(run_dir, attempt)

@@ -1,11 +1,89 @@
-"""(placeholder until this verb lands)"""
+"""Run a model over an eval set into a run folder: run.json + predictions.jsonl + errors.jsonl.
+
+Greedy decoding by default (--sample: MiniGPT-4's chat sampling, top_p 0.9, temperature 1.0,
+repetition penalty 1.05; seeded per item by --seed). Outputs stop at the template's end symbol.
+Rerunning the same command on the same --out folder resumes where it stopped; a different model,
+generation setting, seed or eval set on an existing folder is refused. Frozen image features are
+cached (default: .vision-cache next to the run folder), so runs of several checkpoints that share
+the frozen ViT/Q-Former encode each image once.
+
+examples:
+  workbench generate --model tiny-stage2 --eval-set eval_sets/world --out runs/stage2
+  workbench generate --model cards/minigpt4-7b.yaml --eval-set eval_sets/coco --out runs/7b \\
+      --device cuda --load-in-8bit --batch-size 16
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 from workbench.errors import WorkbenchError
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("--model", required=True, help="preset (tiny-stage1, tiny-stage2) or model-card file")
+    parser.add_argument("--eval-set", required=True, help="eval-set folder (manifest.jsonl + images)")
+    parser.add_argument("--out", required=True, help="run folder to write (or resume)")
+    parser.add_argument("--batch-size", type=int, default=8, help="items decoded together (default 8)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N items of the eval set")
+    parser.add_argument("--seed", type=int, default=0, help="seed for --sample (per item; default 0)")
+    parser.add_argument("--sample", action="store_true",
+                        help="sample with MiniGPT-4's chat defaults instead of greedy decoding")
+    parser.add_argument("--max-new-tokens", type=int, default=None, help="new-token limit (default 300)")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default: cuda if present)")
+    parser.add_argument("--load-in-8bit", action="store_true",
+                        help="LLM in int8 with bitsandbytes (MiniGPT-4's low_resource; CUDA only)")
+    parser.add_argument("--cache-dir", default=None,
+                        help="vision-feature cache folder (default: .vision-cache beside the run folder)")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the vision-feature cache")
+    parser.add_argument("--shard", default=None, metavar="P/N",
+                        help="process P of N (items i with i %% N == P); the last shard to finish merges")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def run(args):
-    raise WorkbenchError("'generate' is not implemented yet")
+def parse_shard(text: str | None) -> tuple[int, int]:
+    if not text:
+        return (0, 1)
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise WorkbenchError(f"--shard {text!r}: expected P/N, e.g. 0/4") from None
+    if count < 1 or not 0 <= index < count:
+        raise WorkbenchError(f"--shard {text!r}: need 0 <= P < N")
+    return index, count
+
+
+def run(args) -> int:
+    from workbench.devices import choose_device
+    from workbench.evalsets import load_eval_set
+    from workbench.generation import GenerationConfig, VisionFeatureCache, run_generation
+    from workbench.model.loading import load_model
+
+    shard = parse_shard(args.shard)
+    config = GenerationConfig.from_flags(sample=args.sample, max_new_tokens=args.max_new_tokens)
+    choice = choose_device(args.device, args.load_in_8bit)
+    eval_set = load_eval_set(args.eval_set, check_images=False)  # unreadable images fail per item
+    out = Path(args.out)
+    cache_dir = None if args.no_cache else Path(args.cache_dir or out.resolve().parent / ".vision-cache")
+    model = load_model(args.model, device=choice.device, dtype=choice.dtype, load_in_8bit=choice.load_in_8bit)
+    model_info = {"spec": str(args.model), "card": getattr(model, "card", None),
+                  "projection_sha256": getattr(model, "projection_sha256", None)}
+    summary = run_generation(
+        model, eval_set, out, config, batch_size=args.batch_size, limit=args.limit, seed=args.seed,
+        cache=VisionFeatureCache(cache_dir), model_info=model_info, shard=shard, progress=not args.quiet,
+        extra_info={"device_choice": choice.describe(), "vision_cache": str(cache_dir) if cache_dir else None},
+    )
+    print(f"wrote {summary.n_written} prediction(s) to {summary.predictions_path} "
+          f"({summary.n_done_before} already there, {summary.n_items} in this run"
+          f"{'' if shard == (0, 1) else f' shard {shard[0]}/{shard[1]}'}) "
+          f"in {summary.seconds:.1f} s ({summary.items_per_s:.2f} items/s) on {choice.describe()}")
+    print(f"  provenance: {out / 'run.json'}")
+    if cache_dir:
+        print(f"  vision cache: {cache_dir} ({summary.cache['hits']} hits, {summary.cache['misses']} encoded)")
+    if summary.merged_path:
+        print(f"  all shards done: merged into {summary.merged_path}")
+    if summary.n_errors:
+        print(f"warning: {summary.n_errors} item(s) failed, see {summary.errors_path}; "
+              "rerun the same command to retry them", file=sys.stderr)
+    return 0

@@ -26,7 +26,7 @@ from workbench.generation.batch import generate_batch
 from workbench.generation.config import GenerationConfig
 from workbench.generation.sampling import row_seed
 from workbench.generation.vision_cache import VisionFeatureCache
-from workbench.runs import RunStore
+from workbench.runs import RunStore, merge_if_complete
 
 VERSIONED_PACKAGES = ("minigpt4-workbench", "torch", "transformers", "tokenizers", "accelerate",
                       "safetensors", "bitsandbytes")
@@ -44,6 +44,7 @@ class RunSummary:
     seconds: float
     resumed: bool
     cache: dict = field(default_factory=dict)
+    merged_path: str | None = None  # sharded runs: predictions.jsonl once every shard is complete
 
     @property
     def items_per_s(self) -> float:
@@ -88,14 +89,19 @@ def projection_sha256(model) -> str:
     return digest.hexdigest()
 
 
-def model_identity(model, spec: str | None = None) -> dict:
+def model_identity(model) -> dict:
+    """What makes two loaded models give the same outputs (content hashes, not paths)."""
     template = getattr(model, "template", None)
+    llm_param = next(model.llm.parameters())
+    name_or_path = getattr(model.llm.config, "_name_or_path", "") or ""
     return {
-        "spec": spec,
         "projection_weights_sha256": projection_sha256(model),
         "frozen_fingerprint": model.frozen_fingerprint(),
         "template": getattr(template, "name", None),
         "connector": getattr(model, "connector", None),
+        "llm": Path(name_or_path).name or None,
+        "llm_dtype": str(llm_param.dtype).replace("torch.", ""),
+        "device_type": llm_param.device.type,
     }
 
 
@@ -131,7 +137,7 @@ def run_generation(model, eval_set, out_dir: str | Path, config: GenerationConfi
         raise WorkbenchError(f"{eval_set.name}: duplicate item ids; run 'workbench validate' on the eval set")
 
     identity = {
-        "model": {**model_identity(model, model_info.get("spec")), **model_info.pop("identity", {})},
+        "model": {**model_identity(model), **model_info.pop("identity", {})},
         "generation": config.to_dict(),
         "seed": int(seed),
         "eval_set": {"name": eval_set.name, "manifest_sha256": eval_set.manifest_sha256},
@@ -185,6 +191,9 @@ def run_generation(model, eval_set, out_dir: str | Path, config: GenerationConfi
         )
         store.finish({"n_items": len(mine), "n_predictions": len(store.done), "n_errors_last_call": n_errors,
                       "seconds_last_call": round(seconds, 3)})
+    if count > 1:
+        merged = merge_if_complete(out_dir, count, ids)
+        summary.merged_path = str(merged) if merged else None
     return summary
 
 

@@ -1,0 +1,100 @@
+"""`workbench generate` end to end through load_model + load_eval_set, and device choice."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from generation_support import make_eval_set
+from workbench.cli import main
+from workbench.devices import choose_device
+from workbench.errors import WorkbenchError
+from workbench.model.loading import save_blip2_snapshot, save_projection
+from workbench.model.random_model import random_minigpt4
+from workbench.runs import read_predictions, read_run_info
+
+
+@pytest.fixture(scope="module")
+def cards(tmp_path_factory):
+    """Two model cards (stage-1-like and stage-2-like projections) sharing BLIP-2 and LLM folders."""
+    root = tmp_path_factory.mktemp("models")
+    model = random_minigpt4(seed=0)
+    save_blip2_snapshot(root / "blip2", model.vision_model, model.qformer, model.query_tokens)
+    model.llm.save_pretrained(root / "llm")
+    model.tokenizer.save_pretrained(root / "llm")
+    paths = []
+    for k in (1, 2):
+        gen = torch.Generator().manual_seed(k)
+        state = {"llama_proj.weight": torch.randn(model.llama_proj.weight.shape, generator=gen) * 3,
+                 "llama_proj.bias": torch.zeros(model.llama_proj.bias.shape)}
+        save_projection(root / f"stage{k}.pth", state, optimizer_state={"state": {}}, epoch=k)
+        card = {"blip2": "blip2", "llm": "llm", "projection": f"stage{k}.pth", "template": "vicuna0",
+                "connector": "qformer"}
+        (root / f"stage{k}.json").write_text(json.dumps(card), encoding="utf-8")
+        paths.append(root / f"stage{k}.json")
+    return paths
+
+
+def test_generate_two_checkpoints_resume_and_share_the_vision_cache(cards, tmp_path, capsys):
+    eval_root = make_eval_set(tmp_path / "set", n_items=5, n_images=3)
+    runs = tmp_path / "runs"
+    args = ["generate", "--eval-set", str(eval_root), "--max-new-tokens", "6", "--batch-size", "2", "--quiet"]
+    assert main(args + ["--model", str(cards[0]), "--out", str(runs / "s1"), "--limit", "3"]) == 0
+    first = capsys.readouterr().out
+    assert "wrote 3 prediction(s)" in first and "(0 hits, 3 encoded)" in first
+    assert main(args + ["--model", str(cards[0]), "--out", str(runs / "s1")]) == 0  # resume
+    assert "wrote 2 prediction(s)" in capsys.readouterr().out
+    assert main(args + ["--model", str(cards[1]), "--out", str(runs / "s2")]) == 0
+    assert "(5 hits, 0 encoded)" in capsys.readouterr().out  # 3 images, encoded once for both checkpoints
+    assert (runs / ".vision-cache").is_dir()
+    for name in ("s1", "s2"):
+        assert sorted(read_predictions(runs / name)) == [f"item-{i:03d}" for i in range(5)]
+    info = read_run_info(runs / "s1")
+    assert info["model"]["spec"] == str(cards[0])
+    assert len(info["model"]["projection_sha256"]) == 64 and info["model"]["card"]["template"] == "vicuna0"
+    assert info["vision_cache"] == str(runs / ".vision-cache")
+    # another checkpoint into an existing run folder is refused, one line, exit 1
+    code = main(args + ["--model", str(cards[1]), "--out", str(runs / "s1")])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]  # (earlier lines: weight-loading progress)
+    assert err.startswith("error: ") and "different settings" in err and "projection_weights_sha256" in err
+
+
+def test_load_in_8bit_on_cpu_is_a_clear_error(cards, tmp_path, capsys):
+    eval_root = make_eval_set(tmp_path / "set", n_items=1)
+    code = main(["generate", "--model", str(cards[0]), "--eval-set", str(eval_root), "--out",
+                 str(tmp_path / "run"), "--device", "cpu", "--load-in-8bit"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "needs a CUDA GPU" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()  # nothing written
+
+
+def test_choose_device():
+    cpu = choose_device(None, cuda_available=False)
+    assert (cpu.device.type, cpu.dtype) == ("cpu", torch.float32)
+    gpu = choose_device("auto", cuda_available=True)
+    assert (gpu.device.type, gpu.dtype) == ("cuda", torch.float16)
+    assert choose_device("cpu", cuda_available=True).device.type == "cpu"
+    assert choose_device("cuda:1", cuda_available=True).device == torch.device("cuda:1")
+    ok = choose_device("cuda", True, cuda_available=True, bitsandbytes_available=True)
+    assert ok.load_in_8bit and ok.dtype == torch.float16
+    with pytest.raises(WorkbenchError, match="no CUDA GPU"):
+        choose_device("cuda", cuda_available=False)
+    with pytest.raises(WorkbenchError, match="needs a CUDA GPU"):
+        choose_device(None, True, cuda_available=False)
+    with pytest.raises(WorkbenchError, match="pip install bitsandbytes"):
+        choose_device("cuda", True, cuda_available=True, bitsandbytes_available=False)
+    with pytest.raises(WorkbenchError, match="unknown device"):
+        choose_device("tpu")
+
+
+def test_bad_shard_argument(cards, tmp_path):
+    from workbench.commands.generate import parse_shard
+
+    assert parse_shard("1/4") == (1, 4) and parse_shard(None) == (0, 1)
+    for bad in ("4/4", "x", "1-2"):
+        with pytest.raises(WorkbenchError, match="--shard"):
+            parse_shard(bad)
