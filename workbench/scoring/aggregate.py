@@ -28,7 +28,9 @@ def _safe_div(a, b):
 
 
 def _caption_columns(metrics):
-    cols = {"bleu_stats": np.array([m["bleu_stats"] for m in metrics], dtype=float).reshape(-1, 2 + 2 * N_BLEU)}
+    empty = [0] * (2 + 2 * N_BLEU)  # items scored without COCO metrics (e.g. CHAIR alone)
+    cols = {"bleu_stats": np.array([m.get("bleu_stats") or empty for m in metrics],
+                                   dtype=float).reshape(-1, 2 + 2 * N_BLEU)}
     if metrics and all(m.get("meteor_stats") for m in metrics):
         cols["meteor_stats"] = np.array([m["meteor_stats"] for m in metrics], dtype=float)
     for key in ("rouge_l", "cider", "chair_s", "n_mentioned", "n_hallucinated", "n_objects", "n_covered"):

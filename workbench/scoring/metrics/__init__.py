@@ -1,0 +1,1 @@
+"""Local `evaluate` metric modules; load one offline with evaluate.load(<this folder>/<name>)."""
