@@ -1,11 +1,38 @@
-"""(placeholder until this verb lands)"""
+"""Rebuild the embedded tiny MiniGPT-4 in models/tiny/ from the seed, deterministically.
+
+Pretrains the frozen parts (tokenizer, Llama LLM on the world corpus, ViT + Q-Former on world images), then
+trains only llama_proj in stage 1 (image-caption pairs, no template) and stage 2 (curated detailed
+descriptions in the vicuna0 template). Writes blip2/, llm/, stage1.pth, stage2.pth, the model cards
+tiny-stage1.json / tiny-stage2.json, loss_log.jsonl and card.md. The same seed gives byte-identical
+checkpoints on the same machine. --scale micro builds a toy model in seconds (tests, notebook default).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 from workbench.errors import WorkbenchError
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("--scale", default="full", help="build scale: full (the shipped model) or micro (seconds)")
+    parser.add_argument("--seed", type=int, default=0, help="seed offset inside each world split (default 0)")
+    parser.add_argument("--out", default=None, help="output folder (default: models/tiny/ of this checkout)")
+    parser.add_argument("--no-eval", action="store_true", help="skip the build-time check on development items")
 
 
-def run(args):
-    raise WorkbenchError("'build_tiny' is not implemented yet")
+def run(args) -> int:
+    from workbench.train.build import build_tiny
+    from workbench.train.config import SCALES, get_config
+
+    if args.scale not in SCALES:
+        raise WorkbenchError(f"--scale {args.scale!r} is unknown; use one of: {', '.join(SCALES)}", exit_code=2)
+    if not 0 <= args.seed < 1000:
+        raise WorkbenchError(f"--seed {args.seed} must be in 0..999 (an offset inside each world seed range)",
+                             exit_code=2)
+    out = Path(args.out) if args.out else Path(__file__).resolve().parents[2] / "models" / "tiny"
+    summary = build_tiny(get_config(args.scale, args.seed), out, evaluate=not args.no_eval)
+    print(f"built {out} in {summary['total_wall_s']} s wall ({summary['total_cpu_s']} s CPU)")
+    for phase, t in summary["timing"].items():
+        print(f"  {phase:<20} {t['wall_s']:>8.1f} s wall {t['cpu_s']:>8.1f} s cpu")
+    return 0

@@ -1,0 +1,117 @@
+"""Parts of the tiny-model training: tokenizer, labels, probes, curation rules, projection-only training."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+import train_stub_world as stub_world  # noqa: E402
+
+from workbench.model.minigpt4 import MiniGPT4  # noqa: E402
+from workbench.model.templates import get_template  # noqa: E402
+from workbench.train import curation  # noqa: E402
+from workbench.train.common import LossLog  # noqa: E402
+from workbench.train.config import get_config  # noqa: E402
+from workbench.train.labels import LabelSpace, flatten_labels  # noqa: E402
+from workbench.train.llm_pretrain import make_llm  # noqa: E402
+from workbench.train.probe import linear_probe  # noqa: E402
+from workbench.train.stages import stage1, stage2  # noqa: E402
+from workbench.train.tokenizer import train_tokenizer  # noqa: E402
+from workbench.train.vision_pretrain import make_vision  # noqa: E402
+
+TEXTS = ["###Human: <Img><ImageHere></Img> Describe this image in detail. ###Assistant: a red circle.###"] * 20
+
+
+def test_tokenizer_round_trips_and_has_specials():
+    tok = train_tokenizer(TEXTS + ["line one\nline two"], 300)
+    for text in ["a red circle###", "###Human: <Img>x</Img> hi\n"]:
+        ids = tok(text, add_special_tokens=False)["input_ids"]
+        assert tok.decode(ids) == text
+    assert tok.bos_token == "<s>" and tok.eos_token == "</s>" and tok.pad_token == "<pad>"
+    assert tok.padding_side == "left"
+    assert len({tok.bos_token_id, tok.eos_token_id, tok.pad_token_id}) == 3
+
+
+def test_flatten_labels_splits_cells_and_multihot():
+    flat = flatten_labels({"kinds": [0, 1, 1], "cell_kind": [3, 0, 3, 1], "dish": 4})
+    assert flat == {"cell_kind[0]": 3, "cell_kind[1]": 0, "cell_kind[2]": 3, "cell_kind[3]": 1,
+                    "dish": 4, "kinds": [1, 2]}
+    other = {"dish": 2, "cell_kind[0]": 1}
+    space = LabelSpace.from_labels([flat, other])
+    assert "cell_kind[1]" not in space.classes  # one value only: nothing to learn
+    t = space.targets([flat, other, {}])
+    assert t["dish"].tolist() == [1, 0, -100]  # classes sorted as strings: "2", "4"; absent -> ignored
+    assert t["cell_kind[0]"].tolist() == [1, 0, -100]
+    assert t["kinds"].tolist() == [[1.0, 1.0], [-1.0, -1.0], [-1.0, -1.0]]
+
+
+def test_linear_probe_reads_a_linearly_coded_attribute_and_not_noise():
+    g = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 3, (200,), generator=g)
+    x = torch.randn(200, 16, generator=g)
+    x[:, 0] += 8 * y  # attribute "a" is linearly readable; "b" is independent noise
+    labels = [{"a": int(a), "b": int(b)} for a, b in zip(y, torch.randint(0, 2, (200,), generator=g))]
+    space = LabelSpace.from_labels(labels)
+    res = linear_probe(x[:100], labels[:100], x[100:], labels[100:], space)
+    assert res["a"]["accuracy"] > 0.95
+    assert res["b"]["accuracy"] < 0.75
+
+
+def _item(domain, description, reference):
+    return SimpleNamespace(domain=domain, detailed_description=description, reference=reference)
+
+
+def test_curation_fixes_knowledge_and_filters_by_rules():
+    tok = train_tokenizer(TEXTS, 300)
+    syn = {"circle": ["circle"], "square": ["square"]}
+    dish_ref = {"dish": "pancakes", "ingredients": ["flour"], "steps": ["Mix the flour and egg."]}
+    cands = {
+        "scene": [
+            _item("scene", "The image shows a red circle. The image shows a red circle.", {"objects": ["circle"]}),
+            _item("scene", "The image shows a red circle and a blue square on grey.", {"objects": ["circle"]}),
+            _item("scene", "The image shows a big red circle. ###Human: more", {"objects": ["circle"]}),
+        ],
+        "dish": [
+            _item("dish", "The image shows pancakes on a plate today. Mix the flour and egg.", dish_ref),
+            _item("dish", "The image shows a plate on a table with food.", dish_ref),
+        ],
+    }
+    kept, stats = curation.curate(cands, keep=4, tokenizer=tok, max_tokens=100, kind_synonyms=syn, min_words=4)
+    texts = {(d, i): t for d, i, t in kept}
+    assert texts[("scene", 0)] == "The image shows a red circle."  # repeated sentence dropped
+    assert texts[("dish", 0)] == "The image shows pancakes on a plate today."  # recipe step dropped
+    assert stats["scene"]["rejected_hallucinated_object"] == 1
+    assert stats["scene"]["rejected_template_leak"] == 1
+    assert stats["dish"]["rejected_misses_dish"] == 1
+    assert all("Mix" not in t for t in texts.values())
+
+
+def _tiny_model():
+    cfg = get_config("micro")
+    tok = train_tokenizer(TEXTS, 300)
+    vision, qformer, query_tokens = make_vision(cfg, 16)
+    llm = make_llm(cfg, tok)
+    model = MiniGPT4(vision, qformer, query_tokens, llm, tok, get_template("vicuna0"), image_size=16)
+    return cfg, model
+
+
+def test_only_llama_proj_gets_gradients_in_both_stages():
+    cfg, model = _tiny_model()
+    frozen_before = {n: p.detach().clone() for n, p in model.named_parameters() if not n.startswith("llama_proj")}
+    proj_before = model.llama_proj.weight.detach().clone()
+    seen_grads = []
+    model.llama_proj.weight.register_hook(lambda g: seen_grads.append(g))
+    feats = torch.randn(8, cfg.num_query_tokens, cfg.qformer_hidden)
+    small = cfg.__class__(**{**cfg.as_dict(), "stage1_epochs": 1, "stage2_epochs": 1})
+    stage1(model, feats, ["a red circle"] * 8, small, LossLog(None), seed=1)
+    stage2(model, feats, ["The image shows a red circle."] * 8, small, LossLog(None), seed=2)
+    assert seen_grads, "llama_proj never received a gradient"
+    for name, param in model.named_parameters():
+        assert (param.grad is not None) == name.startswith("llama_proj."), name
+        if not name.startswith("llama_proj."):
+            assert torch.equal(param, frozen_before[name]), name
+    assert not torch.equal(model.llama_proj.weight, proj_before)

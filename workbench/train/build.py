@@ -1,0 +1,184 @@
+"""Build the embedded tiny MiniGPT-4 end to end: world data -> tokenizer -> LLM -> vision (+ probes) ->
+feature cache -> stage 1 -> curation -> stage 2 -> checkpoints, model cards, loss log, card.md.
+
+Deterministic: every phase reseeds from (seed, phase); threads are pinned; kernels are deterministic, so the
+same seed gives byte-identical checkpoints on the same machine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from workbench.model.minigpt4 import MiniGPT4
+from workbench.model.preprocess import preprocess_images
+from workbench.model.templates import get_template
+from workbench.train import curation, quick_eval
+from workbench.train.card import write_card
+from workbench.train.common import LossLog, PhaseTimer, set_determinism
+from workbench.train.config import BuildConfig
+from workbench.train.labels import flatten_labels
+from workbench.train.llm_pretrain import pretrain_llm
+from workbench.train.probe import linear_probe
+from workbench.train.snapshot import save_blip2, save_llm, save_projection_file
+from workbench.train.stages import stage1, stage2
+from workbench.train.tokenizer import train_tokenizer
+from workbench.train.vision_pretrain import encode_all, pretrain_vision
+
+DOMAINS = ("scene", "dish", "leaf")
+PHASE_SEEDS = {"llm": 11, "vision": 22, "proj_init": 33, "stage1": 44, "stage2": 55}
+
+
+def _items(world, split: str, domain: str, n: int, offset: int) -> list:
+    seed = world.split_seed(split, offset % 1000) if hasattr(world, "split_seed") else world.SEEDS[split] + offset
+    return world.sample_items(domain, n, seed)
+
+
+def _pixels(items, size: int) -> torch.Tensor:
+    out = []
+    for i in range(0, len(items), 512):
+        out.append(preprocess_images([it.image for it in items[i:i + 512]], size))
+    return torch.cat(out)
+
+
+def model_card(projection: str) -> dict:
+    return {"blip2": "blip2", "llm": "llm", "projection": projection, "template": "vicuna0",
+            "connector": "qformer"}
+
+
+def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool = True) -> dict:
+    """Build into ``out_dir`` (replacing what a previous build wrote there); returns the build summary."""
+    world = world or importlib.import_module("workbench.world")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("blip2", "llm"):
+        if (out / name).exists():
+            shutil.rmtree(out / name)
+    set_determinism(cfg.threads)
+    log = LossLog(out / "loss_log.jsonl")
+    timer = PhaseTimer()
+    base = cfg.seed * 1000
+    summary: dict = {"config": cfg.as_dict()}
+    size = int(world.IMAGE_SIZE)
+
+    with timer.phase("world data"):
+        corpus = _corpus_fn(world)(world.split_seed("corpus", cfg.seed) if hasattr(world, "split_seed")
+                                   else world.SEEDS["corpus"] + cfg.seed, cfg.corpus_docs)
+        pre = {d: _items(world, "pretrain", d, cfg.vision_items_per_domain, cfg.seed) for d in DOMAINS}
+        probe = {d: _items(world, "probe", d, cfg.probe_items_per_domain, cfg.seed) for d in DOMAINS}
+        s1 = {d: _items(world, "stage1", d, cfg.stage1_items_per_domain, cfg.seed) for d in DOMAINS}
+        s2 = {d: _items(world, "stage2", d, cfg.stage2_candidates_per_domain, cfg.seed) for d in DOMAINS}
+        dev = {d: _items(world, "probe", d, cfg.eval_items // 3 + 1, cfg.seed + 500) for d in DOMAINS}
+
+    with timer.phase("tokenizer"):
+        texts = corpus + [it.short_caption for d in DOMAINS for it in s1[d]]
+        tokenizer = train_tokenizer(texts, cfg.vocab_size)
+
+    with timer.phase("llm pretrain"):
+        llm, llm_info = pretrain_llm(cfg, corpus, tokenizer, log, seed=base + PHASE_SEEDS["llm"])
+        save_llm(out / "llm", llm, tokenizer)
+    summary["llm"] = llm_info
+
+    with timer.phase("vision pretrain"):
+        pre_items = [it for d in DOMAINS for it in pre[d]]
+        pix = _pixels(pre_items, size)
+        vision, qformer, query_tokens, space, vis_info = pretrain_vision(
+            cfg, pix, [flatten_labels(it.labels) for it in pre_items], log, seed=base + PHASE_SEEDS["vision"])
+        del pix
+        save_blip2(out / "blip2", vision, qformer, query_tokens)
+    summary["vision"] = vis_info
+
+    with timer.phase("linear probes"):
+        probes = {}
+        for d in DOMAINS:
+            items = probe[d]
+            half = len(items) // 2
+            feats = encode_all(vision, qformer, query_tokens, _pixels(items, size)).flatten(1)
+            labels = [flatten_labels(it.labels) for it in items]
+            res = linear_probe(feats[:half], labels[:half], feats[half:], labels[half:], space)
+            probes.update({f"{d}/{a}": r for a, r in res.items()})
+    summary["probes"] = probes
+
+    with timer.phase("feature cache"):
+        feats = {}
+        for name, group in (("stage1", s1), ("stage2", s2), ("dev", dev)):
+            feats[name] = {d: encode_all(vision, qformer, query_tokens, _pixels(group[d], size)) for d in tqdm(
+                DOMAINS, desc=f"encode {name}", leave=False)}
+
+    template = get_template("vicuna0")
+    torch.manual_seed(base + PHASE_SEEDS["proj_init"])
+    model = MiniGPT4(vision, qformer, query_tokens, llm, tokenizer, template, connector="qformer", image_size=size)
+    model.eval()
+
+    with timer.phase("stage 1"):
+        s1_items = [it for d in DOMAINS for it in s1[d]]
+        s1_feats = torch.cat([feats["stage1"][d] for d in DOMAINS])
+        info1 = stage1(model, s1_feats, [it.short_caption for it in s1_items], cfg, log,
+                       seed=base + PHASE_SEEDS["stage1"])
+        save_projection_file(out / "stage1.pth", model.projection_state(), info1.pop("optimizer"),
+                             epoch=cfg.stage1_epochs - 1)
+    summary["stage1"] = info1
+    stage1_state = model.projection_state()
+
+    with timer.phase("curation"):
+        kept, cur_stats = curation.curate(
+            s2, cfg.stage2_keep, tokenizer, cfg.stage2_max_txt_len - 4,
+            kind_synonyms=_kind_synonyms(), min_words=8)
+        c_feats = torch.stack([feats["stage2"][d][i] for d, i, _ in kept])
+        c_texts = [t for _, _, t in kept]
+        (out / "stage2_pairs.jsonl").write_text("".join(
+            json.dumps({"id": s2[d][i].uid, "domain": d, "caption": t}) + "\n" for d, i, t in kept))
+    summary["curation"] = {"kept": len(kept), "per_domain": cur_stats}
+
+    if evaluate:
+        with timer.phase("dev eval stage 1"):
+            summary["dev_stage1"] = _dev_eval(model, feats["dev"], dev, world)
+
+    with timer.phase("stage 2"):
+        info2 = stage2(model, c_feats, c_texts, cfg, log, seed=base + PHASE_SEEDS["stage2"])
+        save_projection_file(out / "stage2.pth", model.projection_state(), info2.pop("optimizer"),
+                             epoch=cfg.stage2_epochs - 1)
+    summary["stage2"] = info2
+
+    if evaluate:
+        with timer.phase("dev eval stage 2"):
+            summary["dev_stage2"] = _dev_eval(model, feats["dev"], dev, world)
+
+    for stage in (1, 2):
+        card = model_card(f"stage{stage}.pth")
+        card["image_size"] = size
+        (out / f"tiny-stage{stage}.json").write_text(json.dumps(card, indent=2) + "\n")
+    summary["timing"] = timer.phases
+    summary["total_wall_s"] = timer.total("wall_s")
+    summary["total_cpu_s"] = timer.total("cpu_s")
+    summary["stage1_state_norm"] = float(stage1_state["llama_proj.weight"].norm())
+    (out / "build_summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+    write_card(out / "card.md", summary)
+    return summary
+
+
+def _corpus_fn(world):
+    """``world.corpus`` may be the function (stand-in worlds) or the ``workbench.world.corpus`` module."""
+    fn = getattr(world, "corpus", None)
+    if fn is None or not callable(fn):
+        fn = importlib.import_module(f"{world.__name__}.corpus").corpus
+    return fn
+
+
+def _kind_synonyms() -> dict[str, list[str]]:
+    try:
+        from workbench.world.catalog import KIND_SYNONYMS
+    except ImportError:
+        return {}
+    return KIND_SYNONYMS
+
+
+def _dev_eval(model, feats: dict, items: dict, world) -> dict:
+    vocab = quick_eval.dev_vocab(world)
+    metrics, examples = quick_eval.evaluate(model, feats, items, vocab)
+    return {"metrics": metrics, "examples": examples}

@@ -1,0 +1,97 @@
+"""``models/tiny/card.md``: what the tiny model is, how it was built, how long each phase took, and how good
+its frozen encoder and its two stages are. Generated from the build summary, so it never drifts from the build.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
+    c = s["config"]
+    parts = [
+        "# tiny MiniGPT-4 (embedded default)",
+        "",
+        "A miniature MiniGPT-4 trained on CPU on the procedural world (`workbench/world/`) by "
+        "`workbench build-tiny` (`workbench/train/`). Same architecture and code path as the real model: "
+        "ViT -> Q-Former (learned query tokens) -> `llama_proj` (the only trained weights in stages 1 and 2) -> "
+        "Llama-architecture causal LM, `vicuna0` template.",
+        "",
+        "## Architecture",
+        _table(["part", "shape", "parameters"], [
+            ["vision (`Blip2VisionModel`)", f"{c['vit_layers']} layers, hidden {c['vit_hidden']}, "
+             f"{c['vit_heads']} heads, patch {c['patch_size']}, image {s['config'].get('image_size', 64)} px",
+             s["vision"]["params"]],
+            ["Q-Former (`Blip2QFormerModel`)", f"{c['qformer_layers']} layers, hidden {c['qformer_hidden']}, "
+             f"{c['num_query_tokens']} query tokens", "(included above)"],
+            ["LLM (`LlamaForCausalLM`)", f"{c['llm_layers']} layers, hidden {c['llm_hidden']}, "
+             f"{c['llm_heads']} heads, byte-level BPE vocab {c['vocab_size']}", s["llm"]["params"]],
+            ["`llama_proj`", f"Linear({c['qformer_hidden']}, {c['llm_hidden']})",
+             c["qformer_hidden"] * c["llm_hidden"] + c["llm_hidden"]],
+        ]),
+        "",
+        "## Data and seeds",
+        f"Build seed offset: {c['seed']} (each split of `workbench.world.seeds.SEED_RANGES` uses its start + "
+        "offset; eval sets use the `eval` range only, never touched here).",
+        "",
+        _table(["phase", "data"], [
+            ["tokenizer + LLM", f"{s['llm']['corpus_docs']} world-corpus documents ({s['llm']['corpus_tokens']} "
+             f"tokens), {s['llm']['steps']} steps, {s['llm']['tokens_seen']} tokens seen"],
+            ["vision + Q-Former", f"{s['vision']['images']} images (pretrain split), attribute heads "
+             f"({len(s['vision']['attributes'])} attributes), {s['vision']['steps']} steps"],
+            ["linear probes", f"{c['probe_items_per_domain']} probe-split images per domain, half train / half test"],
+            ["stage 1", f"{s['stage1']['pairs']} image-short-caption pairs, no template, end symbol `\\n`, "
+             f"{s['stage1']['steps']} steps x batch {s['stage1']['batch']}, lr {s['stage1']['lr']}"],
+            ["stage 2", f"{s['stage2']['pairs']} curated image-detailed-description pairs in `vicuna0`, "
+             f"{s['stage2']['steps']} steps x batch {s['stage2']['batch']}, lr {s['stage2']['lr']}"],
+        ]),
+        "",
+        "## Phase times",
+        "Wall seconds and process CPU seconds (the build pins torch to "
+        f"{c['threads']} threads; when the machine is shared, wall time is inflated and CPU time is the "
+        "better guide).",
+        "",
+        _table(["phase", "wall s", "cpu s"], [[k, v["wall_s"], v["cpu_s"]] for k, v in s["timing"].items()]
+               + [["**total**", s["total_wall_s"], s["total_cpu_s"]]]),
+        "",
+        "## Losses (full log: `loss_log.jsonl`)",
+        _table(["phase", "first", "last"], [
+            ["LLM", _r(s["llm"]["first_loss"]), _r(s["llm"]["last_loss"])],
+            ["vision (Q-Former heads)", _r(s["vision"]["first_loss"]), _r(s["vision"]["last_loss"])],
+            ["stage 1", _r(s["stage1"]["first_loss"]), _r(s["stage1"]["last_loss_avg20"])],
+            ["stage 2", _r(s["stage2"]["first_loss"]), _r(s["stage2"]["last_loss_avg20"])],
+        ]),
+        "",
+        "## Frozen encoder: linear-probe accuracy per attribute",
+        "A linear classifier on the flattened frozen Q-Former output (what `llama_proj` sees), trained on one "
+        "half of fresh probe-split images and tested on the other. Cell attributes are `cell_*[i]` for grid "
+        "cell i (top left, top right, bottom left, bottom right; class 'empty' included); multi-hot "
+        "attributes (`kinds`, `colours`) count an item correct only if the whole set is right.",
+        "",
+        _table(["attribute", "accuracy", "majority-class chance", "n test"],
+               [[k, v["accuracy"], v["chance"], v["n_test"]] for k, v in sorted(s["probes"].items())]),
+        "",
+        "## Stage-2 curation (generate -> fix -> filter -> keep)",
+        "See `workbench/train/curation.py`. Counts per domain:",
+        "",
+        "```json\n" + json.dumps(s["curation"], indent=1, sort_keys=True) + "\n```",
+        "The kept pairs are in `stage2_pairs.jsonl`.",
+    ]
+    for name in ("dev_stage1", "dev_stage2"):
+        if name in s:
+            parts += ["", f"## Build-time check on development items ({name}, probe-split seeds, greedy)",
+                      "```json\n" + json.dumps(s[name], indent=1, sort_keys=True) + "\n```"]
+    if eval_results:
+        parts += ["", "## Held-out eval sets (workbench generate + score)", eval_results.get("markdown", "")]
+    Path(path).write_text("\n".join(parts) + "\n")
+
+
+def _r(x) -> str:
+    return "-" if x is None else f"{x:.3f}"

@@ -1,0 +1,85 @@
+"""Build scales of the tiny MiniGPT-4: every size, count, step and learning rate in one dataclass.
+
+``full`` is what ``workbench build-tiny`` ships; ``micro`` is for tests and the notebook's default run
+(seconds). Nothing here reads the environment; a build is a function of (scale, seed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from workbench.errors import WorkbenchError
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    scale: str = "full"
+    seed: int = 0  # offset inside each split's seed range (workbench.world.seeds.split_seed)
+    threads: int = 2
+    # --- tokenizer / LLM
+    vocab_size: int = 2000
+    corpus_docs: int = 10000
+    llm_hidden: int = 192
+    llm_layers: int = 4
+    llm_heads: int = 4
+    llm_intermediate: int = 512
+    llm_max_len: int = 256
+    llm_block: int = 256
+    llm_batch: int = 16
+    llm_steps: int = 500
+    llm_lr: float = 3e-3
+    # --- vision encoder + Q-Former
+    vit_hidden: int = 128
+    vit_layers: int = 4
+    vit_heads: int = 4
+    vit_intermediate: int = 384
+    patch_size: int = 8
+    qformer_hidden: int = 128
+    qformer_layers: int = 2
+    qformer_heads: int = 4
+    qformer_intermediate: int = 256
+    num_query_tokens: int = 16
+    vision_items_per_domain: int = 4000
+    vision_epochs: int = 4
+    vision_batch: int = 64
+    vision_lr: float = 1e-3
+    vision_clip: float = 1.0
+    probe_items_per_domain: int = 600
+    # --- stage 1
+    stage1_items_per_domain: int = 4000
+    stage1_epochs: int = 1
+    stage1_batch: int = 64
+    stage1_lr: float = 1e-3
+    stage1_max_txt_len: int = 48
+    # --- curation + stage 2
+    stage2_candidates_per_domain: int = 1700  # ~5,000 candidates, as the paper's stage-1 generations
+    stage2_keep: int = 3500
+    stage2_epochs: int = 1
+    stage2_batch: int = 16
+    stage2_lr: float = 3e-4
+    stage2_max_txt_len: int = 160
+    # --- quick evaluation written into the card
+    eval_items: int = 200
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+SCALES: dict[str, BuildConfig] = {
+    "full": BuildConfig(),
+    "micro": BuildConfig(
+        scale="micro", threads=1, vocab_size=400, corpus_docs=150, llm_hidden=32, llm_layers=1, llm_heads=2,
+        llm_intermediate=64, llm_block=64, llm_batch=8, llm_steps=30, vit_hidden=32, vit_layers=1, vit_heads=2,
+        vit_intermediate=64, qformer_hidden=32, qformer_layers=1, qformer_heads=2, qformer_intermediate=64,
+        num_query_tokens=4, vision_items_per_domain=24, vision_epochs=2, vision_batch=16, probe_items_per_domain=20,
+        stage1_items_per_domain=24, stage1_epochs=3, stage1_batch=8, stage1_lr=3e-3,
+        stage2_candidates_per_domain=16, stage2_keep=30, stage2_epochs=2, stage2_batch=8, stage2_lr=1e-3,
+        eval_items=6,
+    ),
+}
+
+
+def get_config(scale: str, seed: int = 0, **overrides) -> BuildConfig:
+    if scale not in SCALES:
+        raise WorkbenchError(f"unknown build scale {scale!r}; known scales: {', '.join(SCALES)}")
+    return replace(SCALES[scale], seed=int(seed), **overrides)

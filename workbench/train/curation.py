@@ -1,0 +1,131 @@
+"""Curation of the stage-2 pairs, in the spirit of MiniGPT-4's generate -> filter -> fix pipeline (paper §3.2).
+
+The paper let the stage-1 model describe 5,000 images, had ChatGPT repair them, filtered by rules and by hand,
+and kept about 3,500. Here:
+
+1. **Generate.** Each candidate image gets a detailed description from the world's describer (the annotation
+   plays ChatGPT's part: it knows what is really drawn).
+2. **Fix.** Sentences are split and normalised; repeated sentences are dropped; sentences that carry world
+   *knowledge* rather than what is visible (recipe steps, ingredient lists, treatments, "recipe", "treat",
+   ...) are dropped, so stage 2 can never teach recipes or treatments from images.
+3. **Filter** (rules, each counted): too short / too long for ``max_txt_len``, template leakage (``###``,
+   ``Human:``, ``Assistant:``, ``<Img>``), residual forbidden knowledge, a repeated 4-gram, and annotation
+   mismatch: a scene description must name every object kind that is drawn and no kind that is not; a dish
+   description must name the dish; a leaf description must name the crop and the condition.
+4. **Keep** the first ``keep`` survivors in seed order, balanced across the three domains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+LEAK_MARKERS = ("###", "human:", "assistant:", "<img>", "</img>", "<imagehere>")
+KNOWLEDGE_WORDS = ("recipe", "ingredient", "steps", "step ", "treatment", "treat ", "fungicide", "how to make",
+                   "bake", "boil", "simmer", "fry ", "remove the infected", "rotate crops")
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def has_repeated_ngram(text: str, n: int = 4, times: int = 3) -> bool:
+    w = _words(text)
+    grams = Counter(tuple(w[i:i + n]) for i in range(len(w) - n + 1))
+    return any(c >= times for c in grams.values())
+
+
+def forbidden_phrases(items) -> list[str]:
+    """World knowledge that must never appear in a stage-2 answer: every recipe step and treatment."""
+    phrases: set[str] = set()
+    for item in items:
+        ref = item.reference or {}
+        for key in ("steps", "treatments"):
+            for p in ref.get(key, []) or []:
+                phrases.add(p.lower().rstrip("."))
+    return sorted(phrases)
+
+
+def fix(text: str, forbidden: list[str]) -> str:
+    kept, seen = [], set()
+    for sentence in split_sentences(text):
+        low = sentence.lower()
+        if low in seen:
+            continue
+        if any(f in low for f in forbidden) or any(k in low for k in KNOWLEDGE_WORDS):
+            continue
+        seen.add(low)
+        kept.append(sentence[0].upper() + sentence[1:])
+    return " ".join(kept)
+
+
+def mentions(text: str, term: str) -> bool:
+    return re.search(r"\b" + re.escape(term.lower()) + r"\b", text.lower()) is not None
+
+
+def annotation_problem(item, text: str, domain: str, kind_synonyms: dict[str, list[str]]) -> str | None:
+    ref = item.reference or {}
+    if domain == "scene":
+        truth = set(ref.get("objects", []))
+        named = {k for k, syns in kind_synonyms.items() if any(mentions(text, s) for s in syns)}
+        if truth - named:
+            return "misses_object"
+        if named - truth:
+            return "hallucinated_object"
+    elif domain == "dish":
+        if not mentions(text, ref.get("dish", "")):
+            return "misses_dish"
+    elif domain == "leaf":
+        if not mentions(text, ref.get("crop", "")):
+            return "misses_crop"
+        if not mentions(text, ref.get("disease", "")):
+            return "misses_condition"
+    return None
+
+
+def curate(candidates: dict[str, list], keep: int, tokenizer, max_tokens: int,
+           kind_synonyms: dict[str, list[str]], min_words: int = 8) -> tuple[list[tuple[str, int, str]], dict]:
+    """candidates: domain -> world items (seed order). Returns ([(domain, index, text)], stats)."""
+    all_items = [it for items in candidates.values() for it in items]
+    forbidden = forbidden_phrases(all_items)
+    stats: dict[str, Counter] = {d: Counter() for d in candidates}
+    passed: dict[str, list[tuple[str, int, str]]] = {d: [] for d in candidates}
+    for domain, items in candidates.items():
+        for index, item in enumerate(items):
+            st = stats[domain]
+            st["candidates"] += 1
+            raw = item.detailed_description
+            text = fix(raw, forbidden)
+            if text != " ".join(raw.split()):
+                st["fixed"] += 1
+            low = text.lower()
+            reason = None
+            if len(_words(text)) < min_words:
+                reason = "too_short"
+            elif len(tokenizer(text, add_special_tokens=False)["input_ids"]) > max_tokens:
+                reason = "too_long"
+            elif any(m in low for m in LEAK_MARKERS):
+                reason = "template_leak"
+            elif any(f in low for f in forbidden):
+                reason = "knowledge"
+            elif has_repeated_ngram(text):
+                reason = "repetition"
+            else:
+                reason = annotation_problem(item, text, domain, kind_synonyms)
+            if reason:
+                st["rejected_" + reason] += 1
+                continue
+            st["passed"] += 1
+            passed[domain].append((domain, index, text))
+    domains = list(candidates)
+    quota = {d: keep // len(domains) + (1 if i < keep % len(domains) else 0) for i, d in enumerate(domains)}
+    kept: list[tuple[str, int, str]] = []
+    for d in domains:
+        kept.extend(passed[d][:quota[d]])
+        stats[d]["kept"] = min(quota[d], len(passed[d]))
+    return kept, {d: dict(sorted(c.items())) for d, c in stats.items()}

@@ -1,0 +1,126 @@
+"""Foundation pretraining of the tiny vision encoder + Q-Former + query tokens, then frozen.
+
+Objective: attribute prediction. Linear heads read the flattened Q-Former output (what ``llama_proj`` will
+see) and predict every labelled attribute of the item (object kind/colour/size per grid cell for scenes, dish
+for dishes, crop and condition for leaves). The feasibility study's encoder learned colour and texture but not
+small located shapes, so an auxiliary set of heads reads the ViT patch tokens mean-pooled over a 2x2 spatial
+grid: each quadrant's tokens must carry what lies there, which forces the patch tokens to be local. Both head
+sets are discarded after training. Gradient clipping and a modest LR with warmup keep the small ViT stable.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+from transformers import Blip2QFormerConfig, Blip2QFormerModel, Blip2VisionConfig, Blip2VisionModel
+
+from workbench.train.common import LossLog, adamw, cosine_lr, seed_everything
+from workbench.train.config import BuildConfig
+from workbench.train.labels import LabelSpace, attribute_loss
+
+
+def make_vision(cfg: BuildConfig, image_size: int) -> tuple[Blip2VisionModel, Blip2QFormerModel, nn.Parameter]:
+    vision = Blip2VisionModel(Blip2VisionConfig(
+        hidden_size=cfg.vit_hidden, intermediate_size=cfg.vit_intermediate, num_hidden_layers=cfg.vit_layers,
+        num_attention_heads=cfg.vit_heads, image_size=image_size, patch_size=cfg.patch_size,
+        initializer_range=0.02,  # the config's default (1e-10) leaves a ViT that barely trains
+    ))
+    qformer = Blip2QFormerModel(Blip2QFormerConfig(
+        hidden_size=cfg.qformer_hidden, num_hidden_layers=cfg.qformer_layers, num_attention_heads=cfg.qformer_heads,
+        intermediate_size=cfg.qformer_intermediate, encoder_hidden_size=cfg.vit_hidden, cross_attention_frequency=1,
+        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, vocab_size=2, max_position_embeddings=8,
+    ))
+    query_tokens = nn.Parameter(torch.randn(1, cfg.num_query_tokens, cfg.qformer_hidden) * 0.02)
+    return vision, qformer, query_tokens
+
+
+def encode(vision, qformer, query_tokens, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Same path as ``MiniGPT4.encode_features``: -> (patch tokens incl. CLS, Q-Former output)."""
+    patches = vision(pixel_values=pixels).last_hidden_state
+    mask = torch.ones(patches.shape[:-1], dtype=torch.long)
+    out = qformer(query_embeds=query_tokens.expand(pixels.shape[0], -1, -1), encoder_hidden_states=patches,
+                  encoder_attention_mask=mask).last_hidden_state
+    return patches, out
+
+
+def quadrant_pool(patches: torch.Tensor) -> torch.Tensor:
+    """(B, 1 + g*g, H) patch tokens -> (B, 4*H): mean over each quadrant of the patch grid."""
+    tokens = patches[:, 1:, :]
+    b, n, h = tokens.shape
+    g = int(round(n ** 0.5))
+    grid = tokens.reshape(b, g, g, h)
+    half = g // 2
+    quads = [grid[:, r:r + half, c:c + half].mean(dim=(1, 2)) for r in (0, half) for c in (0, half)]
+    return torch.cat(quads, dim=-1)
+
+
+class Heads(nn.Module):
+    """One linear head per attribute (keys are positions in the sorted attribute list)."""
+
+    def __init__(self, in_features: int, space: LabelSpace):
+        super().__init__()
+        self.attrs = list(space.classes)
+        self.heads = nn.ModuleList(nn.Linear(in_features, len(space.classes[a])) for a in self.attrs)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {a: head(x) for a, head in zip(self.attrs, self.heads)}
+
+
+def pretrain_vision(cfg: BuildConfig, pixels: torch.Tensor, label_dicts: list[dict], log: LossLog, seed: int):
+    """Train on (pixels, labels); returns (vision, qformer, query_tokens, space, info), all frozen."""
+    seed_everything(seed)
+    vision, qformer, query_tokens = make_vision(cfg, pixels.shape[-1])
+    space = LabelSpace.from_labels(label_dicts)
+    targets = space.targets(label_dicts)
+    q_heads = Heads(cfg.num_query_tokens * cfg.qformer_hidden, space)
+    v_heads = Heads(4 * cfg.vit_hidden, space)
+    params = [*vision.parameters(), *qformer.parameters(), query_tokens, *q_heads.parameters(), *v_heads.parameters()]
+    opt = adamw(params, cfg.vision_lr)
+    gen = torch.Generator().manual_seed(seed)
+    n = pixels.shape[0]
+    steps_per_epoch = max(1, n // cfg.vision_batch)
+    total = steps_per_epoch * cfg.vision_epochs
+    vision.train(); qformer.train()
+    bar = tqdm(total=total, desc="vision pretrain", leave=False)
+    step, first, last = 0, None, None
+    for _epoch in range(cfg.vision_epochs):
+        order = torch.randperm(n, generator=gen)
+        for b in range(steps_per_epoch):
+            idx = order[b * cfg.vision_batch:(b + 1) * cfg.vision_batch]
+            for group in opt.param_groups:
+                group["lr"] = cosine_lr(step, total, cfg.vision_lr, warmup=max(1, total // 20), floor=0.02)
+            patches, out = encode(vision, qformer, query_tokens, pixels[idx])
+            batch_t = {a: t[idx] for a, t in targets.items()}
+            loss_q = attribute_loss(q_heads(out.flatten(1)), batch_t, space)
+            loss_v = attribute_loss(v_heads(quadrant_pool(patches)), batch_t, space)
+            loss = loss_q + 0.5 * loss_v
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, cfg.vision_clip)
+            opt.step()
+            value = loss_q.item()
+            first = value if first is None else first
+            last = value
+            if step % 20 == 0 or step == total - 1:
+                log.log("vision", step, value, aux=round(loss_v.item(), 5))
+                bar.set_postfix(loss=f"{value:.3f}")
+            step += 1
+            bar.update(1)
+    bar.close()
+    vision.eval(); qformer.eval()
+    for p in [*vision.parameters(), *qformer.parameters(), query_tokens]:
+        p.requires_grad_(False)
+    info = {"images": n, "steps": total, "first_loss": first, "last_loss": last,
+            "params": sum(p.numel() for p in [*vision.parameters(), *qformer.parameters()]) + query_tokens.numel(),
+            "attributes": {a: len(c) for a, c in space.classes.items()}}
+    return vision, qformer, query_tokens, space, info
+
+
+@torch.no_grad()
+def encode_all(vision, qformer, query_tokens, pixels: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    """Frozen Q-Former outputs (N, n_query, hidden) for a stack of preprocessed images (the feature cache)."""
+    outs = []
+    for i in range(0, pixels.shape[0], batch):
+        outs.append(encode(vision, qformer, query_tokens, pixels[i:i + batch])[1])
+    return torch.cat(outs) if outs else torch.empty(0)
