@@ -8,6 +8,7 @@ bytes, so reading it at all would fail.
 
 import hashlib
 import json
+import shutil
 
 import pytest
 import torch
@@ -213,6 +214,14 @@ def test_concat4_yaml_card_reads_only_the_vision_encoder(parts, files, monkeypat
 def test_garbage_language_model_shard_really_is_unreadable(files):
     with pytest.raises(Exception):
         safe_open(files["root"] / "blip2" / "model-00003-of-00003.safetensors", framework="pt")
+
+
+def test_absent_language_model_shard_is_not_needed(parts, files, tmp_path):
+    blip2 = shutil.copytree(files["root"] / "blip2", tmp_path / "blip2")
+    (blip2 / "model-00003-of-00003.safetensors").unlink()  # downloaded only the image-side shards
+    vision, qformer, query_tokens = snapshots.load_blip2(blip2)
+    assert_same_weights(vision, parts["vision"])
+    assert torch.equal(query_tokens, parts["query_tokens"])
 
 
 def test_single_file_snapshot_reads_only_image_side_tensors(parts, files, tmp_path, monkeypatch):

@@ -280,7 +280,8 @@ def load_llm(folder: str | os.PathLike, dtype: torch.dtype, device: torch.device
     tokenizer = load_tokenizer(folder)
     kwargs = {"local_files_only": True, "dtype": dtype}
     if device.type == "cuda":
-        kwargs["device_map"] = {"": device}
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        kwargs["device_map"] = {"": index}
     if load_in_8bit:
         from transformers import BitsAndBytesConfig
 
