@@ -306,3 +306,19 @@ def test_writers_are_byte_identical_across_runs_and_file_names(parts, tmp_path):
     assert files_one == sorted(p.name for p in (tmp_path / "two").iterdir())
     for name in files_one:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_load_puts_frozen_parts_in_fp16_on_the_gpu(parts, files):
+    model = load_model(files["root"] / "qformer.json", device="cuda")
+    assert {p.device.type for p in model.parameters()} == {"cuda"}
+    assert next(model.vision_model.parameters()).dtype == torch.float16
+    assert next(model.llm.parameters()).dtype == torch.float16
+    assert model.llama_proj.weight.dtype == torch.float32
+    features = model.encode_features(torch.randn(2, 3, IMAGE, IMAGE))
+    embeds = model.project(features)
+    assert embeds.dtype == torch.float16 and embeds.shape == (2, N_QUERY, LLM_HIDDEN)
+    context = model.embed_context(model.template.chat_prompt("What is this?"), embeds[0])
+    out = model.llm.generate(inputs_embeds=context[None], attention_mask=torch.ones(1, context.shape[0],
+                             dtype=torch.long, device="cuda"), max_new_tokens=3, do_sample=False)
+    assert out.shape[0] == 1
