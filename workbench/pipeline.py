@@ -1,0 +1,145 @@
+"""The evaluation pipeline as plain functions; the notebooks and ``workbench pipeline`` call these.
+
+    evaluate(model, eval_set, run_dir)        generate (resumable, reuses a finished run) -> score
+    ablation(run_dirs, eval_set, out_html)    compare (paired bootstrap) -> compare.json + HTML report
+    run_pipeline()                            papermill: 02_evaluate per (checkpoint, eval set),
+                                              03_ablation_report per eval set -> reports/index.html
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import workbench
+from workbench.errors import WorkbenchError
+
+REPO_ROOT = Path(workbench.__file__).resolve().parent.parent
+DEFAULT_MODELS = ("tiny-stage1", "tiny-stage2")
+DEFAULT_EVAL_SETS = ("synth-captions", "synth-recipes", "synth-plants")
+
+
+def resolve(path: str | Path) -> Path:
+    """A path as given if it exists from here, else relative to the repository (notebooks run elsewhere)."""
+    path = Path(path)
+    if path.is_absolute() or path.exists():
+        return path
+    for base in (REPO_ROOT, REPO_ROOT / "eval_sets"):
+        if (base / path).exists():
+            return base / path
+    return REPO_ROOT / path
+
+
+def run_dir_for(runs_root: str | Path, model: str, eval_set: str | Path) -> Path:
+    """``runs/<model>/<eval set>``: one folder per (checkpoint, eval set); ``model`` may be a card path."""
+    return Path(runs_root) / Path(str(model)).stem / Path(eval_set).name
+
+
+def evaluate(model: str, eval_set: str | Path, run_dir: str | Path, *, limit: int | None = None,
+             batch_size: int = 16, seed: int = 0, sample: bool = False, max_new_tokens: int | None = None,
+             device: str = "auto", cache_dir: str | Path | None = None, progress: bool = True) -> dict:
+    """Generate ``model``'s answers for ``eval_set`` into ``run_dir`` (resuming), then score them.
+
+    Returns the scores.json content. A run that is already complete is reused without loading weights twice.
+    """
+    from workbench.devices import choose_device
+    from workbench.evalsets import load_eval_set
+    from workbench.generation import GenerationConfig, VisionFeatureCache, run_generation
+    from workbench.model.loading import load_model
+    from workbench.scoring import score_run
+
+    es = load_eval_set(resolve(eval_set), check_images=False)
+    run_dir = resolve(run_dir) if not Path(run_dir).is_absolute() else Path(run_dir)
+    config = GenerationConfig.from_flags(sample=sample, max_new_tokens=max_new_tokens)
+    choice = choose_device(device, False)
+    cache = VisionFeatureCache(Path(cache_dir) if cache_dir else run_dir.resolve().parent.parent / ".vision-cache")
+    loaded = load_model(model, device=choice.device, dtype=choice.dtype)
+    run_generation(
+        loaded, es, run_dir, config, batch_size=batch_size, limit=limit, seed=seed, cache=cache,
+        model_info={"spec": str(model), "card": getattr(loaded, "card", None),
+                    "projection_sha256": getattr(loaded, "projection_sha256", None)},
+        progress=progress, extra_info={"device_choice": choice.describe()},
+    )
+    return score_run(run_dir, es)
+
+
+def ablation(run_dirs: list[str | Path], eval_set: str | Path, out_html: str | Path, *,
+             compare_json: str | Path | None = None, n_resamples: int = 10000, seed: int = 0,
+             progress: bool = True) -> dict:
+    """Compare ``run_dirs`` (the first is the baseline), write compare.json and the HTML report."""
+    from workbench.compare.compare import compare_runs, write_compare
+    from workbench.report.render import render_report
+
+    run_dirs = [resolve(r) for r in run_dirs]
+    es_path = resolve(eval_set)
+    out_html = Path(out_html)
+    result = compare_runs(run_dirs, es_path, n_resamples=n_resamples, seed=seed, show_progress=progress)
+    write_compare(result, Path(compare_json) if compare_json else out_html.with_suffix(".compare.json"))
+    render_report(run_dirs, es_path, out_html, compare=result)
+    return result
+
+
+@dataclass
+class PipelineResult:
+    index_html: Path
+    seconds: float
+    reports: dict[str, Path] = field(default_factory=dict)
+    notebooks: list[Path] = field(default_factory=list)
+
+
+def _execute(notebook: Path, out: Path, parameters: dict, cwd: Path) -> Path:
+    import papermill
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(str(notebook), str(out), parameters=parameters, cwd=str(cwd),
+                                   progress_bar=False, kernel_name="python3")
+    except papermill.PapermillExecutionError as exc:
+        raise WorkbenchError(
+            f"{notebook.name} failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}); "
+            f"the executed notebook with the traceback is {out}"
+        ) from None
+    return out
+
+
+def run_pipeline(out_dir: str | Path = "reports", runs_root: str | Path = "runs",
+                 models: tuple[str, ...] = DEFAULT_MODELS, eval_sets: tuple[str, ...] = DEFAULT_EVAL_SETS,
+                 limit: int | None = None, batch_size: int = 16, seed: int = 0, n_resamples: int = 10000,
+                 log=print) -> PipelineResult:
+    """The demo: every checkpoint over every eval set via 02_evaluate, one 03_ablation_report per eval set,
+    then ``index.html`` linking the reports, the comparisons and the executed notebooks."""
+    from workbench.report.index import write_index
+
+    start = time.perf_counter()
+    out_dir, runs_root = resolve(out_dir), resolve(runs_root)
+    notebooks, executed = REPO_ROOT / "notebooks", out_dir / "notebooks"
+    result = PipelineResult(index_html=out_dir / "index.html", seconds=0.0)
+    for es in eval_sets:
+        for model in models:
+            run_dir = run_dir_for(runs_root, model, es)
+            log(f"[pipeline] 02_evaluate  {model} on {es} -> {run_dir}")
+            result.notebooks.append(_execute(
+                notebooks / "02_evaluate.ipynb", executed / f"02_evaluate-{Path(model).stem}-{es}.ipynb",
+                dict(model=str(model), eval_set=str(resolve(es)), run_dir=str(run_dir), limit=limit,
+                     batch_size=batch_size, seed=seed), REPO_ROOT))
+        log(f"[pipeline] 03_ablation_report on {es}")
+        report = out_dir / f"{es}.html"
+        result.notebooks.append(_execute(
+            notebooks / "03_ablation_report.ipynb", executed / f"03_ablation_report-{es}.ipynb",
+            dict(run_dirs=[str(run_dir_for(runs_root, m, es)) for m in models], eval_set=str(resolve(es)),
+                 out_html=str(report), n_resamples=n_resamples, seed=seed), REPO_ROOT))
+        result.reports[es] = report
+    result.seconds = time.perf_counter() - start
+    write_index(result.index_html, result.reports, result.notebooks, models=list(models), seconds=result.seconds,
+                settings={"limit": limit, "batch_size": batch_size, "seed": seed, "n_resamples": n_resamples})
+    return result
+
+
+def compare_json_for(report_html: Path) -> Path:
+    return Path(report_html).with_suffix(".compare.json")
+
+
+def read_compare(report_html: Path) -> dict:
+    return json.loads(compare_json_for(report_html).read_text(encoding="utf-8"))
