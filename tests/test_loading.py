@@ -17,7 +17,7 @@ from safetensors.torch import save_file
 
 import workbench.model.snapshots as snapshots
 from workbench.model.loading import load_model, load_projection, read_card, save_blip2_snapshot, save_projection
-from workbench.model.random_model import random_parts
+from workbench.model.random_model import random_parts, word_tokenizer
 
 VISION_HIDDEN, QFORMER_HIDDEN, LLM_HIDDEN, N_QUERY = 32, 24, 48, 4
 IMAGE, PATCH = 32, 8  # 16 patches -> 4 concat4 tokens of width 128
@@ -322,3 +322,24 @@ def test_cuda_load_puts_frozen_parts_in_fp16_on_the_gpu(parts, files):
     out = model.llm.generate(inputs_embeds=context[None], attention_mask=torch.ones(1, context.shape[0],
                              dtype=torch.long, device="cuda"), max_new_tokens=3, do_sample=False)
     assert out.shape[0] == 1
+
+
+def test_llm_without_pad_token_reuses_unk_without_resizing(parts, tmp_path):
+    tokenizer = word_tokenizer()
+    tokenizer.pad_token = None
+    llm = parts["llm"]
+    saved = (llm.config.pad_token_id, llm.generation_config.pad_token_id)
+    llm.config.pad_token_id, llm.generation_config.pad_token_id = None, None
+    try:
+        llm.save_pretrained(tmp_path / "llm")
+    finally:
+        llm.config.pad_token_id, llm.generation_config.pad_token_id = saved
+    generation = json.loads((tmp_path / "llm" / "generation_config.json").read_text())
+    generation["pad_token_id"] = -1  # as early LLaMA conversions had it
+    (tmp_path / "llm" / "generation_config.json").write_text(json.dumps(generation))
+    tokenizer.save_pretrained(tmp_path / "llm")
+    loaded, tok = snapshots.load_llm(tmp_path / "llm", dtype=torch.float32, device=torch.device("cpu"))
+    assert tok.pad_token == "<unk>" and tok.pad_token_id == tok.unk_token_id
+    assert loaded.config.pad_token_id == tok.unk_token_id == loaded.generation_config.pad_token_id
+    assert loaded.get_input_embeddings().num_embeddings == llm.get_input_embeddings().num_embeddings
+    assert (loaded.config.bos_token_id, loaded.config.eos_token_id) == (tok.bos_token_id, tok.eos_token_id)

@@ -267,7 +267,8 @@ def set_special_ids(llm: nn.Module, tokenizer, folder: Path) -> None:
                 "embedding rows: the tokenizer does not belong to these weights"
             )
         for config in (llm.config, getattr(llm, "generation_config", None)):
-            if config is not None and (getattr(config, field, None) is None or getattr(config, field) < 0):
+            current = getattr(config, field, None) if config is not None else 0
+            if current is None or (isinstance(current, int) and current < 0):  # old LLaMA configs say -1
                 setattr(config, field, token_id)
 
 
