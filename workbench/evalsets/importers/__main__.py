@@ -1,0 +1,61 @@
+"""Import an eval set: ``python -m workbench.evalsets.importers {coco,plantvillage,food101} ... --out DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from workbench.errors import WorkbenchError
+
+
+def add_arguments(parser):
+    sub = parser.add_subparsers(dest="format", required=True)
+    p = sub.add_parser("coco", help="COCO captions_*.json + instances_*.json + image folder -> caption set")
+    p.add_argument("--captions", required=True)
+    p.add_argument("--instances", required=True)
+    p.add_argument("--images", required=True)
+    p.add_argument("--limit", type=int)
+    p = sub.add_parser("plantvillage", help="<Crop>___<Disease>/ tree + treatments CSV -> diagnosis set")
+    p.add_argument("--root", required=True)
+    p.add_argument("--treatments", required=True)
+    p.add_argument("--limit-per-class", type=int)
+    p = sub.add_parser("food101", help="Food-101 tree (images/, meta/test.txt) + recipes JSON -> recipe set")
+    p.add_argument("--root", required=True)
+    p.add_argument("--recipes", required=True)
+    p.add_argument("--limit-per-class", type=int)
+    p.add_argument("--split", default="test")
+    for p in sub.choices.values():
+        p.add_argument("--out", required=True)
+        p.add_argument("--overwrite", action="store_true")
+
+
+def run(args) -> int:
+    from workbench import evalsets
+    from workbench.evalsets import importers
+
+    if args.format == "coco":
+        out = importers.import_coco(args.captions, args.instances, args.images, args.out, args.limit, args.overwrite)
+    elif args.format == "plantvillage":
+        out = importers.import_plantvillage(args.root, args.treatments, args.out, args.limit_per_class,
+                                            args.overwrite)
+    else:
+        out = importers.import_food101(args.root, args.recipes, args.out, args.limit_per_class, args.split,
+                                       args.overwrite)
+    es = evalsets.load_eval_set(out, check_images=False)
+    print(f"wrote {out}: {len(es.items)} items " + ", ".join(f"{t} {n}" for t, n in sorted(es.counts().items())))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workbench.evalsets.importers", description=__doc__)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
