@@ -48,7 +48,8 @@ KNOWN_PROJECTIONS: tuple[KnownProjection, ...] = (
     KnownProjection(5632, 4096, "concat4", "llama2", "the Llama-2 (concat4) checkpoint", "Llama-2-chat 7B",
                     "pretrained_minigpt4_llama2_7b.pth"),
     # Same shape as the Llama-2 one; told apart by the LoRA weights its "model" dict also holds.
-    KnownProjection(5632, 4096, "concat4", "llama2", "MiniGPT-v2", "Llama-2-chat 7B + LoRA", "minigptv2_checkpoint.pth"),
+    KnownProjection(5632, 4096, "concat4", "llama2", "MiniGPT-v2", "Llama-2-chat 7B + LoRA",
+                    "minigptv2_checkpoint.pth"),
 )
 
 # hidden size -> the LLaMA/Vicuna size users call it by
@@ -87,7 +88,8 @@ def diagnose_projection(
         return f"llama_proj.weight has shape {tuple(weight_shape)}, expected a 2-D (out, in) matrix"
     out_f, in_f = (int(n) for n in weight_shape)
     if bias_shape is not None and tuple(bias_shape) != (out_f,):
-        return f"llama_proj.bias has shape {tuple(bias_shape)} but the weight maps {in_f}→{out_f}: the file is damaged"
+        return (f"llama_proj.bias has shape {tuple(bias_shape)} but the weight maps {in_f}→{out_f}: "
+                "the file is damaged")
     concat_width = 4 * vision_hidden
     expected_in = qformer_hidden if connector == "qformer" else concat_width
     problems = []

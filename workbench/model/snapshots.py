@@ -127,7 +127,8 @@ def _strict_assign(module: nn.Module, state: dict[str, torch.Tensor], prefix: st
         parts = []
         for label, keys in (("missing", missing), ("unexpected", unexpected)):
             if keys:
-                shown = ", ".join(prefix + k for k in keys[:5]) + (f", … ({len(keys)} in all)" if len(keys) > 5 else "")
+                shown = ", ".join(prefix + k for k in keys[:5])
+                shown += f", … ({len(keys)} in all)" if len(keys) > 5 else ""
                 parts.append(f"{label}: {shown}")
         raise WorkbenchError(
             f"{folder}: the shards do not match config.json for {prefix.rstrip('.')} ({'; '.join(parts)}); "
@@ -245,7 +246,9 @@ def load_tokenizer(folder: str | os.PathLike):
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     except (OSError, ValueError, ImportError, KeyError) as exc:
-        hint = " (a tokenizer.model needs: pip install sentencepiece protobuf)" if (folder / "tokenizer.model").is_file() else ""
+        hint = ""
+        if (folder / "tokenizer.model").is_file():
+            hint = " (a tokenizer.model needs: pip install sentencepiece protobuf)"
         raise WorkbenchError(f"{folder}: cannot load the tokenizer{hint}: {str(exc).splitlines()[0][:200]}") from exc
     if tokenizer.pad_token is None:
         # MiniGPT-4 sets pad_token="$$" on Llama-2, a token outside the vocab; padding is always masked, so any
