@@ -188,7 +188,7 @@ def _entry(task, metric, a, b, a_s, b_s, p, n, kind) -> dict:
     ci, a_ci, b_ci = (percentile_ci(b_s - a_s), percentile_ci(a_s), percentile_ci(b_s)) if have else (None,) * 3
     higher = metric not in LOWER_IS_BETTER
     significant = p is not None and p < ALPHA
-    verdict = "n.s."
+    verdict = "n/a" if p is None else "n.s."
     if significant and delta:
         verdict = "better" if (delta > 0) == higher else "worse"
     return {

@@ -56,6 +56,8 @@ def metric_panels(run_names: list[str], metrics: list[dict]) -> str:
             top = max([v + h for v, h in zip(values, highs)] + [0.0])
             if top <= 1e-12:
                 top = 1.0   # all zero: show the 0..1 scale of a rate rather than a 1e-9 axis
+                ax.text(0.5, 0.5, "0 for every run", transform=ax.transAxes, ha="center", va="center",
+                        color="#666666")
             for i, mark in enumerate(m["marks"]):
                 if mark:
                     ax.text(i, values[i] + highs[i] + 0.03 * top, mark, ha="center", va="bottom", fontsize=11)

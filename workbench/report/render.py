@@ -37,12 +37,14 @@ def fmt_num(value) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "\u2014"
     value = float(value)
+    if value != 0 and abs(value) < 0.0005:
+        return f"{value:.1e}"   # tiny but not zero (e.g. BLEU-4 of short outputs): do not print 0.000
     return f"{value:.1f}" if abs(value) >= 100 else f"{value:.3f}"
 
 
 def fmt_delta(value) -> str:
     text = fmt_num(value)
-    return text if value is None or text.startswith("-") or text == "\u2014" else "+" + text
+    return text if value is None or value == 0 or text.startswith("-") or text == "\u2014" else "+" + text
 
 
 def fmt_p(value) -> str:
@@ -84,6 +86,8 @@ def _summary(es_tasks: dict[str, int], compare: dict, run_names: list[str]) -> l
         panels = []
         for row in tables[0]["rows"]:
             key = row["key"]
+            if row["a"] is None and all(c["metrics"][key]["b"] is None for c in compare["comparisons"]):
+                continue   # undefined for every run (e.g. METEOR not computed): nothing to draw
             values, cis, marks = [row["a"]], [row["a_ci"]], [""]
             for comp in compare["comparisons"]:
                 e = comp["metrics"][key]
@@ -92,7 +96,8 @@ def _summary(es_tasks: dict[str, int], compare: dict, run_names: list[str]) -> l
                 marks.append("*" if e["significant"] else "")
             panels.append({"name": row["metric"], "better": row["better"], "values": values, "cis": cis,
                            "marks": marks})
-        tasks.append({"name": task, "n": n, "tables": tables, "plot": plots.metric_panels(order, panels)})
+        tasks.append({"name": task, "n": n, "tables": tables,
+                      "plot": plots.metric_panels(order, panels) if panels else None})
     return tasks
 
 
