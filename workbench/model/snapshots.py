@@ -245,7 +245,7 @@ def load_tokenizer(folder: str | os.PathLike):
     folder = Path(folder)
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    except (OSError, ValueError, ImportError, KeyError) as exc:
+    except (OSError, ValueError, ImportError, KeyError, RuntimeError, TypeError) as exc:
         hint = ""
         if (folder / "tokenizer.model").is_file():
             hint = " (a tokenizer.model needs: pip install sentencepiece protobuf)"
