@@ -185,15 +185,18 @@ def test_llm_folder_without_tokenizer(files, tmp_path):
     assert f"{llm}: no tokenizer" in message and "tokenizer.model" in message
 
 
-def test_unreadable_sentencepiece_tokenizer(files, tmp_path):
+def test_unreadable_sentencepiece_tokenizer(files, tmp_path, monkeypatch):
     llm = tmp_path / "vicuna-7b"
     llm.mkdir()
     for name in ("config.json", "model.safetensors"):
         shutil.copy(files["root"] / "llm" / name, llm / name)
     (llm / "tokenizer.model").write_bytes(b"not a sentencepiece model")
     (llm / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "LlamaTokenizer", "unk_token": "<unk>"}))
+    recorder = RecordingSafeOpen()
+    monkeypatch.setattr(snapshots, "safe_open", recorder)
     message = error_of(load_model, card(files, llm=str(llm)))
     assert f"{llm}: cannot load the tokenizer" in message and "sentencepiece" in message
+    assert recorder.read == []  # found before any BLIP-2 weights were read
 
 
 def test_shard_missing_from_the_snapshot(files, tmp_path):

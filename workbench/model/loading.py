@@ -34,7 +34,14 @@ from workbench.model.checkpoint import (
     save_projection,
 )
 from workbench.model.minigpt4 import CONNECTORS, MiniGPT4
-from workbench.model.snapshots import load_blip2, load_llm, read_blip2_config, read_llm_config, save_blip2_snapshot
+from workbench.model.snapshots import (
+    load_blip2,
+    load_llm,
+    load_tokenizer,
+    read_blip2_config,
+    read_llm_config,
+    save_blip2_snapshot,
+)
 from workbench.model.templates import TEMPLATES, get_template
 
 __all__ = [
@@ -185,7 +192,7 @@ def load_model(spec, device=None, dtype=None, load_in_8bit: bool = False) -> Min
     device, dtype = choice.device, _resolve_dtype(dtype, choice.dtype)
     _check_files(card)
 
-    # Cheap checks first: configs, tokenizer presence and the projection's shape.
+    # Cheap checks first: configs, the projection's shape, the tokenizer.
     vision_cfg, qformer_cfg, _ = read_blip2_config(Path(card["blip2"]))
     if card["connector"] == "qformer" and qformer_cfg is None:
         raise WorkbenchError(f"{card['blip2']}: this BLIP-2 snapshot has no Q-Former; connector qformer needs one")
@@ -208,8 +215,11 @@ def load_model(spec, device=None, dtype=None, load_in_8bit: bool = False) -> Min
     if problem:
         raise WorkbenchError(f"{card['projection']}: {problem}")
 
+    tokenizer = load_tokenizer(card["llm"])
+
     vision, qformer, query_tokens = load_blip2(card["blip2"], with_qformer=card["connector"] == "qformer")
-    llm, tokenizer = load_llm(card["llm"], dtype=dtype, device=device, load_in_8bit=load_in_8bit)
+    llm, tokenizer = load_llm(card["llm"], dtype=dtype, device=device, load_in_8bit=load_in_8bit,
+                              tokenizer=tokenizer)
     model = MiniGPT4(
         vision, qformer, query_tokens, llm, tokenizer, get_template(card["template"]),
         connector=card["connector"], image_size=card["image_size"] or vision_cfg.image_size,

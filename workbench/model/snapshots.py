@@ -275,13 +275,14 @@ def set_special_ids(llm: nn.Module, tokenizer, folder: Path) -> None:
                 setattr(config, field, token_id)
 
 
-def load_llm(folder: str | os.PathLike, dtype: torch.dtype, device: torch.device, load_in_8bit: bool = False):
+def load_llm(folder: str | os.PathLike, dtype: torch.dtype, device: torch.device, load_in_8bit: bool = False,
+             tokenizer=None):
     """``(causal LM in eval mode, tokenizer)`` from a local snapshot; 8-bit goes through bitsandbytes on CUDA."""
     from transformers import AutoModelForCausalLM
 
     folder = Path(folder)
     read_llm_config(folder)
-    tokenizer = load_tokenizer(folder)
+    tokenizer = tokenizer if tokenizer is not None else load_tokenizer(folder)
     kwargs = {"local_files_only": True, "dtype": dtype}
     if device.type == "cuda":
         index = device.index if device.index is not None else torch.cuda.current_device()
