@@ -101,12 +101,12 @@ def _symptoms(canvas: Canvas, cond: Condition, polys, mask: Image.Image, soil, s
 
     if kind == "rings":
         for x, y in _points_on_leaf(arr, rng, int(rng.integers(4, 7)), canvas.px):
-            r = rng.uniform(0.035, 0.05) * s
-            dot(x, y, r, colour, dark, canvas.width(0.008))
-            d.ellipse(box(x, y, r * 0.5), outline=dark, width=canvas.width(0.008))
+            r = rng.uniform(0.045, 0.06) * s
+            dot(x, y, r, colour, dark, canvas.width(0.01))
+            d.ellipse(box(x, y, r * 0.5), outline=dark, width=canvas.width(0.01))
     elif kind == "spots":
-        for x, y in _points_on_leaf(arr, rng, int(rng.integers(12, 20)), canvas.px):
-            dot(x, y, rng.uniform(0.018, 0.026) * s, colour, dark if cond.colour == "grey" else None, canvas.width(0.005))
+        for x, y in _points_on_leaf(arr, rng, int(rng.integers(10, 16)), canvas.px):
+            dot(x, y, rng.uniform(0.024, 0.032) * s, colour, dark if cond.colour == "grey" else None, canvas.width(0.005))
     elif kind == "blotches":
         for x, y in _points_on_leaf(arr, rng, int(rng.integers(2, 4)), canvas.px):
             pts = canvas.xy(place(blob_points(rng, 10, 0.35), x, y, rng.uniform(0.07, 0.1) * s, rng.uniform(0, 360)))
@@ -130,14 +130,14 @@ def _symptoms(canvas: Canvas, cond: Condition, polys, mask: Image.Image, soil, s
         for x, y in _points_on_leaf(arr, rng, int(rng.integers(22, 34)), canvas.px):
             dot(x, y, rng.uniform(0.012, 0.017) * s, colour)
     elif kind == "streaks":
-        for x, y in _points_on_leaf(arr, rng, int(rng.integers(3, 5)), canvas.px):
-            pts = canvas.xy(place([(math.cos(t) * 1.0, math.sin(t) * 0.2) for t in np.linspace(0, 2 * math.pi, 16)],
-                                  x, y, rng.uniform(0.09, 0.13) * s, angle + rng.uniform(-8, 8)))
+        for x, y in _points_on_leaf(arr, rng, int(rng.integers(4, 6)), canvas.px):
+            pts = canvas.xy(place([(math.cos(t) * 1.0, math.sin(t) * 0.28) for t in np.linspace(0, 2 * math.pi, 16)],
+                                  x, y, rng.uniform(0.11, 0.15) * s, angle + rng.uniform(-8, 8)))
             d.polygon(pts, fill=colour, outline=SYMPTOM_COLOURS["brown"])
             md.polygon(pts, fill=255)
     elif kind == "holes":
-        for x, y in _points_on_leaf(arr, rng, int(rng.integers(5, 9)), canvas.px):
-            r = rng.uniform(0.022, 0.03) * s
+        for x, y in _points_on_leaf(arr, rng, int(rng.integers(6, 9)), canvas.px):
+            r = rng.uniform(0.03, 0.04) * s
             d.ellipse(box(x, y, r + 0.008), fill=SYMPTOM_COLOURS["brown"])
             md.ellipse(box(x, y, r + 0.008), fill=255)
             d.ellipse(box(x, y, r), fill=colour)

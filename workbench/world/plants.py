@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SYMPTOM_COLOURS: dict[str, tuple[int, int, int]] = {
-    "brown": (104, 52, 20),
+    "brown": (150, 92, 36),
     "dark": (40, 30, 24),
     "yellow": (236, 220, 60),
     "white": (242, 242, 236),
@@ -107,6 +107,6 @@ SOILS: dict[str, tuple[int, int, int]] = {
     "brown soil": (120, 92, 66),
     "grey stone": (132, 130, 126),
     "pale sand": (196, 180, 146),
-    "dark soil": (70, 56, 44),
+    "red clay": (150, 86, 72),
 }
 SOIL_NAMES: list[str] = list(SOILS)
