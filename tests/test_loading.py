@@ -343,3 +343,25 @@ def test_llm_without_pad_token_reuses_unk_without_resizing(parts, tmp_path):
     assert loaded.config.pad_token_id == tok.unk_token_id == loaded.generation_config.pad_token_id
     assert loaded.get_input_embeddings().num_embeddings == llm.get_input_embeddings().num_embeddings
     assert (loaded.config.bos_token_id, loaded.config.eos_token_id) == (tok.bos_token_id, tok.eos_token_id)
+
+
+def test_tiny_layout_written_by_our_writers_loads_as_a_preset(parts, tmp_path, monkeypatch):
+    """What build-tiny writes (our writers + save_pretrained + a relative card) loads through the preset name."""
+    import workbench.model.loading as loading
+
+    tiny = tmp_path / "tiny"
+    save_blip2_snapshot(tiny / "blip2", parts["vision"], parts["qformer"], parts["query_tokens"])
+    parts["llm"].save_pretrained(tiny / "llm")
+    parts["tokenizer"].save_pretrained(tiny / "llm")
+    state = {"llama_proj.weight": torch.randn(LLM_HIDDEN, QFORMER_HIDDEN), "llama_proj.bias": torch.randn(LLM_HIDDEN)}
+    save_projection(tiny / "stage2.pth", state, optimizer_state=None, epoch=2)
+    (tiny / "tiny-stage2.json").write_text(json.dumps({
+        "blip2": "blip2", "llm": "llm", "projection": "stage2.pth", "template": "vicuna0", "connector": "qformer",
+        "image_size": IMAGE}))
+    monkeypatch.setattr(loading, "models_dir", lambda: tmp_path)
+    model = load_model("tiny-stage2")
+    assert model.card["name"] == "tiny-stage2" and model.card["source"] == str(tiny / "tiny-stage2.json")
+    assert_same_weights(model.vision_model, parts["vision"])
+    assert_same_weights(model.qformer, parts["qformer"])
+    assert torch.equal(model.llama_proj.weight, state["llama_proj.weight"])
+    assert model.frozen_fingerprint() == load_model("tiny-stage2").frozen_fingerprint()  # cache key is stable
