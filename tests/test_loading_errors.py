@@ -287,3 +287,7 @@ def test_8bit_needs_cuda(files):
     message = error_of(load_model, card(files), load_in_8bit=True)
     assert "load-in-8bit needs a CUDA GPU" in message
 
+
+
+def test_missing_card_file(tmp_path):
+    assert error_of(load_model, tmp_path / "minigpt4.yaml") == f"{tmp_path / 'minigpt4.yaml'}: model card not found"
