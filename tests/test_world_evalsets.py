@@ -62,3 +62,25 @@ def test_writing_is_deterministic_and_refuses_training_seeds(tmp_path):
         assert all((x / f).read_bytes() == (y / f).read_bytes() for f in files)
     with pytest.raises(WorkbenchError, match="eval seed range"):
         write_eval_sets(tmp_path / "c", seed=SEEDS["stage2"], n_per_set=1)
+
+
+@pytest.mark.parametrize("name", ["synth-recipes", "synth-plants"])
+def test_the_worlds_own_answers_score_perfectly(name):
+    """The answer format the corpus teaches is one the scorers read: oracle answers get full marks."""
+    from workbench.scoring import score_predictions
+    from workbench.world import diagnosis_answer, recipe_answer
+
+    es = load_eval_set(ROOT / name)
+    es.items = es.items[:40]
+    preds = {}
+    for it in es.items:
+        labels = json.loads((ROOT / name / "manifest.jsonl").read_text().splitlines()[int(it.id[-4:])])["meta"]["labels"]
+        out = recipe_answer(labels["dish"]) if name == "synth-recipes" else \
+            diagnosis_answer(labels["crop"], labels["condition"])
+        preds[it.id] = {"id": it.id, "output": out, "n_tokens": 1, "finish": "stop"}
+    agg = score_predictions(es, preds)["aggregate"]
+    if name == "synth-recipes":
+        assert agg["recipe/dish_accuracy"] == agg["recipe/ingredient_f1"] == agg["recipe/steps_present"] == 1.0
+    else:
+        assert agg["diagnosis/disease_accuracy"] == agg["diagnosis/treatment_recall"] == 1.0
+        assert agg["diagnosis/healthy_false_alarm"] == 0.0
