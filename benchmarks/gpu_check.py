@@ -29,7 +29,6 @@ from pathlib import Path
 
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
-from torch import nn
 from transformers import (
     Blip2QFormerConfig,
     Blip2QFormerModel,

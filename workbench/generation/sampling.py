@@ -9,14 +9,14 @@ the drawn token. Same seed, same item -> same output, whatever the batch size or
 
 from __future__ import annotations
 
+import hashlib
+
 import torch
 from transformers import LogitsProcessor, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
 
 def row_seed(seed: int, key: str) -> int:
     """A 63-bit seed for one item, stable across processes and Python versions (no ``hash()``)."""
-    import hashlib
-
     digest = hashlib.sha256(f"{int(seed)}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
 
