@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
 from generation_support import PROMPTS, tiny_model
@@ -115,16 +115,24 @@ def test_stop_on_end_symbol_text_whatever_its_tokenization():
     assert crit.stop_step == [5, 3, 2, None, 3]
 
 
-def test_stop_on_end_symbol_ids_when_decode_does_not_round_trip(model):
-    """The tiny word tokenizer decodes '###' as '# # #'; its token ids still stop the row."""
-    tok = model.tokenizer
+def spaced_tokenizer():
+    """Word-level, no decoder: ``decode`` joins tokens with spaces, so '###' comes back as '# # #'."""
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "#": 4, "dog": 5}
+    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation(behavior="isolated")])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
+                                   pad_token="<pad>", unk_token="<unk>")
+
+
+def test_stop_on_end_symbol_ids_when_decode_does_not_round_trip():
+    tok = spaced_tokenizer()
     hashes = tok("###", add_special_tokens=False)["input_ids"]
-    assert len(hashes) == 3
-    word = tok("dog", add_special_tokens=False)["input_ids"]
-    rows = [word * 2 + hashes + word * 3, word * 8]
+    assert hashes == [4, 4, 4] and tok.decode(hashes) == "# # #"
+    rows = [[5, 5, 4, 4, 4, 5, 5, 5], [5] * 8]
     crit = EndSymbolStop(tok, "###", eos_token_id=tok.eos_token_id, batch_size=2)
     assert run_criterion(crit, rows) == [5, None]
-    assert crit.strip_tokens[0] == 3
+    assert crit.strip_tokens[0] == 3  # the end symbol's tokens are dropped before decoding
 
 
 def test_generation_stops_on_multi_token_end_symbol_and_cuts_there(model, features):
