@@ -47,20 +47,47 @@ def _python_tokenize(text: str) -> str:
     return " ".join(t for t in _PY_TOKEN.findall(text.lower()) if t not in PUNCTUATIONS)
 
 
+def _ptb_tokenize(sentences: list[str]) -> list[str]:
+    """pycocoevalcap's PTBTokenizer call (same jar, flags and punctuation filter), with two fixes: the
+    input file lives in the system temp folder (site-packages may be read-only) and the output must have
+    exactly one line per input sentence (pycocoevalcap would silently misalign otherwise)."""
+    import os
+    import subprocess
+    import tempfile
+
+    from pycocoevalcap.tokenizer import ptbtokenizer
+
+    jar_dir = os.path.dirname(os.path.abspath(ptbtokenizer.__file__))
+    with tempfile.NamedTemporaryFile("wb", suffix=".txt", delete=False) as handle:
+        handle.write("\n".join(sentences).encode())
+    try:
+        cmd = ["java", "-cp", ptbtokenizer.STANFORD_CORENLP_3_4_1_JAR, "edu.stanford.nlp.process.PTBTokenizer",
+               "-preserveLines", "-lowerCase", handle.name]
+        proc = subprocess.run(cmd, cwd=jar_dir, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+    finally:
+        os.unlink(handle.name)
+    lines = proc.stdout.decode().split("\n")
+    if proc.returncode != 0 or len(lines) < len(sentences) or any(x.strip() for x in lines[len(sentences):]):
+        raise RuntimeError(f"PTBTokenizer returned {len(lines)} lines for {len(sentences)} sentences "
+                           f"(exit code {proc.returncode})")
+    return [" ".join(w for w in line.rstrip().split(" ") if w not in PUNCTUATIONS)
+            for line in lines[:len(sentences)]]
+
+
 def tokenize(predictions: list[str], references: list[list[str]], use_java: bool):
     """-> (tokenized predictions, tokenized references) with COCO's PTB tokenization."""
     if not use_java:
         return ([_python_tokenize(p) for p in predictions],
                 [[_python_tokenize(r) for r in refs] for refs in references])
-    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
-
-    data = {}
-    for i, (pred, refs) in enumerate(zip(predictions, references)):
-        data[("h", i)] = [{"caption": _LINEBREAKS.sub(" ", pred)}]
-        data[("r", i)] = [{"caption": _LINEBREAKS.sub(" ", r)} for r in refs]
-    tok = PTBTokenizer().tokenize(data)
-    return ([tok[("h", i)][0] for i in range(len(predictions))],
-            [tok[("r", i)] for i in range(len(predictions))])
+    sentences = [_LINEBREAKS.sub(" ", p) for p in predictions]
+    for refs in references:
+        sentences.extend(_LINEBREAKS.sub(" ", r) for r in refs)
+    tokens = _ptb_tokenize(sentences)
+    hyps, refs_out, at = tokens[:len(predictions)], [], len(predictions)
+    for refs in references:
+        refs_out.append(tokens[at:at + len(refs)])
+        at += len(refs)
+    return hyps, refs_out
 
 
 def bleu_from_stats(testlen, reflen, guess, correct):
@@ -154,7 +181,13 @@ def score_captions(predictions: list[str], references: list[list[str]], use_java
         if not use_java:
             warnings.append("PTBTokenizer unavailable (no `java` on PATH): using a Python approximation; "
                             "COCO metrics may differ slightly from pycocoevalcap's")
-    hyps, refs = tokenize(predictions, references, use_java)
+    try:
+        hyps, refs = tokenize(predictions, references, use_java)
+    except (OSError, RuntimeError) as exc:
+        warnings.append(f"PTBTokenizer failed ({exc}): using a Python approximation; COCO metrics may differ "
+                        "slightly from pycocoevalcap's")
+        use_java = False
+        hyps, refs = tokenize(predictions, references, use_java)
 
     bleu = BleuScorer(n=N_BLEU)
     for h, r in zip(hyps, refs):
