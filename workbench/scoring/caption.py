@@ -30,6 +30,8 @@ import math
 import re
 import shutil
 
+import numpy as np
+
 PUNCTUATIONS = {"''", "'", "``", "`", "-LRB-", "-RRB-", "-LCB-", "-RCB-", ".", "?", "!", ",", ":",
                 "-", "--", "...", ";"}
 METEOR_WEIGHTS = (1.0, 0.6, 0.8, 0.6)
@@ -104,20 +106,14 @@ def bleu_from_stats(testlen, reflen, guess, correct):
 
 
 def _exp_min0(x):
-    try:
-        import numpy as np
-
-        if isinstance(x, np.ndarray):
-            return np.exp(np.minimum(x, 0.0))
-    except ImportError:  # pragma: no cover - numpy ships with pycocoevalcap
-        pass
+    """exp(min(x, 0)): pycocoevalcap's brevity penalty, applied only when the hypothesis is shorter."""
+    if isinstance(x, np.ndarray):
+        return np.exp(np.minimum(x, 0.0))
     return math.exp(x) if x < 0 else 1.0
 
 
 def meteor_from_stats(s):
     """Meteor 1.5's score from (summed) statistics ``s`` (23 numbers, or 23 numpy arrays)."""
-    import numpy as np
-
     s = [np.asarray(v, dtype=float) for v in s]
     tl, rl, tf, rf = s[0], s[1], s[2], s[3]
     d = METEOR_DELTA
