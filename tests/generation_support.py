@@ -91,3 +91,24 @@ class CountingEncoder:
                 return _original(pixel_values)
 
             model.encode_features = counted
+
+
+def write_model_cards(root: Path, n: int = 2) -> list[Path]:
+    """``n`` model cards (stage-like projections 1..n) sharing one BLIP-2 and one LLM folder, in the real layout."""
+    from workbench.model.loading import save_blip2_snapshot, save_projection
+
+    model = random_minigpt4(seed=0)
+    save_blip2_snapshot(root / "blip2", model.vision_model, model.qformer, model.query_tokens)
+    model.llm.save_pretrained(root / "llm")
+    model.tokenizer.save_pretrained(root / "llm")
+    paths = []
+    for k in range(1, n + 1):
+        gen = torch.Generator().manual_seed(k)
+        state = {"llama_proj.weight": torch.randn(model.llama_proj.weight.shape, generator=gen) * 3,
+                 "llama_proj.bias": torch.zeros(model.llama_proj.bias.shape)}
+        save_projection(root / f"stage{k}.pth", state, optimizer_state={"state": {}}, epoch=k)
+        card = {"blip2": "blip2", "llm": "llm", "projection": f"stage{k}.pth", "template": "vicuna0",
+                "connector": "qformer"}
+        (root / f"stage{k}.json").write_text(json.dumps(card), encoding="utf-8")
+        paths.append(root / f"stage{k}.json")
+    return paths

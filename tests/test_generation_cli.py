@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from generation_support import make_eval_set
+from generation_support import make_eval_set, write_model_cards
 from workbench.cli import main
 from workbench.devices import choose_device
 from workbench.errors import WorkbenchError
@@ -19,22 +19,7 @@ from workbench.runs import read_predictions, read_run_info
 @pytest.fixture(scope="module")
 def cards(tmp_path_factory):
     """Two model cards (stage-1-like and stage-2-like projections) sharing BLIP-2 and LLM folders."""
-    root = tmp_path_factory.mktemp("models")
-    model = random_minigpt4(seed=0)
-    save_blip2_snapshot(root / "blip2", model.vision_model, model.qformer, model.query_tokens)
-    model.llm.save_pretrained(root / "llm")
-    model.tokenizer.save_pretrained(root / "llm")
-    paths = []
-    for k in (1, 2):
-        gen = torch.Generator().manual_seed(k)
-        state = {"llama_proj.weight": torch.randn(model.llama_proj.weight.shape, generator=gen) * 3,
-                 "llama_proj.bias": torch.zeros(model.llama_proj.bias.shape)}
-        save_projection(root / f"stage{k}.pth", state, optimizer_state={"state": {}}, epoch=k)
-        card = {"blip2": "blip2", "llm": "llm", "projection": f"stage{k}.pth", "template": "vicuna0",
-                "connector": "qformer"}
-        (root / f"stage{k}.json").write_text(json.dumps(card), encoding="utf-8")
-        paths.append(root / f"stage{k}.json")
-    return paths
+    return write_model_cards(tmp_path_factory.mktemp("models"))
 
 
 def test_generate_two_checkpoints_resume_and_share_the_vision_cache(cards, tmp_path, capsys):

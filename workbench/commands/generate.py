@@ -11,6 +11,9 @@ examples:
   workbench generate --model tiny-stage2 --eval-set eval_sets/world --out runs/stage2
   workbench generate --model cards/minigpt4-7b.yaml --eval-set eval_sets/coco --out runs/7b \\
       --device cuda --load-in-8bit --batch-size 16
+  accelerate launch --multi_gpu --num_processes 4 -m workbench.cli generate --model ... --out runs/7b
+      # 4 processes (GPUs, or CPU processes where there is none) share the items; one merged run folder
+
 """
 
 from __future__ import annotations
@@ -54,13 +57,37 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     return index, count
 
 
+def launcher_shard() -> tuple[int, int]:
+    """(process index, process count) under ``accelerate launch`` (or torchrun); (0, 1) otherwise.
+
+    Each process takes items i with i % N == P and writes its own shard file; the last to finish merges them,
+    so no collective call (and no process group) is needed.
+    """
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return (0, 1)
+    import torch
+    from accelerate import PartialState
+
+    state = PartialState(cpu=not torch.cuda.is_available())
+    return (state.process_index, state.num_processes)
+
+
 def run(args) -> int:
     from workbench.devices import choose_device
     from workbench.evalsets import load_eval_set
     from workbench.generation import GenerationConfig, VisionFeatureCache, run_generation
     from workbench.model.loading import load_model
 
-    shard = parse_shard(args.shard)
+    shard = parse_shard(args.shard) if args.shard else launcher_shard()
+    if shard[1] > 1 and args.device == "auto":
+        import os
+
+        import torch
+
+        if torch.cuda.is_available():  # one GPU per process
+            args.device = f"cuda:{int(os.environ.get('LOCAL_RANK', shard[0])) % torch.cuda.device_count()}"
     config = GenerationConfig.from_flags(sample=args.sample, max_new_tokens=args.max_new_tokens)
     choice = choose_device(args.device, args.load_in_8bit)
     eval_set = load_eval_set(args.eval_set, check_images=False)  # unreadable images fail per item
