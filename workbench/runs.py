@@ -133,6 +133,11 @@ def read_predictions(run_dir: str | Path) -> dict[str, dict]:
     return out
 
 
+def widest_limit(a: int | None, b: int | None) -> int | None:
+    """A run resumed with another --limit covers the first max(limits) items (None: all of them)."""
+    return None if a is None or b is None else max(a, b)
+
+
 def read_run_info(run_dir: str | Path) -> dict:
     path = Path(run_dir) / RUN_INFO
     try:
@@ -273,6 +278,7 @@ class RunStore:
                     f"{path}: this run folder was made with different settings ({diffs}); "
                     "rerun with the original settings to resume it, or use a new --out folder")
             self.resumed = True
+            existing["limit"] = widest_limit(existing.get("limit"), info.get("limit"))
             existing.setdefault("resumed_at", []).append(now())
             existing["ended_at"] = None
             write_json_atomic(path, existing)

@@ -101,6 +101,12 @@ def load_scored_runs(run_dirs, eval_set) -> tuple[object, list[ScoredRun]]:
     paths = [Path(p) for p in run_dirs]
     if len(paths) < 2:
         raise WorkbenchError("compare needs at least two run folders (a baseline and one other)")
+    limits = {read_run_info(p).get("limit") for p in paths if p.is_dir()}
+    if len(limits) > 1:
+        shown = ", ".join("all" if x is None else str(x) for x in sorted(limits, key=lambda x: x or 0))
+        raise WorkbenchError(f"the runs cover different items (--limit {shown}); compare runs made with the same "
+                             "--limit, or resume the shorter ones with the larger limit")
+    es = es.head(limits.pop() if limits else None)
     runs = []
     for path, name in zip(paths, _run_names(paths)):
         if not path.is_dir():
@@ -115,7 +121,8 @@ def load_scored_runs(run_dirs, eval_set) -> tuple[object, list[ScoredRun]]:
         predictions = read_predictions(path)
         scores = _read_scores(path / "scores.json") if _scores_are_current(path) else None
         scored_on = ((scores or {}).get("eval_set") or {}).get("manifest_sha256", es.manifest_sha256)
-        if scores is None or scored_on != es.manifest_sha256:
+        scored_ids = {it.get("id") for it in (scores or {}).get("items", [])}
+        if scores is None or scored_on != es.manifest_sha256 or scored_ids != {item.id for item in es.items}:
             from workbench.scoring import score_run
             score_run(path, es)
             scores = _read_scores(path / "scores.json")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
@@ -34,6 +34,10 @@ class EvalSet:
 
     def by_id(self) -> dict[str, EvalItem]:
         return {item.id: item for item in self.items}
+
+    def head(self, limit: int | None) -> "EvalSet":
+        """The first ``limit`` items (what a run made with ``--limit`` covers); the manifest hash is unchanged."""
+        return self if limit is None else replace(self, items=self.items[:limit])
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -117,11 +117,15 @@ def write_scores(path, scores: dict) -> Path:
     return path
 
 
-def _run_manifest_sha(run_dir: Path) -> str | None:
+def _run_info(run_dir: Path) -> dict:
     try:
-        info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        return json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return {}
+
+
+def _run_manifest_sha(run_dir: Path) -> str | None:
+    info = _run_info(run_dir)
     for holder in (info, info.get("eval_set") if isinstance(info.get("eval_set"), dict) else {}):
         if isinstance(holder.get("manifest_sha256"), str):
             return holder["manifest_sha256"]
@@ -138,7 +142,10 @@ def score_file(predictions_path, eval_set, out, meteor: bool = True) -> dict:
         eval_set = load_eval_set(eval_set)
     predictions, read_warnings = read_predictions_file(predictions_path)
     run_sha = _run_manifest_sha(Path(predictions_path).parent)
-    scores = score_predictions(eval_set, predictions, meteor=meteor)
+    # A run made with --limit N covers the first N items: the rest are out of scope, not failures.
+    limit = _run_info(Path(predictions_path).parent).get("limit")
+    scores = score_predictions(eval_set.head(limit), predictions, meteor=meteor)
+    scores["limit"] = limit
     if run_sha and run_sha != eval_set.manifest_sha256:
         read_warnings.append(f"{Path(predictions_path).parent / 'run.json'}: run was made on a manifest with "
                              f"sha256 {run_sha[:12]}..., not {eval_set.manifest_sha256[:12]}... of {eval_set.root}")
