@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import torch
@@ -11,8 +10,6 @@ from generation_support import make_eval_set, write_model_cards
 from workbench.cli import main
 from workbench.devices import choose_device
 from workbench.errors import WorkbenchError
-from workbench.model.loading import save_blip2_snapshot, save_projection
-from workbench.model.random_model import random_minigpt4
 from workbench.runs import read_predictions, read_run_info
 
 

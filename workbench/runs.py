@@ -20,9 +20,9 @@ import datetime as _dt
 import json
 import os
 import socket
-import tempfile
 from pathlib import Path
 
+from workbench.atomic import atomic_write, atomic_write_json
 from workbench.errors import WorkbenchError
 
 try:  # POSIX; elsewhere fall back to filelock (same semantics: released when the process dies)
@@ -41,33 +41,8 @@ def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_json_atomic(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=False, ensure_ascii=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    _fsync_dir(path.parent)
-
+    atomic_write_json(path, data)
 
 def shard_suffix(shard: tuple[int, int]) -> str:
     index, count = shard
@@ -341,20 +316,9 @@ def merge_shards(run_dir: str | Path, num_processes: int, order: list[str]) -> P
         for record in _parse_lines(predictions_file(run_dir, (index, num_processes)), repair=False):
             records.setdefault(str(record["id"]), record)
     target = run_dir / PREDICTIONS
-    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".predictions.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for item_id in order:
-                if item_id in records:
-                    handle.write(json.dumps({k: records[item_id][k] for k in PREDICTION_KEYS},
-                                            ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    _fsync_dir(run_dir)
+    atomic_write(target, "".join(
+        json.dumps({k: records[item_id][k] for k in PREDICTION_KEYS}, ensure_ascii=False) + "\n"
+        for item_id in order if item_id in records))
     return target
 
 

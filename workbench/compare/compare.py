@@ -24,6 +24,7 @@ import numpy as np
 
 from workbench.compare.bootstrap import (BlockStat, bootstrap_means, bootstrap_stats, paired_permutation_means,
                                          paired_permutation_stat, percentile_ci)
+from workbench.atomic import atomic_write_json
 from workbench.errors import WorkbenchError
 from workbench.runs import read_predictions, read_run_info
 
@@ -382,9 +383,4 @@ def compare_runs(run_dirs, eval_set, baseline: int = 0, n_resamples: int = 10000
 
 
 def write_compare(result: dict, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write_json(path, result)

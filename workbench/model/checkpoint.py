@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from workbench.atomic import atomic_write
 from workbench.errors import WorkbenchError
 
 PROJECTION_KEYS = ("llama_proj.weight", "llama_proj.bias")
@@ -240,8 +241,4 @@ def save_projection(
     # temporary name (build-tiny promises byte-identical files for the same seed).
     buffer = io.BytesIO()
     torch.save(payload, buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(buffer.getvalue())
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, buffer.getvalue())

@@ -11,6 +11,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from workbench.atomic import atomic_write
 from workbench.report.render import _environment
 
 # Shown first on the front page; everything else is in the full reports.
@@ -58,8 +59,4 @@ def write_index(out_html: Path, reports: dict[str, Path], notebooks: list[Path],
         notebooks=[{"name": nb.name, "href": _rel(nb, base)} for nb in notebooks],
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
-    out_html.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_html.with_name(out_html.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out_html)
-    return out_html
+    return atomic_write(out_html, html)

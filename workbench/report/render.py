@@ -21,6 +21,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from workbench.atomic import atomic_write
 from workbench.compare.compare import checkpoint_sha, compare_loaded, load_scored_runs
 from workbench.errors import WorkbenchError
 from workbench.report import examples as ex
@@ -298,12 +299,7 @@ def write_report(es, runs, out_html, compare) -> Path:
     """Render loaded runs with their comparison (dict or compare.json path) to ``out_html``."""
     compare = _load_compare(compare, es, runs)
     html = render_html(build_context(es, runs, compare))
-    out = Path(out_html)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return atomic_write(out_html, html)
 
 
 def render_report(run_dirs, eval_set, out_html, compare=None, n_resamples: int = 10000, seed: int = 0,

@@ -9,11 +9,10 @@ are listed under ``unknown_ids`` with a warning. ``score_run`` reads a run folde
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from workbench.atomic import atomic_write_json
 from workbench.errors import WorkbenchError
 from workbench.scoring.aggregate import aggregate_items
 from workbench.scoring.caption import score_captions
@@ -103,18 +102,7 @@ def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = Tru
 
 def write_scores(path, scores: dict) -> Path:
     """Write scores.json atomically (a reader never sees half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".scores-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(scores, handle, indent=1, ensure_ascii=False, allow_nan=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_json(path, scores, indent=1)
 
 
 def _run_info(run_dir: Path) -> dict:

@@ -10,7 +10,7 @@ from PIL import Image
 from workbench.errors import WorkbenchError
 from workbench.world import catalog, text
 from workbench.world.dishes import DishSpec, dish_labels, render_dish, sample_dish
-from workbench.world.leaves import LeafSpec, leaf_labels, render_leaf, sample_leaf
+from workbench.world.leaves import leaf_labels, render_leaf, sample_leaf
 from workbench.world.plants import CROPS, DISEASE_NAMES, SOIL_NAMES, SYMPTOM_KINDS
 from workbench.world.recipes import CONTAINERS, DISHES, TABLE_NAMES
 from workbench.world.scenes import SceneSpec, render_scene, sample_scene, scene_labels
