@@ -11,6 +11,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from markupsafe import Markup
+
 from workbench.atomic import atomic_write
 from workbench.report.render import _environment
 
@@ -54,7 +56,7 @@ def write_index(out_html: Path, reports: dict[str, Path], notebooks: list[Path],
         })
     env = _environment()
     html = env.get_template("index.html.j2").render(
-        css=env.get_template("style.css.j2").render(),
+        css=Markup(env.get_template("style.css.j2").render()),  # our own stylesheet, not data: not escaped
         sections=sections, models=models, seconds=seconds, settings=settings,
         notebooks=[{"name": nb.name, "href": _rel(nb, base)} for nb in notebooks],
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),

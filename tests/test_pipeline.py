@@ -1,0 +1,71 @@
+"""The demo pipeline end to end at toy scale: papermill notebooks -> runs -> compare -> reports -> index.html."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from workbench.pipeline import run_dir_for, run_pipeline
+from workbench.train.build import build_tiny
+from workbench.train.config import get_config
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs.append(dict(attrs).get("href"))
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    build_tiny(get_config("micro"), root / "tiny", evaluate=False)
+    models = (str(root / "tiny" / "tiny-stage1.json"), str(root / "tiny" / "tiny-stage2.json"))
+    result = run_pipeline(out_dir=root / "reports", runs_root=root / "runs", models=models,
+                          eval_sets=("synth-recipes",), limit=4, batch_size=4, n_resamples=1000, log=lambda *_: None)
+    return root, models, result
+
+
+def test_pipeline_writes_index_reports_and_executed_notebooks(pipeline):
+    root, models, result = pipeline
+    assert result.index_html == root / "reports" / "index.html"
+    parser = Links()
+    parser.feed(result.index_html.read_text(encoding="utf-8"))
+    targets = [h for h in parser.hrefs if h and not h.startswith("#")]
+    assert "synth-recipes.html" in targets and "synth-recipes.compare.json" in targets
+    assert len([t for t in targets if t.endswith(".ipynb")]) == 3  # 2 x 02_evaluate + 1 x 03_ablation_report
+    for target in targets:  # every link resolves to a file written by the pipeline
+        assert (result.index_html.parent / target).is_file(), target
+    for model in models:
+        predictions = (run_dir_for(root / "runs", model, "synth-recipes") / "predictions.jsonl").read_text()
+        assert len(predictions.splitlines()) == 4
+
+
+def test_index_numbers_equal_compare_json(pipeline):
+    root, _, result = pipeline
+    compare = json.loads((root / "reports" / "synth-recipes.compare.json").read_text())
+    html = result.index_html.read_text(encoding="utf-8")
+    entry = compare["comparisons"][0]["metrics"]["recipe/failure_rate"]
+    row = re.search(r"recipe/failure_rate.*?</tr>", html, re.S).group(0)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    assert cells[0] == f"{entry['a']:.3f}" and cells[1] == f"{entry['b']:.3f}"
+    assert cells[-1] == str(entry["n"]) == "4"
+
+
+def test_rerun_reuses_finished_runs(pipeline):
+    root, models, first = pipeline
+    run = run_dir_for(root / "runs", models[1], "synth-recipes")
+    before = (run / "predictions.jsonl").read_bytes()
+    again = run_pipeline(out_dir=root / "reports", runs_root=root / "runs", models=models,
+                         eval_sets=("synth-recipes",), limit=4, batch_size=4, n_resamples=1000, log=lambda *_: None)
+    assert (run / "predictions.jsonl").read_bytes() == before
+    assert json.loads((run / "run.json").read_text())["resumed_at"]  # resumed, nothing regenerated
+    assert again.index_html.is_file()
