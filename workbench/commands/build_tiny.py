@@ -18,7 +18,10 @@ def add_arguments(parser):
     parser.add_argument("--scale", default="full", help="build scale: full (the shipped model) or micro (seconds)")
     parser.add_argument("--seed", type=int, default=0, help="seed offset inside each world split (default 0)")
     parser.add_argument("--out", default=None, help="output folder (default: models/tiny/ of this checkout)")
-    parser.add_argument("--no-eval", action="store_true", help="skip the build-time check on development items")
+    parser.add_argument("--no-eval", action="store_true",
+                        help="skip the checks: development items during the build, held-out eval sets after it")
+    parser.add_argument("--eval-sets", default=None,
+                        help="folder holding synth-captions/-recipes/-plants (default: eval_sets/ of this checkout)")
 
 
 def run(args) -> int:
@@ -30,9 +33,16 @@ def run(args) -> int:
     if not 0 <= args.seed < 1000:
         raise WorkbenchError(f"--seed {args.seed} must be in 0..999 (an offset inside each world seed range)",
                              exit_code=2)
-    out = Path(args.out) if args.out else Path(__file__).resolve().parents[2] / "models" / "tiny"
+    root = Path(__file__).resolve().parents[2]
+    out = Path(args.out) if args.out else root / "models" / "tiny"
     summary = build_tiny(get_config(args.scale, args.seed), out, evaluate=not args.no_eval)
     print(f"built {out} in {summary['total_wall_s']} s wall ({summary['total_cpu_s']} s CPU)")
     for phase, t in summary["timing"].items():
         print(f"  {phase:<20} {t['wall_s']:>8.1f} s wall {t['cpu_s']:>8.1f} s cpu")
+    eval_root = Path(args.eval_sets) if args.eval_sets else root / "eval_sets"
+    if not args.no_eval and args.scale == "full" and eval_root.is_dir():
+        from workbench.train.build import add_heldout_eval
+
+        held = add_heldout_eval(out, eval_root, root / "runs" / "build-tiny")
+        print(f"held-out eval ({held['eval_wall_s']} s) written to {out / 'card.md'}")
     return 0

@@ -83,6 +83,7 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
         llm, llm_info = pretrain_llm(cfg, corpus, tokenizer, log, seed=base + PHASE_SEEDS["llm"])
         save_llm(out / "llm", llm, tokenizer)
     summary["llm"] = llm_info
+    _save_summary(out, summary, timer)
 
     with timer.phase("vision pretrain"):
         pre_items = [it for d in DOMAINS for it in pre[d]]
@@ -103,6 +104,7 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
             res = linear_probe(feats[:half], labels[:half], feats[half:], labels[half:], space)
             probes.update({f"{d}/{a}": r for a, r in res.items()})
     summary["probes"] = probes
+    _save_summary(out, summary, timer)
 
     with timer.phase("feature cache"):
         feats = {}
@@ -123,6 +125,7 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
         save_projection_file(out / "stage1.pth", model.projection_state(), info1.pop("optimizer"),
                              epoch=cfg.stage1_epochs - 1)
     summary["stage1"] = info1
+    _save_summary(out, summary, timer)
     stage1_state = model.projection_state()
 
     with timer.phase("curation"):
@@ -153,13 +156,17 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
         card = model_card(f"stage{stage}.pth")
         card["image_size"] = size
         (out / f"tiny-stage{stage}.json").write_text(json.dumps(card, indent=2) + "\n")
+    summary["stage1_state_norm"] = float(stage1_state["llama_proj.weight"].norm())
+    _save_summary(out, summary, timer)
+    write_card(out / "card.md", summary)
+    return summary
+
+
+def _save_summary(out: Path, summary: dict, timer: PhaseTimer) -> None:
     summary["timing"] = timer.phases
     summary["total_wall_s"] = timer.total("wall_s")
     summary["total_cpu_s"] = timer.total("cpu_s")
-    summary["stage1_state_norm"] = float(stage1_state["llama_proj.weight"].norm())
     (out / "build_summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
-    write_card(out / "card.md", summary)
-    return summary
 
 
 def _corpus_fn(world):
@@ -182,3 +189,21 @@ def _dev_eval(model, feats: dict, items: dict, world) -> dict:
     vocab = quick_eval.dev_vocab(world)
     metrics, examples = quick_eval.evaluate(model, feats, items, vocab)
     return {"metrics": metrics, "examples": examples}
+
+
+def add_heldout_eval(out_dir: str | Path, eval_root: str | Path, runs_root: str | Path, limit: int | None = None) -> dict:
+    """Evaluate the built stage-1/stage-2 checkpoints on the held-out eval sets with the workbench's own
+    generate/score/compare, and rewrite ``card.md`` with the table (reporting only)."""
+    import time
+
+    from workbench.train.heldout import evaluate_heldout, heldout_table
+
+    out = Path(out_dir)
+    summary = json.loads((out / "build_summary.json").read_text())
+    start = time.perf_counter()
+    results = evaluate_heldout(out, Path(eval_root), Path(runs_root), limit=limit)
+    markdown, rows = heldout_table(results)
+    summary["heldout"] = {"rows": rows, "eval_wall_s": round(time.perf_counter() - start, 1), "limit": limit}
+    (out / "build_summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+    write_card(out / "card.md", summary, {"markdown": markdown})
+    return summary["heldout"]

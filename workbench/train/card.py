@@ -89,7 +89,11 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
             parts += ["", f"## Build-time check on development items ({name}, probe-split seeds, greedy)",
                       "```json\n" + json.dumps(s[name], indent=1, sort_keys=True) + "\n```"]
     if eval_results:
-        parts += ["", "## Held-out eval sets (workbench generate + score)", eval_results.get("markdown", "")]
+        parts += ["", "## Held-out eval sets: stage 1 vs stage 2",
+                  "`workbench generate` (greedy, chat template, stop on `###`) on `eval_sets/synth-*` (eval seeds, "
+                  "never used in training or tuning), scored by `workbench score`, paired bootstrap by "
+                  "`workbench compare` (2,000 resamples). delta = stage 2 - stage 1.", "",
+                  eval_results.get("markdown", "")]
     Path(path).write_text("\n".join(parts) + "\n")
 
 
