@@ -95,7 +95,9 @@ def _execute(notebook: Path, out: Path, parameters: dict, cwd: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         papermill.execute_notebook(str(notebook), str(out), parameters=parameters, cwd=str(cwd),
-                                   progress_bar=False, kernel_name="python3")
+                                   progress_bar=False, kernel_name="python3",
+                                   # the kernel's own start/stop chatter (TCP warning, shutdown interrupt) is noise
+                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except papermill.PapermillExecutionError as exc:
         raise WorkbenchError(
             f"{notebook.name} failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}); "
