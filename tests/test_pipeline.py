@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from PIL import Image
+
 from workbench.pipeline import run_dir_for, run_pipeline
+from workbench.report.screenshot import find_chromium, screenshot
 from workbench.train.build import build_tiny
 from workbench.train.config import get_config
 
@@ -58,6 +61,17 @@ def test_index_numbers_equal_compare_json(pipeline):
     cells = re.findall(r'<td class="num">([^<]*)</td>', row)
     assert cells[0] == f"{entry['a']:.3f}" and cells[1] == f"{entry['b']:.3f}"
     assert cells[-1] == str(entry["n"]) == "4"
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed (`make chromium`)")
+def test_index_screenshot_shows_the_page(pipeline, tmp_path):
+    _, _, result = pipeline
+    png = screenshot(result.index_html, tmp_path / "index.png", height=1000)
+    with Image.open(png) as im:
+        gray = im.convert("L")
+        assert im.size == (1280, 1000)
+        assert gray.crop((0, 0, 1280, 120)).getextrema()[0] < 80  # the title is drawn
+        assert len(im.convert("RGB").getcolors(maxcolors=1 << 20)) > 20  # tables, links: not a blank page
 
 
 def test_rerun_reuses_finished_runs(pipeline):
