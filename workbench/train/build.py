@@ -69,7 +69,8 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
     with timer.phase("world data"):
         corpus = _corpus_fn(world)(world.split_seed("corpus", cfg.seed) if hasattr(world, "split_seed")
                                    else world.SEEDS["corpus"] + cfg.seed, cfg.corpus_docs)
-        pre = {d: _items(world, "pretrain", d, cfg.vision_items_per_domain, cfg.seed) for d in DOMAINS}
+        pre = {d: _items(world, "pretrain", d, cfg.vision_scene_items if d == "scene" else cfg.vision_items_per_domain,
+                         cfg.seed) for d in DOMAINS}
         probe = {d: _items(world, "probe", d, cfg.probe_items_per_domain, cfg.seed) for d in DOMAINS}
         s1 = {d: _items(world, "stage1", d, cfg.stage1_items_per_domain, cfg.seed) for d in DOMAINS}
         s2 = {d: _items(world, "stage2", d, cfg.stage2_candidates_per_domain, cfg.seed) for d in DOMAINS}

@@ -58,8 +58,10 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
         f"{c['threads']} threads; when the machine is shared, wall time is inflated and CPU time is the "
         "better guide).",
         "",
-        _table(["phase", "wall s", "cpu s"], [[k, v["wall_s"], v["cpu_s"]] for k, v in s["timing"].items()]
-               + [["**total**", s["total_wall_s"], s["total_cpu_s"]]]),
+        _table(["phase", "wall s", "cpu s", "share of wall"],
+               [[k, v["wall_s"], v["cpu_s"], f"{v['wall_s'] / max(s['total_wall_s'], 1e-9):.1%}"]
+                for k, v in s["timing"].items()]
+               + [["**total**", s["total_wall_s"], s["total_cpu_s"], "100%"]]),
         "",
         "## Losses (full log: `loss_log.jsonl`)",
         _table(["phase", "first", "last"], [

@@ -39,18 +39,20 @@ class BuildConfig:
     qformer_heads: int = 4
     qformer_intermediate: int = 256
     num_query_tokens: int = 16
-    vision_items_per_domain: int = 4000
-    vision_epochs: int = 4
+    vision_items_per_domain: int = 1500  # dishes and leaves: colour/texture, learnt fast
+    vision_scene_items: int = 9000  # scenes: located shapes, the hard part (issue 5 feasibility study)
+    vision_epochs: int = 5
     vision_batch: int = 64
     vision_lr: float = 1e-3
     vision_clip: float = 1.0
-    probe_items_per_domain: int = 600
+    probe_items_per_domain: int = 1000
     # --- stage 1
     stage1_items_per_domain: int = 4000
     stage1_epochs: int = 2
     stage1_batch: int = 64
     stage1_lr: float = 3e-3
     stage1_max_txt_len: int = 48
+    proj_init_std: float = 0.002
     # --- curation + stage 2
     stage2_candidates_per_domain: int = 1700  # ~5,000 candidates, as the paper's stage-1 generations
     stage2_keep: int = 3500
@@ -71,7 +73,7 @@ SCALES: dict[str, BuildConfig] = {
         scale="micro", threads=1, vocab_size=400, corpus_docs=150, llm_hidden=32, llm_layers=1, llm_heads=2,
         llm_intermediate=64, llm_block=64, llm_batch=8, llm_steps=30, vit_hidden=32, vit_layers=1, vit_heads=2,
         vit_intermediate=64, qformer_hidden=32, qformer_layers=1, qformer_heads=2, qformer_intermediate=64,
-        num_query_tokens=4, vision_items_per_domain=24, vision_epochs=2, vision_batch=16, probe_items_per_domain=20,
+        num_query_tokens=4, vision_items_per_domain=24, vision_scene_items=24, vision_epochs=2, vision_batch=16, probe_items_per_domain=20,
         stage1_items_per_domain=24, stage1_epochs=3, stage1_batch=8, stage1_lr=3e-3,
         stage2_candidates_per_domain=16, stage2_keep=30, stage2_epochs=2, stage2_batch=8, stage2_lr=1e-3,
         eval_items=6,

@@ -86,7 +86,19 @@ def train_projection(model, features: torch.Tensor, prompts: list[str], answers:
             "last_loss_avg20": last, "optimizer": opt.state_dict()}
 
 
+def init_projection(model, std: float, seed: int) -> None:
+    """Stage 1 trains ``llama_proj`` from scratch. A default ``nn.Linear`` init maps LayerNormed Q-Former outputs
+    to vectors ~15x longer than the tiny LLM's token embeddings, and the frozen LLM then barely reads them (in a
+    trial the caption loss with shuffled images was within 1% of the true one); a small init starts the image
+    tokens at the scale of word embeddings."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        model.llama_proj.weight.copy_(torch.randn(model.llama_proj.weight.shape, generator=gen) * std)
+        model.llama_proj.bias.zero_()
+
+
 def stage1(model, features, captions: list[str], cfg, log: LossLog, seed: int) -> dict:
+    init_projection(model, cfg.proj_init_std, seed)
     prompts = [STAGE1_PROMPT] * len(captions)
     return train_projection(model, features, prompts, captions, phase="stage1", epochs=cfg.stage1_epochs,
                             batch=cfg.stage1_batch, lr=cfg.stage1_lr, max_txt_len=cfg.stage1_max_txt_len, log=log,

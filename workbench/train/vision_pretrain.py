@@ -3,8 +3,10 @@
 Objective: attribute prediction. Linear heads read the flattened Q-Former output (what ``llama_proj`` will
 see) and predict every labelled attribute of the item (object kind/colour/size per grid cell for scenes, dish
 for dishes, crop and condition for leaves). The feasibility study's encoder learned colour and texture but not
-small located shapes, so an auxiliary set of heads reads the ViT patch tokens mean-pooled over a 2x2 spatial
-grid: each quadrant's tokens must carry what lies there, which forces the patch tokens to be local. Both head
+small located shapes, and a first build here showed why: the ViT's patch tokens did carry each cell's colour
+(probe 0.98) but the Q-Former output did not (0.43) - it learnt "which colours are present" and dropped
+"where". So each grid cell's attributes are predicted from one quarter of the queries only (an attribute head
+per spatial cell), and an auxiliary set of heads reads the ViT patch tokens mean-pooled per quadrant. Both head
 sets are discarded after training. Gradient clipping and a modest LR with warmup keep the small ViT stable.
 """
 
@@ -45,26 +47,42 @@ def encode(vision, qformer, query_tokens, pixels: torch.Tensor) -> tuple[torch.T
 
 
 def quadrant_pool(patches: torch.Tensor) -> torch.Tensor:
-    """(B, 1 + g*g, H) patch tokens -> (B, 4*H): mean over each quadrant of the patch grid."""
+    """(B, 1 + g*g, H) patch tokens -> (B, 4, H): mean over each quadrant of the patch grid (reading order)."""
     tokens = patches[:, 1:, :]
     b, n, h = tokens.shape
     g = int(round(n ** 0.5))
     grid = tokens.reshape(b, g, g, h)
     half = g // 2
-    quads = [grid[:, r:r + half, c:c + half].mean(dim=(1, 2)) for r in (0, half) for c in (0, half)]
-    return torch.cat(quads, dim=-1)
+    return torch.stack([grid[:, r:r + half, c:c + half].mean(dim=(1, 2)) for r in (0, half) for c in (0, half)], 1)
+
+
+def cell_index(attr: str) -> int | None:
+    """``cell_kind[2]`` -> 2 (a per-grid-cell attribute); None for image-level attributes."""
+    if attr.startswith("cell_") and attr.endswith("]") and "[" in attr:
+        return int(attr[attr.index("[") + 1:-1])
+    return None
 
 
 class Heads(nn.Module):
-    """One linear head per attribute (keys are positions in the sorted attribute list)."""
+    """One linear head per attribute. Image-level attributes read the whole (flattened) input; a grid cell's
+    attributes read only that cell's slot (``cells[:, i]``), so the encoder must bind what it sees to where."""
 
-    def __init__(self, in_features: int, space: LabelSpace):
+    def __init__(self, flat_features: int, cell_features: int, space: LabelSpace):
         super().__init__()
         self.attrs = list(space.classes)
-        self.heads = nn.ModuleList(nn.Linear(in_features, len(space.classes[a])) for a in self.attrs)
+        self.cells = [cell_index(a) for a in self.attrs]
+        self.heads = nn.ModuleList(
+            nn.Linear(flat_features if c is None else cell_features, len(space.classes[a]))
+            for a, c in zip(self.attrs, self.cells))
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {a: head(x) for a, head in zip(self.attrs, self.heads)}
+    def forward(self, flat: torch.Tensor, cells: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {a: head(flat if c is None else cells[:, c]) for a, c, head in zip(self.attrs, self.cells, self.heads)}
+
+
+def query_cells(out: torch.Tensor) -> torch.Tensor:
+    """(B, n_query, H) -> (B, 4, H): the mean of each quarter of the queries (one group per grid cell)."""
+    b, n, h = out.shape
+    return out.reshape(b, 4, n // 4, h).mean(dim=2)
 
 
 def pretrain_vision(cfg: BuildConfig, pixels: torch.Tensor, label_dicts: list[dict], log: LossLog, seed: int):
@@ -73,8 +91,10 @@ def pretrain_vision(cfg: BuildConfig, pixels: torch.Tensor, label_dicts: list[di
     vision, qformer, query_tokens = make_vision(cfg, pixels.shape[-1])
     space = LabelSpace.from_labels(label_dicts)
     targets = space.targets(label_dicts)
-    q_heads = Heads(cfg.num_query_tokens * cfg.qformer_hidden, space)
-    v_heads = Heads(4 * cfg.vit_hidden, space)
+    if cfg.num_query_tokens % 4:
+        raise ValueError(f"num_query_tokens must be a multiple of 4 (one group per grid cell), got {cfg.num_query_tokens}")
+    q_heads = Heads(cfg.num_query_tokens * cfg.qformer_hidden, cfg.qformer_hidden, space)
+    v_heads = Heads(4 * cfg.vit_hidden, cfg.vit_hidden, space)
     params = [*vision.parameters(), *qformer.parameters(), query_tokens, *q_heads.parameters(), *v_heads.parameters()]
     opt = adamw(params, cfg.vision_lr)
     gen = torch.Generator().manual_seed(seed)
@@ -92,8 +112,9 @@ def pretrain_vision(cfg: BuildConfig, pixels: torch.Tensor, label_dicts: list[di
                 group["lr"] = cosine_lr(step, total, cfg.vision_lr, warmup=max(1, total // 20), floor=0.02)
             patches, out = encode(vision, qformer, query_tokens, pixels[idx])
             batch_t = {a: t[idx] for a, t in targets.items()}
-            loss_q = attribute_loss(q_heads(out.flatten(1)), batch_t, space)
-            loss_v = attribute_loss(v_heads(quadrant_pool(patches)), batch_t, space)
+            quads = quadrant_pool(patches)
+            loss_q = attribute_loss(q_heads(out.flatten(1), query_cells(out)), batch_t, space)
+            loss_v = attribute_loss(v_heads(quads.flatten(1), quads), batch_t, space)
             loss = loss_q + 0.5 * loss_v
             opt.zero_grad(set_to_none=True)
             loss.backward()
