@@ -11,22 +11,25 @@ from workbench.errors import WorkbenchError
 def add_arguments(parser):
     sub = parser.add_subparsers(dest="format", required=True)
     p = sub.add_parser("coco", help="COCO captions_*.json + instances_*.json + image folder -> caption set")
-    p.add_argument("--captions", required=True)
-    p.add_argument("--instances", required=True)
-    p.add_argument("--images", required=True)
-    p.add_argument("--limit", type=int)
+    p.add_argument("--captions", required=True, help="captions_<split>.json (reference captions)")
+    p.add_argument("--instances", required=True,
+                   help="instances_<split>.json (true object lists and the CHAIR vocabulary)")
+    p.add_argument("--images", required=True, help="folder holding the split's images")
+    p.add_argument("--limit", type=int, help="only the first N images")
     p = sub.add_parser("plantvillage", help="<Crop>___<Disease>/ tree + treatments CSV -> diagnosis set")
-    p.add_argument("--root", required=True)
-    p.add_argument("--treatments", required=True)
-    p.add_argument("--limit-per-class", type=int)
+    p.add_argument("--root", required=True, help="folder of <Crop>___<Disease>/ class folders (e.g. Tomato___Early_blight)")
+    p.add_argument("--treatments", required=True,
+                   help="CSV with columns disease,treatment (optional crop); one row per treatment")
+    p.add_argument("--limit-per-class", type=int, help="at most N images per class folder")
     p = sub.add_parser("food101", help="Food-101 tree (images/, meta/test.txt) + recipes JSON -> recipe set")
-    p.add_argument("--root", required=True)
-    p.add_argument("--recipes", required=True)
-    p.add_argument("--limit-per-class", type=int)
-    p.add_argument("--split", default="test")
+    p.add_argument("--root", required=True, help="the food-101/ folder (images/<class>/..., meta/<split>.txt)")
+    p.add_argument("--recipes", required=True,
+                   help='JSON {"<class>": {"ingredients": [...], "steps": [...]}} for the classes to keep')
+    p.add_argument("--limit-per-class", type=int, help="at most N images per class")
+    p.add_argument("--split", default="test", help="meta/<split>.txt lists the images (default: test)")
     for p in sub.choices.values():
-        p.add_argument("--out", required=True)
-        p.add_argument("--overwrite", action="store_true")
+        p.add_argument("--out", required=True, help="eval-set folder to write (manifest.jsonl, images/, card.md)")
+        p.add_argument("--overwrite", action="store_true", help="replace an existing eval set at --out")
 
 
 def run(args) -> int:
