@@ -1,7 +1,8 @@
 """Score a run's predictions against an eval set and write scores.json.
 
 Per item: every task's metrics plus `failure` (0/1) and `failure_reasons`; aggregates are
-`<task>/<metric>` (see DESIGN.md). Eval-set items without a prediction count as failures ("missing");
+`<task>/<metric>` (definitions: docs/scorers.md). Eval-set items without a prediction count as failures
+("missing"); a run made with --limit N is scored on its first N items;
 predictions for ids outside the eval set are listed under `unknown_ids`. METEOR and the PTB tokenizer
 need Java; without it METEOR is reported as unavailable, never as 0. SPICE is not computed.
 """
