@@ -90,7 +90,8 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
         pre_items = [it for d in DOMAINS for it in pre[d]]
         pix = _pixels(pre_items, size)
         vision, qformer, query_tokens, space, vis_info = pretrain_vision(
-            cfg, pix, [flatten_labels(it.labels) for it in pre_items], log, seed=base + PHASE_SEEDS["vision"])
+            cfg, pix, [flatten_labels(it.labels) for it in pre_items], log, seed=base + PHASE_SEEDS["vision"],
+            first_only=torch.tensor([i for i, it in enumerate(pre_items) if it.domain == "scene"], dtype=torch.long))
         del pix
         save_blip2(out / "blip2", vision, qformer, query_tokens)
     summary["vision"] = vis_info

@@ -42,6 +42,7 @@ class BuildConfig:
     vision_items_per_domain: int = 1500  # dishes and leaves: colour/texture, learnt fast
     vision_scene_items: int = 9000  # scenes: located shapes, the hard part (issue 5 feasibility study)
     vision_epochs: int = 5
+    vision_scene_epochs: int = 2  # curriculum: scenes alone first (see vision_pretrain)
     vision_batch: int = 64
     vision_lr: float = 1e-3
     vision_clip: float = 1.0
