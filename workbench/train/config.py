@@ -49,7 +49,7 @@ class BuildConfig:
     probe_items_per_domain: int = 1000
     # --- stage 1
     stage1_items_per_domain: int = 4000
-    stage1_epochs: int = 2
+    stage1_epochs: int = 4
     stage1_batch: int = 64
     stage1_lr: float = 3e-3
     stage1_max_txt_len: int = 48

@@ -6,6 +6,7 @@ resulting table goes into ``models/tiny/card.md``. Reporting only: nothing here 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from workbench.cli import main as cli
@@ -29,6 +30,8 @@ def evaluate_heldout(model_dir: Path, eval_root: Path, runs_root: Path, batch_si
         runs = []
         for stage in (1, 2):
             run = runs_root / f"{name}-stage{stage}"
+            if run.exists():  # a previous build's run: its checkpoint is gone, so start afresh
+                shutil.rmtree(run)
             args = ["generate", "--model", str(model_dir / f"tiny-stage{stage}.json"), "--eval-set", str(eval_set),
                     "--out", str(run), "--batch-size", str(batch_size), "--device", "cpu"]
             if limit:
@@ -56,13 +59,16 @@ def heldout_table(results: dict) -> tuple[str, list[dict]]:
                          "delta": m["delta"], "95% CI": m["ci"], "p": m["p"], "verdict": m["verdict"]})
     order = {k: i for i, k in enumerate(f"{t}/{m}" for t, ms in HEADLINE.items() for m in ms)}
     rows.sort(key=lambda r: order.get(r["metric"], 99))
+    return rows_markdown(rows), rows
 
+
+def rows_markdown(rows: list[dict]) -> str:
     def fmt(x):
         if isinstance(x, (list, tuple)):
             return "[" + ", ".join(fmt(v) for v in x) + "]"
         return "-" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
 
-    lines = ["| eval set | metric | stage 1 | stage 2 | delta | 95% CI | p | verdict |", "|---|---|---|---|---|---|---|---|"]
-    lines += ["| " + " | ".join(fmt(r[k]) for k in ("eval set", "metric", "stage 1", "stage 2", "delta", "95% CI", "p",
-                                                      "verdict")) + " |" for r in rows]
-    return "\n".join(lines), rows
+    keys = ("eval set", "metric", "stage 1", "stage 2", "delta", "95% CI", "p", "verdict")
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(fmt(r[k]) for k in keys) + " |" for r in rows]
+    return "\n".join(lines)
