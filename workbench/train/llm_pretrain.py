@@ -7,6 +7,8 @@ text alone, which is what lets stage 2 "unlock" them from images.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from tqdm.auto import tqdm
@@ -68,7 +70,13 @@ def pretrain_llm(cfg: BuildConfig, docs: list[str], tokenizer, log: LossLog, see
         pos += cfg.llm_batch
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, steps, cfg.llm_lr, warmup=max(1, steps // 20))
-        loss = model(input_ids=batch, labels=batch).loss
+        embeds = model.get_input_embeddings()(batch)
+        if cfg.llm_embed_noise:
+            # NEFTune-style uniform noise on the input embeddings: the LLM learns to read embeddings *near*
+            # its word vectors, which is what the projected image tokens are.
+            scale = cfg.llm_embed_noise / math.sqrt(embeds.shape[1] * embeds.shape[2])
+            embeds = embeds + (torch.rand(embeds.shape, generator=gen) * 2 - 1) * scale
+        loss = model(inputs_embeds=embeds, labels=batch).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
