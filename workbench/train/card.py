@@ -60,7 +60,7 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
         "",
         _table(["phase", "wall s", "cpu s", "share of wall"],
                [[k, v["wall_s"], v["cpu_s"], f"{v['wall_s'] / max(s['total_wall_s'], 1e-9):.1%}"]
-                for k, v in s["timing"].items()]
+                for k, v in sorted(s["timing"].items(), key=lambda kv: _phase_rank(kv[0]))]
                + [["**total**", s["total_wall_s"], s["total_cpu_s"], "100%"]]),
         "",
         "## Losses (full log: `loss_log.jsonl`)",
@@ -132,6 +132,14 @@ def rewrite_card(out_dir: str | Path) -> None:
     """Regenerate ``card.md`` from ``build_summary.json`` (after editing this module's text)."""
     out = Path(out_dir)
     write_card(out / "card.md", json.loads((out / "build_summary.json").read_text()))
+
+
+PHASE_ORDER = ["world data", "tokenizer", "llm pretrain", "vision pretrain", "linear probes", "feature cache", "stage 1",
+               "curation", "dev eval stage 1", "stage 2", "dev eval stage 2"]
+
+
+def _phase_rank(name: str) -> int:
+    return PHASE_ORDER.index(name) if name in PHASE_ORDER else len(PHASE_ORDER)
 
 
 def _r(x) -> str:
