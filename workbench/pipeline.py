@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,13 +69,14 @@ def ablation(run_dirs: list[str | Path], eval_set: str | Path, out_html: str | P
              progress: bool = True) -> dict:
     """Compare ``run_dirs`` (the first is the baseline), write compare.json and the HTML report."""
     from workbench.compare.compare import compare_runs, write_compare
+    from workbench.report.index import compare_path_for
     from workbench.report.render import render_report
 
     run_dirs = [resolve(r) for r in run_dirs]
     es_path = resolve(eval_set)
     out_html = Path(out_html)
     result = compare_runs(run_dirs, es_path, n_resamples=n_resamples, seed=seed, show_progress=progress)
-    write_compare(result, Path(compare_json) if compare_json else out_html.with_suffix(".compare.json"))
+    write_compare(result, Path(compare_json) if compare_json else compare_path_for(out_html))
     render_report(run_dirs, es_path, out_html, compare=result)
     return result
 
@@ -138,10 +138,3 @@ def run_pipeline(out_dir: str | Path = "reports", runs_root: str | Path = "runs"
                 settings={"limit": limit, "batch_size": batch_size, "seed": seed, "n_resamples": n_resamples})
     return result
 
-
-def compare_json_for(report_html: Path) -> Path:
-    return Path(report_html).with_suffix(".compare.json")
-
-
-def read_compare(report_html: Path) -> dict:
-    return json.loads(compare_json_for(report_html).read_text(encoding="utf-8"))

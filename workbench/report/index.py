@@ -24,6 +24,11 @@ HEADLINE = {
 }
 
 
+def compare_path_for(report_html: Path) -> Path:
+    """Where the pipeline keeps a report's statistics: ``<name>.html`` -> ``<name>.compare.json``."""
+    return Path(report_html).with_suffix(".compare.json")
+
+
 def _rel(path: Path, start: Path) -> str:
     return Path(os.path.relpath(path, start)).as_posix()
 
@@ -47,7 +52,7 @@ def write_index(out_html: Path, reports: dict[str, Path], notebooks: list[Path],
     base = out_html.parent
     sections = []
     for name, report in reports.items():
-        compare_path = report.with_suffix(".compare.json")
+        compare_path = compare_path_for(report)
         compare = json.loads(compare_path.read_text(encoding="utf-8"))
         sections.append({
             "name": name, "report": _rel(report, base), "compare": _rel(compare_path, base),
