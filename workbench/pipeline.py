@@ -53,7 +53,8 @@ def evaluate(model: str, eval_set: str | Path, run_dir: str | Path, *, limit: in
     run_dir = resolve(run_dir) if not Path(run_dir).is_absolute() else Path(run_dir)
     config = GenerationConfig.from_flags(sample=sample, max_new_tokens=max_new_tokens)
     choice = choose_device(device, False)
-    cache = VisionFeatureCache(Path(cache_dir) if cache_dir else run_dir.resolve().parent.parent / ".vision-cache")
+    # Default as `workbench generate`: beside the run folder. The pipeline passes one cache for all its runs.
+    cache = VisionFeatureCache(Path(cache_dir) if cache_dir else run_dir.resolve().parent / ".vision-cache")
     loaded = load_model(model, device=choice.device, dtype=choice.dtype)
     run_generation(
         loaded, es, run_dir, config, batch_size=batch_size, limit=limit, seed=seed, cache=cache,
@@ -125,7 +126,7 @@ def run_pipeline(out_dir: str | Path = "reports", runs_root: str | Path = "runs"
             result.notebooks.append(_execute(
                 notebooks / "02_evaluate.ipynb", executed / f"02_evaluate-{Path(model).stem}-{es}.ipynb",
                 dict(model=str(model), eval_set=str(resolve(es)), run_dir=str(run_dir), limit=limit,
-                     batch_size=batch_size, seed=seed), REPO_ROOT))
+                     batch_size=batch_size, seed=seed, cache_dir=str(runs_root / ".vision-cache")), REPO_ROOT))
         log(f"[pipeline] 03_ablation_report on {es}")
         report = out_dir / f"{es}.html"
         result.notebooks.append(_execute(
@@ -138,3 +139,11 @@ def run_pipeline(out_dir: str | Path = "reports", runs_root: str | Path = "runs"
                 settings={"limit": limit, "batch_size": batch_size, "seed": seed, "n_resamples": n_resamples})
     return result
 
+
+
+def scratch_dir(purpose: str) -> Path:
+    """A fresh temporary folder: where a notebook's smoke-test defaults write, so that they never meet runs
+    left by another model build (which `workbench generate` would rightly refuse to resume)."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix=f"workbench-{purpose}-"))
