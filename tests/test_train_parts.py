@@ -115,3 +115,38 @@ def test_only_llama_proj_gets_gradients_in_both_stages():
         if not name.startswith("llama_proj."):
             assert torch.equal(param, frozen_before[name]), name
     assert not torch.equal(model.llama_proj.weight, proj_before)
+
+
+def test_per_query_loss_is_the_mean_of_each_tokens_own_cross_entropy():
+    from workbench.train.vision_pretrain import Heads, per_query_loss
+
+    torch.manual_seed(0)
+    labels = [{"dish": "a", "cell_kind[1]": "star"}, {"dish": "b", "cell_kind[1]": "ring"},
+              {"dish": "c", "cell_kind[1]": "star"}]
+    space = LabelSpace.from_labels(labels)
+    heads = Heads(6, 6, space)
+    out = torch.randn(3, 8, 6)  # 8 queries: cell 1 owns queries 2 and 3
+    targets = space.targets(labels)
+    got = per_query_loss(heads, out, targets, space)
+    # the same thing token by token, with plain loops
+    ce = torch.nn.functional.cross_entropy
+    dish_head = heads.heads[heads.attrs.index("dish")]
+    kind_head = heads.heads[heads.attrs.index("cell_kind[1]")]
+    dish = torch.stack([ce(dish_head(out[b, q]), targets["dish"][b]) for b in range(3) for q in range(8)]).mean()
+    kind = torch.stack([ce(kind_head(out[b, q]), targets["cell_kind[1]"][b]) for b in range(3) for q in (2, 3)]).mean()
+    assert torch.allclose(got, (dish + kind) / 2, atol=1e-6)
+
+
+def test_query_id_loss_is_chance_for_identical_tokens_and_small_for_distinct_ones():
+    import math
+
+    from workbench.train.vision_pretrain import query_id_loss
+
+    head = torch.nn.Linear(16, 16)
+    same = torch.ones(4, 16, 16)
+    with torch.no_grad():
+        head.weight.copy_(torch.eye(16) * 20)
+        head.bias.zero_()
+    assert abs(query_id_loss(head, same).item() - math.log(16)) < 1e-5  # identical tokens: no query can be told
+    distinct = torch.eye(16).expand(4, 16, 16)
+    assert query_id_loss(head, distinct).item() < 1e-6
