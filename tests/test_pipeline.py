@@ -83,3 +83,28 @@ def test_rerun_reuses_finished_runs(pipeline):
     assert (run / "predictions.jsonl").read_bytes() == before
     assert json.loads((run / "run.json").read_text())["resumed_at"]  # resumed, nothing regenerated
     assert again.index_html.is_file()
+
+
+def test_a_run_of_rebuilt_weights_is_set_aside_and_regenerated(pipeline, tmp_path):
+    from workbench.pipeline import evaluate
+
+    root, models, _ = pipeline
+    run = tmp_path / "runs" / "tiny-stage2" / "synth-recipes"
+    evaluate(models[1], "synth-recipes", run, limit=2, batch_size=2, progress=False)
+    info_path = run / "run.json"
+    info = json.loads(info_path.read_text())
+    old_sha = info["identity"]["model"]["projection_weights_sha256"]
+    info["identity"]["model"]["projection_weights_sha256"] = "0" * 64  # as if made before a rebuild
+    info_path.write_text(json.dumps(info))
+    old_predictions = (run / "predictions.jsonl").read_bytes()
+
+    evaluate(models[1], "synth-recipes", run, limit=2, batch_size=2, progress=False)
+    kept = [p for p in run.parent.iterdir() if p.name.startswith("synth-recipes.replaced-")]
+    assert len(kept) == 1 and (kept[0] / "predictions.jsonl").read_bytes() == old_predictions
+    fresh = json.loads(info_path.read_text())
+    assert fresh["identity"]["model"]["projection_weights_sha256"] == old_sha and not fresh.get("resumed_at")
+
+    # same weights, other generation settings: still refused, nothing moved
+    with pytest.raises(Exception, match="different settings"):
+        evaluate(models[1], "synth-recipes", run, limit=2, batch_size=2, sample=True, progress=False)
+    assert len([p for p in run.parent.iterdir() if ".replaced-" in p.name]) == 1

@@ -56,6 +56,7 @@ def evaluate(model: str, eval_set: str | Path, run_dir: str | Path, *, limit: in
     # Default as `workbench generate`: beside the run folder. The pipeline passes one cache for all its runs.
     cache = VisionFeatureCache(Path(cache_dir) if cache_dir else run_dir.resolve().parent / ".vision-cache")
     loaded = load_model(model, device=choice.device, dtype=choice.dtype)
+    set_aside_if_other_weights(run_dir, loaded)
     run_generation(
         loaded, es, run_dir, config, batch_size=batch_size, limit=limit, seed=seed, cache=cache,
         model_info={"spec": str(model), "card": getattr(loaded, "card", None),
@@ -63,6 +64,30 @@ def evaluate(model: str, eval_set: str | Path, run_dir: str | Path, *, limit: in
         progress=progress, extra_info={"device_choice": choice.describe()},
     )
     return score_run(run_dir, es)
+
+
+WEIGHT_KEYS = ("projection_weights_sha256", "frozen_fingerprint")
+
+
+def set_aside_if_other_weights(run_dir: Path, model) -> Path | None:
+    """The pipeline names run folders by model preset (``runs/tiny-stage2/<eval set>``), so after ``make tiny``
+    the folder holds outputs of the old weights. Rename it to ``<name>.replaced-<UTC time>`` (nothing is deleted)
+    and return the new path; None if there is no run or it was made with these weights. Other differences
+    (generation settings, eval set) still make the run store refuse, as ``workbench generate`` does."""
+    from workbench.generation.runner import model_identity
+    from workbench.runs import read_run_info
+
+    if not (run_dir / "run.json").is_file():
+        return None
+    old = read_run_info(run_dir).get("identity", {}).get("model", {})
+    new = model_identity(model)
+    if all(old.get(k) == new[k] for k in WEIGHT_KEYS):
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = run_dir.with_name(f"{run_dir.name}.replaced-{stamp}")
+    run_dir.rename(target)
+    print(f"{run_dir}: made with other weights of this model (rebuilt?); kept it as {target}, generating afresh")
+    return target
 
 
 def ablation(run_dirs: list[str | Path], eval_set: str | Path, out_html: str | Path, *,
