@@ -94,9 +94,8 @@ class Heads(nn.Module):
 
 
 def query_id_loss(head: nn.Linear, out: torch.Tensor) -> torch.Tensor:
-    """Each output token must also say which query it is (a shared linear head over ``n_query`` classes): the
-    image tokens then stay distinct after a shared linear projection. In a trial the frozen LLM named a dish
-    from 16 identical projected tokens 18% of the time and from 16 distinct ones (identity + position) 64%."""
+    """Each output token must also say which query it is (a shared linear head over ``n_query`` classes), so the
+    image tokens stay distinct after a shared linear projection (see the module docstring)."""
     b, n, _ = out.shape
     target = torch.arange(n, device=out.device).repeat(b)
     return torch.nn.functional.cross_entropy(head(out).reshape(b * n, n), target)
@@ -105,9 +104,7 @@ def query_id_loss(head: nn.Linear, out: torch.Tensor) -> torch.Tensor:
 def per_query_loss(heads: "Heads", out: torch.Tensor, targets: dict[str, torch.Tensor], space: LabelSpace) -> torch.Tensor:
     """Every query token must predict the attributes on its own, through one head shared by all queries: an
     image-level attribute from each of the ``n_query`` tokens, a grid cell's attribute from each token of that
-    cell's quarter of the queries. A single linear ``llama_proj`` (shared across tokens) can then read the
-    identity off every image token while the tokens stay distinct, which is what the frozen LLM needs (a trial:
-    16 identical projected tokens carrying the dish named it 18% of the time, 16 distinct ones 64%)."""
+    cell's quarter of the queries, so a single ``llama_proj`` shared across tokens can read it off every token."""
     b, n, h = out.shape
     group = n // 4
     logits, tiled = {}, {}
