@@ -79,7 +79,8 @@ def cell_index(attr: str) -> int | None:
 
 class Heads(nn.Module):
     """One linear head per attribute. Image-level attributes read the whole (flattened) input; a grid cell's
-    attributes read only that cell's slot (``cells[:, i]``), so the encoder must bind what it sees to where."""
+    attributes read only that cell's slot (``cells[:, i]``), so the encoder must bind what it sees to where.
+    ``forward`` serves the ViT quadrant heads; the Q-Former heads are applied token by token by ``per_query_loss``."""
 
     def __init__(self, flat_features: int, cell_features: int, space: LabelSpace):
         super().__init__()
