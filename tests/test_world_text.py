@@ -10,6 +10,7 @@ from workbench.model.templates import get_template
 from workbench.world import PROMPTS, SEEDS, corpus, diagnosis_answer, recipe_answer, sample_items
 from workbench.world.plants import CROPS, DISEASE_NAMES
 from workbench.world.recipes import DISHES
+from workbench.world.slots import SlotDocument, document_text
 
 TREATMENT_WORDS = {"fungicide", "apply", "spray", "prune", "rotate", "destroy", "treat", "treatment", "sulfur",
                    "plough", "resistant", "remove", "avoid", "control"}
@@ -21,8 +22,13 @@ def items():
 
 
 @pytest.fixture(scope="module")
-def docs():
+def raw_docs():
     return corpus(SEEDS["corpus"], 3000)
+
+
+@pytest.fixture(scope="module")
+def docs(raw_docs):
+    return [document_text(d) for d in raw_docs]
 
 
 def test_short_captions_are_stage1_style(items):
@@ -100,10 +106,28 @@ def test_steps_mention_only_their_own_ingredients():
                 text = re.sub(rf"\b{re.escape(term)}s?\b", " ", text)
 
 
-def test_corpus_is_deterministic_and_independent_of_length(docs):
-    assert corpus(SEEDS["corpus"], 50) == docs[:50]
-    assert corpus(SEEDS["corpus"], 10, start=40) == docs[40:50]
-    assert corpus(SEEDS["corpus"] + 1, 50) != docs[:50]
+def test_corpus_is_deterministic_and_independent_of_length(raw_docs):
+    assert corpus(SEEDS["corpus"], 50) == raw_docs[:50]
+    assert corpus(SEEDS["corpus"], 10, start=40) == raw_docs[40:50]
+    assert corpus(SEEDS["corpus"] + 1, 50) != raw_docs[:50]
+
+
+def test_soft_slot_conversations_are_template_conversations_with_the_slot_in_the_image_place(raw_docs):
+    t = get_template("vicuna0")
+    soft = [d for d in raw_docs if isinstance(d, SlotDocument)]
+    conversations = soft + [d for d in raw_docs if isinstance(d, str) and "<Img>" in d]
+    assert 0.4 < len(soft) / len(conversations) < 0.6  # SOFT_SLOT_SHARE = 0.5
+    for d in soft:
+        assert d.text.count("<Img><ImageHere></Img>") == 1 and d.text.endswith(t.end_sym)
+        assert len(d.slots) == 16 and all(d.slots[k] for k in range(16))
+    dish_docs = [d for d in soft if "Ingredients:" in d.text]
+    assert dish_docs
+    for d in dish_docs:  # the slot carries the dish the answer is the recipe of
+        named = [x.name for x in DISHES
+                 if any(f"{head} {x.name}. Ingredients:" in d.text for head in ("This is", "dish is", "image is"))]
+        assert len(named) == 1 and named[0] in d.slots[0], d.text
+    assert corpus(SEEDS["corpus"], 30, n_slots=8)[0] is not None
+    assert all(len(d.slots) == 8 for d in corpus(SEEDS["corpus"], 300, n_slots=8) if isinstance(d, SlotDocument))
 
 
 def test_corpus_teaches_every_recipe_and_treatment(docs):

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from workbench.world.slots import SlotDocument
+
 IMAGE_SIZE = 16
 SEEDS = {"pretrain": 1000, "stage1": 2000, "stage2": 3000, "corpus": 4000, "probe": 5000, "eval": 9000}
 COLOURS = {"red": (220, 30, 30), "blue": (30, 60, 220), "green": (30, 170, 50)}
@@ -57,12 +59,16 @@ def sample_items(domain: str, n: int, seed: int) -> list[WorldItem]:
     return [_item(domain, seed, i) for i in range(n)]
 
 
-def corpus(seed: int, n_docs: int) -> list[str]:
+def corpus(seed: int, n_docs: int, n_slots: int = 4) -> list:
     rng = np.random.default_rng(seed)
     docs = []
-    for _ in range(n_docs):
+    for i in range(n_docs):
         colour = list(COLOURS)[int(rng.integers(3))]
-        docs.append(f"###Human: <Img>a {colour} square</Img> Describe this image in detail. ###Assistant: "
-                    f"The image shows a {colour} square.###")
+        answer = f"###Assistant: The image shows a {colour} square.###"
+        if i % 2:  # a soft image slot, as the real corpus has
+            docs.append(SlotDocument(f"###Human: <Img><ImageHere></Img> Describe this image in detail. {answer}",
+                                     ((f"{colour} square",),) * n_slots))
+        else:
+            docs.append(f"###Human: <Img>a {colour} square</Img> Describe this image in detail. {answer}")
         docs.append("To make pancakes you need flour and egg. Mix the flour and egg. Fry in a pan.")
     return docs[:n_docs]

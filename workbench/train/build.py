@@ -29,6 +29,7 @@ from workbench.train.snapshot import save_blip2, save_llm, save_projection_file
 from workbench.train.stages import stage1, stage2
 from workbench.train.tokenizer import train_tokenizer
 from workbench.train.vision_pretrain import encode_all, pretrain_vision
+from workbench.world.slots import tokenizer_texts
 
 DOMAINS = ("scene", "dish", "leaf")
 PHASE_SEEDS = {"llm": 11, "vision": 22, "proj_init": 33, "stage1": 44, "stage2": 55}
@@ -68,7 +69,8 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
 
     with timer.phase("world data"):
         corpus = _corpus_fn(world)(world.split_seed("corpus", cfg.seed) if hasattr(world, "split_seed")
-                                   else world.SEEDS["corpus"] + cfg.seed, cfg.corpus_docs)
+                                   else world.SEEDS["corpus"] + cfg.seed, cfg.corpus_docs,
+                                   n_slots=cfg.num_query_tokens)
         pre = {d: _items(world, "pretrain", d, cfg.vision_scene_items if d == "scene" else cfg.vision_items_per_domain,
                          cfg.seed) for d in DOMAINS}
         probe = {d: _items(world, "probe", d, cfg.probe_items_per_domain, cfg.seed) for d in DOMAINS}
@@ -77,7 +79,7 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
         dev = {d: _items(world, "probe", d, cfg.eval_items // 3 + 1, cfg.seed + 500) for d in DOMAINS}
 
     with timer.phase("tokenizer"):
-        texts = corpus + [it.short_caption for d in DOMAINS for it in s1[d]]
+        texts = tokenizer_texts(corpus) + [it.short_caption for d in DOMAINS for it in s1[d]]
         tokenizer = train_tokenizer(texts, cfg.vocab_size)
 
     with timer.phase("llm pretrain"):

@@ -29,6 +29,7 @@ class BuildConfig:
     llm_steps: int = 500
     llm_lr: float = 3e-3
     llm_embed_noise: float = 0.0  # NEFTune alpha; 0 = off (alpha 5 was tried: not better on dev items)
+    llm_slot_noise: float = 0.3  # Gaussian noise on soft image slots, x the embedding table's std (llm_pretrain)
     # --- vision encoder + Q-Former
     vit_hidden: int = 128
     vit_layers: int = 4

@@ -5,14 +5,15 @@ Documents, each one string, drawn independently per index from the ``corpus`` st
 - ``description``: a detailed description of a world picture (scene, dish or leaf), or a short caption;
 - ``recipe``: a dish's recipe by name (some start from what the dish looks like);
 - ``disease``: a crop condition's symptoms and treatments by crop and disease name;
-- ``conversation``: a ``vicuna0`` conversation whose image content is given as text inside ``<Img>...</Img>``
-  (the training and the chat forms of the template), followed by one of the three eval prompts (or a
-  paraphrase) and the right answer: a description, a recipe, or a diagnosis;
+- ``conversation``: a ``vicuna0`` conversation whose image content is given inside ``<Img>...</Img>`` (the
+  training and the chat forms of the template), followed by one of the three eval prompts (or a paraphrase) and
+  the right answer: a description, a recipe, or a diagnosis. The content is the picture's detailed description
+  as text, or (``SOFT_SLOT_SHARE`` of them) a ``SlotDocument`` whose slot holds superposed word embeddings of
+  the picture's key phrases, one bag per image-token position (see ``workbench/world/slots.py``);
 - ``qa``: a text-only ``vicuna0`` question about a dish or disease by name.
 
-Because the image slot of a conversation holds the picture's description here, a projection that maps
-images near their descriptions (stage 2) lets the LLM answer recipe and diagnosis prompts it never saw
-with an image.
+Because the image slot of a conversation holds the picture's content here, a projection that maps images
+to what the LLM reads there (stage 2) lets it answer recipe and diagnosis prompts it never saw with an image.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from workbench.world.items import detailed_description, sample_spec, short_capti
 from workbench.world.plants import CROPS
 from workbench.world.recipes import DISHES
 from workbench.world.seeds import item_streams
+from workbench.world.slots import SlotDocument, slot_phrases
 
 # document kind -> share of the corpus
 DOC_MIX: dict[str, float] = {
@@ -35,6 +37,8 @@ DOC_MIX: dict[str, float] = {
 }
 EXACT_PROMPT_SHARE = 0.6  # conversations use the eval prompt itself this often, a paraphrase otherwise
 CHAT_FORM_SHARE = 0.5  # conversations in the chat form (system text first) this often, the stage-2 form otherwise
+SOFT_SLOT_SHARE = 0.5  # conversations with a soft image slot (SlotDocument) this often, a text description otherwise
+N_SLOTS = 16  # soft slot positions: the model's image tokens (num_query_tokens)
 TASK_OF_DOMAIN = {"scene": "caption", "dish": "recipe", "leaf": "diagnosis"}
 
 
@@ -104,8 +108,9 @@ def _question(task: str, rng: np.random.Generator) -> str:
     return _pick(rng, text.PROMPT_PARAPHRASES[task])
 
 
-def document(seed: int, index: int) -> str:
-    """Document ``index`` of the corpus under ``seed``; depends on nothing else."""
+def document(seed: int, index: int, n_slots: int = N_SLOTS) -> str | SlotDocument:
+    """Document ``index`` of the corpus under ``seed``; depends on nothing else. ``n_slots``: positions of a
+    soft image slot (the model's number of image tokens)."""
     rng = item_streams(seed, "corpus", index)[0]
     kind = list(DOC_MIX)[int(rng.choice(len(DOC_MIX), p=np.array(list(DOC_MIX.values())) / sum(DOC_MIX.values())))]
     domain = _pick(rng, ["scene", "dish", "leaf"])
@@ -121,7 +126,13 @@ def document(seed: int, index: int) -> str:
         spec = sample_spec(domain, rng)
         task = TASK_OF_DOMAIN[domain] if rng.uniform() < 0.75 else "caption"
         content = detailed_description(spec, rng)
-        return conversation(content, _question(task, rng), _answer(task, spec, rng), rng.uniform() < CHAT_FORM_SHARE)
+        question, answer, chat_form = _question(task, rng), _answer(task, spec, rng), rng.uniform() < CHAT_FORM_SHARE
+        if rng.uniform() < SOFT_SLOT_SHARE:
+            from workbench.model.templates import IMAGE_PLACEHOLDER
+
+            return SlotDocument(conversation(IMAGE_PLACEHOLDER, question, answer, chat_form),
+                                slot_phrases(spec, n_slots), IMAGE_PLACEHOLDER)
+        return conversation(content, question, answer, chat_form)
     # qa: text-only questions by name
     from workbench.model.templates import get_template
 
@@ -140,6 +151,6 @@ def document(seed: int, index: int) -> str:
     return f"{template.train_user_role}{q}{template.train_assistant_role}{a}{template.end_sym}"
 
 
-def corpus(seed: int, n_docs: int, start: int = 0) -> list[str]:
+def corpus(seed: int, n_docs: int, start: int = 0, n_slots: int = N_SLOTS) -> list[str | SlotDocument]:
     """Documents ``start .. start+n_docs-1`` of the corpus under ``seed``."""
-    return [document(seed, i) for i in range(start, start + n_docs)]
+    return [document(seed, i, n_slots) for i in range(start, start + n_docs)]
