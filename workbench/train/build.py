@@ -25,6 +25,7 @@ from workbench.train.config import BuildConfig
 from workbench.train.labels import flatten_labels
 from workbench.train.llm_pretrain import pretrain_llm
 from workbench.train.probe import linear_probe
+from workbench.train.slot_ceiling import slot_ceiling
 from workbench.train.snapshot import save_blip2, save_llm, save_projection_file
 from workbench.train.stages import stage1, stage2
 from workbench.train.tokenizer import train_tokenizer
@@ -155,6 +156,9 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
     if evaluate:
         with timer.phase("dev eval stage 2"):
             summary["dev_stage2"] = _dev_eval(model, feats["dev"], dev, world)
+        if all(getattr(it, "spec", None) is not None for d in DOMAINS for it in dev[d]):
+            with timer.phase("dev eval slot ceiling"):
+                summary["dev_slot_ceiling"] = slot_ceiling(model, dev, quick_eval.dev_vocab(world))
 
     for stage in (1, 2):
         card = model_card(f"stage{stage}.pth")

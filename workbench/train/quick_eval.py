@@ -21,14 +21,15 @@ TASK_OF_DOMAIN = {"scene": "caption", "dish": "recipe", "leaf": "diagnosis"}
 
 @torch.no_grad()
 def greedy_answers(model, features: torch.Tensor, question: str, max_new_tokens: int = 120,
-                   batch: int = 64) -> list[tuple[str, bool]]:
-    """(text before the end symbol, stopped) per row, chat prompt of the model's template, greedy."""
+                   batch: int = 64, projected: bool = False) -> list[tuple[str, bool]]:
+    """(text before the end symbol, stopped) per row, chat prompt of the model's template, greedy.
+    ``projected``: ``features`` are already LLM input embeddings (bypass ``llama_proj``)."""
     tok, end = model.tokenizer, model.template.end_sym
     prompt = model.template.chat_prompt(question)
     results = []
     for start in range(0, features.shape[0], batch):
         feats = features[start:start + batch]
-        embeds = model.project(feats)
+        embeds = feats if projected else model.project(feats)
         ctx = [model.embed_context(prompt, e) for e in embeds]
         length = max(c.shape[0] for c in ctx)
         x = ctx[0].new_zeros(len(ctx), length, ctx[0].shape[1])
@@ -117,12 +118,12 @@ def dev_vocab(world) -> dict:
 
 
 def evaluate(model, features_by_domain: dict[str, torch.Tensor], items_by_domain: dict[str, list], vocab: dict,
-             max_new_tokens: int = 120, samples: int = 2) -> tuple[dict, dict]:
+             max_new_tokens: int = 120, samples: int = 2, projected: bool = False) -> tuple[dict, dict]:
     """-> (metrics, a few sample outputs per task)."""
     metrics, examples = {}, {}
     for domain, feats in features_by_domain.items():
         task = TASK_OF_DOMAIN[domain]
-        outs = greedy_answers(model, feats, DEFAULT_PROMPTS[task], max_new_tokens=max_new_tokens)
+        outs = greedy_answers(model, feats, DEFAULT_PROMPTS[task], max_new_tokens=max_new_tokens, projected=projected)
         metrics.update(score_items(task, items_by_domain[domain], outs, vocab))
         examples[task] = [o[0] for o in outs[:samples]]
     return metrics, examples

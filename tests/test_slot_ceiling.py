@@ -1,0 +1,45 @@
+"""The frozen LLM's ceiling check: true soft slots in place of projected image tokens."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import workbench.world as world
+from workbench.model.loading import load_model
+from workbench.train import quick_eval
+from workbench.train.slot_ceiling import slot_ceiling, true_slots
+from workbench.world import SEEDS, sample_items
+from workbench.world.dishes import DishSpec
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model("tiny-stage2", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def items():
+    return {d: sample_items(d, 4, seed=SEEDS["probe"] + 900) for d in ("scene", "dish", "leaf")}
+
+
+def test_true_slots_depend_only_on_what_is_pictured(model):
+    a, b, c = DishSpec(dish=3, table="grey"), DishSpec(dish=3, table="grey"), DishSpec(dish=4, table="grey")
+    fake = [type("It", (), {"spec": s})() for s in (a, b, c)]
+    slots = true_slots(model, fake)
+    assert slots.shape == (3, model.num_image_tokens, model.llm_hidden_size)
+    assert torch.equal(slots[0], slots[1]) and not torch.allclose(slots[0], slots[2])
+
+
+def test_the_ceiling_never_reads_llama_proj(model, items):
+    vocab = quick_eval.dev_vocab(world)
+    before = slot_ceiling(model, items, vocab)
+    saved = {k: v.clone() for k, v in model.llama_proj.state_dict().items()}
+    try:
+        with torch.no_grad():
+            model.llama_proj.weight.fill_(float("nan"))
+        after = slot_ceiling(model, items, vocab)
+    finally:
+        model.llama_proj.load_state_dict(saved)
+    assert after == before
+    assert before["metrics"]["recipe/dish_accuracy"] >= 0.75  # true slots name the dish for the frozen LLM
