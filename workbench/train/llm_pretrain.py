@@ -108,7 +108,7 @@ def block_embeddings(weight: torch.Tensor, batch: torch.Tensor, table: list, noi
     return embeds, batch.masked_fill(slot, -100)
 
 
-def pretrain_llm(cfg: BuildConfig, docs: list[str], tokenizer, log: LossLog, seed: int) -> tuple[LlamaForCausalLM, dict]:
+def pretrain_llm(cfg: BuildConfig, docs: list, tokenizer, log: LossLog, seed: int) -> tuple[LlamaForCausalLM, dict]:
     seed_everything(seed)
     model = make_llm(cfg, tokenizer)
     blocks, table = pack_corpus(docs, tokenizer, cfg.llm_block, seed)
