@@ -51,6 +51,11 @@ def _ids(tokenizer, text: str) -> list[int]:
     return tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
 
 
+def phrase_ids(tokenizer, phrases) -> list[list[int]]:
+    """One slot position's phrases -> their token ids (a row of the slot table, ``slot_embeddings``' input)."""
+    return [_ids(tokenizer, p) for p in phrases]
+
+
 def pack_corpus(docs: list, tokenizer, block: int, seed: int) -> tuple[torch.Tensor, list[list[list[int]]]]:
     """Shuffle documents (seeded), tokenize as <s> doc </s>, concatenate, cut into (N, block) rows.
 
@@ -65,7 +70,7 @@ def pack_corpus(docs: list, tokenizer, block: int, seed: int) -> tuple[torch.Ten
             before, after = doc.parts()
             ids = _ids(tokenizer, before)
             for phrases in doc.slots:
-                table.append([_ids(tokenizer, p) for p in phrases])
+                table.append(phrase_ids(tokenizer, phrases))
                 ids.append(-len(table))
             ids += _ids(tokenizer, after)
         else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from workbench.train import quick_eval
-from workbench.train.llm_pretrain import slot_embeddings
+from workbench.train.llm_pretrain import phrase_ids, slot_embeddings
 from workbench.world.slots import slot_phrases
 
 
@@ -20,10 +20,9 @@ from workbench.world.slots import slot_phrases
 def true_slots(model, items: list) -> torch.Tensor:
     """(len(items), n_image_tokens, H): each item's true soft slot through the LLM's embedding table."""
     weight = model.llm.get_input_embeddings().weight
-    ids = lambda text: model.tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
-    rows = [slot_embeddings(weight, [[ids(p) for p in position] for position in slot_phrases(it.spec, model.num_image_tokens)])
-            for it in items]
-    return torch.stack(rows)
+    n = model.num_image_tokens
+    return torch.stack([slot_embeddings(weight, [phrase_ids(model.tokenizer, position) for position in
+                                                 slot_phrases(it.spec, n)]) for it in items])
 
 
 def slot_ceiling(model, items_by_domain: dict[str, list], vocab: dict) -> dict:
