@@ -125,7 +125,7 @@ def document(seed: int, index: int, n_slots: int = N_SLOTS) -> str | SlotDocumen
     if kind == "conversation":
         spec = sample_spec(domain, rng)
         task = TASK_OF_DOMAIN[domain] if rng.uniform() < 0.75 else "caption"
-        content = detailed_description(spec, rng)
+        content = detailed_description(spec, rng)  # drawn for soft-slot documents too: same stream either way
         question, answer, chat_form = _question(task, rng), _answer(task, spec, rng), rng.uniform() < CHAT_FORM_SHARE
         if rng.uniform() < SOFT_SLOT_SHARE:
             from workbench.model.templates import IMAGE_PLACEHOLDER
