@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 import pytest
 
 from workbench.model.templates import get_template
 from workbench.world import PROMPTS, SEEDS, corpus, diagnosis_answer, recipe_answer, sample_items
+from workbench.world.items import detailed_description
+from workbench.world.text import image_diagnosis_answer, image_recipe_answer, recipe_body, treatment
 from workbench.world.plants import CROPS, DISEASE_NAMES
 from workbench.world.recipes import DISHES
 from workbench.world.slots import SlotDocument, document_text
@@ -88,6 +92,20 @@ def test_answers_have_the_regular_shape_scorers_read():
                 assert all(t in a for t in cond.treatments)
 
 
+def test_answers_about_a_picture_first_say_what_the_detailed_description_says(items):
+    """Image conversations answer "describe, then recipe / treatment": the opening is the detailed description's
+    (same words for the same draw), so what stage 2 aligns on describe prompts is what these answers start with."""
+    for seed, it in enumerate(items["dish"] + items["leaf"]):
+        desc = detailed_description(it.spec, np.random.default_rng(seed))
+        if it.domain == "dish":
+            a = image_recipe_answer(it.spec, np.random.default_rng(seed))
+            assert a.endswith(recipe_body(it.spec.entry)) and desc.startswith(a.split(". ")[0] + ".")
+        else:
+            a = image_diagnosis_answer(it.spec, np.random.default_rng(seed))
+            assert a == f"{desc} {treatment(it.spec.condition_entry)}"
+            assert ("Treatment: " in a) == (it.spec.condition_entry.kind is not None)
+
+
 def test_names_do_not_contain_each_other():
     """Scorers take the first mention of a dish or disease; a name inside another would be found twice."""
     for names in ([d.name for d in DISHES], DISEASE_NAMES, [c.name for c in CROPS]):
@@ -123,9 +141,10 @@ def test_soft_slot_conversations_are_template_conversations_with_the_slot_in_the
     dish_docs = [d for d in soft if "Ingredients:" in d.text]
     assert dish_docs
     for d in dish_docs:  # the slot carries the dish the answer is the recipe of
-        named = [x.name for x in DISHES
-                 if any(f"{head} {x.name}. Ingredients:" in d.text for head in ("This is", "dish is", "image is"))]
+        named = [x.name for x in DISHES if recipe_body(x) in d.text]
         assert len(named) == 1 and named[0] in d.slots[0], d.text
+        answer = d.text.split("###Assistant: ")[1]
+        assert answer.split(". ")[0].count(named[0]) == 1  # the answer's first sentence names it
     assert corpus(SEEDS["corpus"], 30, n_slots=8)[0] is not None
     assert all(len(d.slots) == 8 for d in corpus(SEEDS["corpus"], 300, n_slots=8) if isinstance(d, SlotDocument))
 

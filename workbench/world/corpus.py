@@ -89,8 +89,8 @@ def _answer(task: str, spec, rng: np.random.Generator) -> str:
     if task == "caption":
         return detailed_description(spec, rng)
     if task == "recipe":
-        return text.recipe_answer(spec.dish, rng)
-    return text.diagnosis_answer(spec.crop, spec.condition, rng)
+        return text.image_recipe_answer(spec, rng)
+    return text.image_diagnosis_answer(spec, rng)
 
 
 def conversation(content: str, question: str, answer: str, chat_form: bool, template_name: str = "vicuna0") -> str:

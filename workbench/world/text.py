@@ -116,17 +116,22 @@ def dish_caption(spec: DishSpec, rng: np.random.Generator) -> str:
     return caption_clean(text)
 
 
-def dish_description(spec: DishSpec, rng: np.random.Generator) -> str:
-    dish = spec.entry
-    looks = list(dict.fromkeys(p.look for p in dish.parts))
+def dish_opening(spec: DishSpec, rng: np.random.Generator) -> str:
+    """The first sentence of a dish's detailed description: the dish, its container and the table."""
     opening = _pick(rng, [
         "The image shows {dish} served {cont} on a {table} table.",
         "This is a picture of {dish} {cont}, standing on a {table} table.",
         "In this image there is {dish} {cont} on a {table} table.",
     ])
+    return opening.format(dish=spec.entry.name, cont=CONTAINER_PHRASES[spec.entry.container], table=spec.table)
+
+
+def dish_description(spec: DishSpec, rng: np.random.Generator) -> str:
+    dish = spec.entry
+    looks = list(dict.fromkeys(p.look for p in dish.parts))
+    opening = dish_opening(spec, rng)
     seen = _pick(rng, ["I can see {items}.", "It has {items}.", "The dish shows {items}."])
-    out = [opening.format(dish=dish.name, cont=CONTAINER_PHRASES[dish.container], table=spec.table),
-           seen.format(items=_join(looks))]
+    out = [opening, seen.format(items=_join(looks))]
     if rng.uniform() < 0.5:
         out.append(_pick(rng, ["The food looks freshly made.", "The dish is seen from above.",
                                "The colours of the food are bright."]) if dish.name != "burger" else
@@ -139,8 +144,19 @@ def recipe_answer(dish_index: int, rng: np.random.Generator | None = None) -> st
 
     dish = DISHES[dish_index]
     head = "This is {d}." if rng is None else _pick(rng, ["This is {d}.", "This dish is {d}.", "The dish in the image is {d}."])
+    return f"{head.format(d=dish.name)} {recipe_body(dish)}"
+
+
+def recipe_body(dish) -> str:
+    """A recipe without its heading: "Ingredients: ... Steps: 1. ..." for a ``recipes.Dish``."""
     steps = " ".join(f"{i}. {s}" for i, s in enumerate(dish.steps, 1))
-    return f"{head.format(d=dish.name)} Ingredients: {', '.join(dish.ingredients)}. Steps: {steps}"
+    return f"Ingredients: {', '.join(dish.ingredients)}. Steps: {steps}"
+
+
+def image_recipe_answer(spec: DishSpec, rng: np.random.Generator) -> str:
+    """The assistant's answer to a recipe request about a pictured dish: it first says what it sees (the opening of
+    the dish's detailed description, which names the dish), then gives the recipe it knows by that name."""
+    return f"{dish_opening(spec, rng)} {recipe_body(spec.entry)}"
 
 
 # ---------------------------------------------------------------- leaves
@@ -176,7 +192,16 @@ def diagnosis_answer(crop_index: int, condition_index: int, rng: np.random.Gener
     crop = CROPS[crop_index]
     cond = crop.conditions[condition_index]
     if cond.kind is None:
-        return (f"This is a healthy {crop.name} leaf. The leaf is evenly green with no spots or marks. "
-                "No treatment is needed.")
-    return (f"This is a {crop.name} leaf with {cond.name}. The leaf has {cond.look}. "
-            f"Treatment: {_join(list(cond.treatments))}.")
+        return f"This is a healthy {crop.name} leaf. The leaf is evenly green with no spots or marks. {treatment(cond)}"
+    return f"This is a {crop.name} leaf with {cond.name}. The leaf has {cond.look}. {treatment(cond)}"
+
+
+def treatment(cond) -> str:
+    """The treatment sentence for a ``plants.Condition`` (none needed when healthy)."""
+    return f"Treatment: {_join(list(cond.treatments))}." if cond.kind is not None else "No treatment is needed."
+
+
+def image_diagnosis_answer(spec: LeafSpec, rng: np.random.Generator) -> str:
+    """The assistant's answer to a diagnosis request about a pictured leaf: first the leaf's detailed description
+    (crop, symptoms, the condition they show), then the treatment it knows for that condition."""
+    return f"{leaf_description(spec, rng)} {treatment(spec.condition_entry)}"
