@@ -102,7 +102,7 @@ def test_answers_about_a_picture_first_say_what_the_detailed_description_says(it
             assert a.endswith(recipe_body(it.spec.entry)) and desc.startswith(a.split(". ")[0] + ".")
         else:
             a = image_diagnosis_answer(it.spec, np.random.default_rng(seed))
-            assert a == f"{desc} {treatment(it.spec.condition_entry)}"
+            assert a == f"Here is my diagnosis. {desc} {treatment(it.spec.condition_entry)}"
             assert ("Treatment: " in a) == (it.spec.condition_entry.kind is not None)
 
 

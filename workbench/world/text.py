@@ -202,6 +202,12 @@ def treatment(cond) -> str:
 
 
 def image_diagnosis_answer(spec: LeafSpec, rng: np.random.Generator) -> str:
-    """The assistant's answer to a diagnosis request about a pictured leaf: first the leaf's detailed description
-    (crop, symptoms, the condition they show), then the treatment it knows for that condition."""
-    return f"{leaf_description(spec, rng)} {treatment(spec.condition_entry)}"
+    """The assistant's answer to a diagnosis request about a pictured leaf: a lead that says a diagnosis follows,
+    the leaf's detailed description (crop, symptoms, the condition they show), then the treatment it knows for that
+    condition. Without the lead the answer begins exactly as a description does, and stage 2, which trains the end
+    symbol right after every leaf description, made the model stop before the treatment in 55% of held-out
+    answers about diseased leaves; with it, no development answer stopped early."""
+    return f"{DIAGNOSIS_LEAD} {leaf_description(spec, rng)} {treatment(spec.condition_entry)}"
+
+
+DIAGNOSIS_LEAD = "Here is my diagnosis."
