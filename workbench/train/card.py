@@ -132,13 +132,13 @@ LIMITS = [
     "table above), while it reads dish and leaf slots almost perfectly. In a scene slot a cell's shape is one word "
     "of several superposed phrases; a slot layout the LLM can read is open work.",
     "- **Stage 1 fails in chat as the paper's does.** The tiny LLM knows the `vicuna0` template from text, but the "
-    "stage-1 image tokens are not what it reads in a conversation's image slot: stage-1 chat answers run words "
-    "together, mix domains and leak the template (`Assistant:` inside an answer), which the failure scorer counts "
-    "as `off_task` / `template_leak` (held-out caption failure rate above). Stage 1 uses MiniGPT-4's stage-1 end "
-    "symbol `\\n`.",
-    "- **CHAIR_i of a model that names no object is 0 by convention** (`workbench/scoring/hallucination.py`). "
-    "Stage 1 names almost no object in chat, so in some bootstrap resamples its CHAIR_i is 0 and the interval of "
-    "the CHAIR_i difference is wide; object recall is the better contrast for stage 1.",
+    "stage-1 image tokens are not what it reads in a conversation's image slot. Stage-1 chat answers are fluent but "
+    "off-task and repetitive: asked to describe a scene it mostly describes a dish (the failure scorer's `off_task`; "
+    "held-out caption failure rate above), and it gives one of a dozen stock answers to 200 different leaves. Stage "
+    "1 uses MiniGPT-4's stage-1 end symbol `\\n`.",
+    "- **CHAIR_i of a caption that names no object is 0 by convention** (`workbench/scoring/hallucination.py`). "
+    "Stage 1 names a shape in few captions, so its CHAIR_i rests on few mentions and the interval of the CHAIR_i "
+    "difference is wide; object recall and `chair_s` are the clearer contrasts for stage 1.",
     "- **Curation** filters and fixes candidates written by the world's describer from the annotation (the role "
     "ChatGPT + the annotation play in the paper); the stage-1 model's own generations are not used as candidates.",
     "- **Timing** was measured on a 2-core machine shared with other work: wall seconds are inflated, and so, to a "
