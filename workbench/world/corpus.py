@@ -8,10 +8,11 @@ Documents, each one string, drawn independently per index from the ``corpus`` st
 - ``conversation``: a ``vicuna0`` conversation whose image content is given inside ``<Img>...</Img>`` (the
   training and the chat forms of the template), followed by one of the three eval prompts (or a paraphrase) and
   the right answer: a description, or a recipe or diagnosis that *first says what the picture shows* (the
-  opening of its detailed description, which names the dish, or the whole leaf description, which names the
-  condition) and then gives the recipe or treatment known by that name. The content is the picture's detailed description
-  as text, or (``SOFT_SLOT_SHARE`` of them) a ``SlotDocument`` whose slot holds superposed word embeddings of
-  the picture's key phrases, one bag per image-token position (see ``workbench/world/slots.py``);
+  opening of the dish's detailed description, which names the dish; after a short lead, the whole leaf
+  description, which names the condition) and then gives the recipe or treatment known by that name. The
+  content is the picture's detailed description as text, or (``SOFT_SLOT_SHARE`` of them) a ``SlotDocument``
+  whose slot holds superposed word embeddings of the picture's key phrases, one bag per image-token position
+  (see ``workbench/world/slots.py``);
 - ``qa``: a text-only ``vicuna0`` question about a dish or disease by name.
 
 Because the image slot of a conversation holds the picture's content here, a projection that maps images

@@ -201,6 +201,9 @@ def treatment(cond) -> str:
     return f"Treatment: {_join(list(cond.treatments))}." if cond.kind is not None else "No treatment is needed."
 
 
+DIAGNOSIS_LEAD = "Here is my diagnosis."
+
+
 def image_diagnosis_answer(spec: LeafSpec, rng: np.random.Generator) -> str:
     """The assistant's answer to a diagnosis request about a pictured leaf: a lead that says a diagnosis follows,
     the leaf's detailed description (crop, symptoms, the condition they show), then the treatment it knows for that
@@ -208,6 +211,3 @@ def image_diagnosis_answer(spec: LeafSpec, rng: np.random.Generator) -> str:
     symbol right after every leaf description, made the model stop before the treatment in 55% of held-out
     answers about diseased leaves; with it, no development answer stopped early."""
     return f"{DIAGNOSIS_LEAD} {leaf_description(spec, rng)} {treatment(spec.condition_entry)}"
-
-
-DIAGNOSIS_LEAD = "Here is my diagnosis."
