@@ -7,6 +7,8 @@ them. Failure = no end symbol, empty, template leakage, repetition, or off-task 
 
 from __future__ import annotations
 
+import re
+
 import torch
 
 from workbench.train.curation import has_repeated_ngram, mentions
@@ -101,6 +103,23 @@ def score_items(task: str, items, outputs: list[tuple[str, bool]], vocab: dict) 
     return agg
 
 
+def cell_reading(items, outputs: list[tuple[str, bool]]) -> dict:
+    """Does a caption read each grid cell? For every object of a scene item (its ``spec.objects``), take the first
+    sentence that names the object's cell and does not call it empty, and check that it names the object's true
+    kind and colour. -> ``caption/cell_kind_read``, ``caption/cell_colour_read``: the share of objects so named
+    (micro average); empty when no item carries scene objects (a world without specs)."""
+    named = {"kind": 0, "colour": 0}
+    total = 0
+    for item, (text, _stopped) in zip(items, outputs):
+        for obj in getattr(getattr(item, "spec", None), "objects", None) or ():
+            total += 1
+            sentences = re.split(r"[.!?]", text.lower())
+            sentence = next((s for s in sentences if mentions(s, obj.cell) and not mentions(s, "empty")), "")
+            named["kind"] += mentions(sentence, obj.kind)
+            named["colour"] += mentions(sentence, obj.colour)
+    return {f"caption/cell_{k}_read": round(v / total, 3) for k, v in named.items()} if total else {}
+
+
 def dev_vocab(world) -> dict:
     """Names the scorers look for, from the world's catalogs (a world may bring its own ``VOCAB``)."""
     if hasattr(world, "VOCAB"):
@@ -125,5 +144,7 @@ def evaluate(model, features_by_domain: dict[str, torch.Tensor], items_by_domain
         task = TASK_OF_DOMAIN[domain]
         outs = greedy_answers(model, feats, DEFAULT_PROMPTS[task], max_new_tokens=max_new_tokens, projected=projected)
         metrics.update(score_items(task, items_by_domain[domain], outs, vocab))
+        if task == "caption":
+            metrics.update(cell_reading(items_by_domain[domain], outs))
         examples[task] = [o[0] for o in outs[:samples]]
     return metrics, examples

@@ -20,8 +20,12 @@ The feasibility study's encoder learned colour and texture but not small located
 did carry each cell's colour (probe 0.98) but a Q-Former trained on image-level labels did not (0.43); hence the
 per-cell query groups. Curriculum: the first ``vision_scene_epochs`` epochs show scenes only. Trained on all
 domains from the start, the Q-Former learnt global pooling and its per-cell query groups never bound to
-locations (cell-colour probe at chance); binding first, then mixing, keeps it. Object *kind* within a cell stays
-the weakest attribute at 64 px with 8-px patches (probe ~0.6).
+locations (cell-colour probe at chance); binding first, then mixing, keeps it.
+
+Object *kind* within a cell is the slowest attribute to learn, not an unlearnable one: a ViT-only trial (quadrant
+heads for kind and colour, scenes only) named the kind of a non-empty cell 0.52 of the time after 400 steps and
+0.94 after 1,200. With 2 scene-only epochs of 5 the frozen encoder's cell-kind probe was 0.61 (empty cells
+included, chance 0.53); with 6 of 9 it is about 0.83, and the leaf disease probe rose from 0.83 to 0.92 with it.
 """
 
 from __future__ import annotations
