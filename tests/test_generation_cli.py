@@ -24,7 +24,9 @@ def test_generate_two_checkpoints_resume_and_share_the_vision_cache(cards, tmp_p
     runs = tmp_path / "runs"
     args = ["generate", "--eval-set", str(eval_root), "--max-new-tokens", "6", "--batch-size", "2", "--quiet"]
     assert main(args + ["--model", str(cards[0]), "--out", str(runs / "s1"), "--limit", "3"]) == 0
-    first = capsys.readouterr().out
+    captured = capsys.readouterr()
+    first = captured.out
+    assert "Loading weights" not in captured.err  # --quiet silences transformers' own bar too
     assert "wrote 3 prediction(s)" in first and "(0 hits, 3 encoded)" in first
     assert main(args + ["--model", str(cards[0]), "--out", str(runs / "s1")]) == 0  # resume
     assert "wrote 2 prediction(s)" in capsys.readouterr().out
@@ -40,8 +42,25 @@ def test_generate_two_checkpoints_resume_and_share_the_vision_cache(cards, tmp_p
     # another checkpoint into an existing run folder is refused, one line, exit 1
     code = main(args + ["--model", str(cards[1]), "--out", str(runs / "s1")])
     assert code == 1
-    err = capsys.readouterr().err.strip().splitlines()[-1]  # (earlier lines: weight-loading progress)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1  # --quiet: no progress lines before it
+    err = err[0]
     assert err.startswith("error: ") and "different settings" in err and "projection_weights_sha256" in err
+
+
+def test_without_quiet_the_weight_loading_bar_is_shown_and_quiet_leaves_it_enabled(cards, tmp_path, capsys,
+                                                                                    monkeypatch):
+    from transformers.utils import logging as hf_logging
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)  # a bar switched off from outside would prove nothing
+
+    eval_root = make_eval_set(tmp_path / "set", n_items=1)
+    args = ["generate", "--model", str(cards[0]), "--eval-set", str(eval_root), "--max-new-tokens", "4"]
+    assert main(args + ["--out", str(tmp_path / "a"), "--quiet"]) == 0
+    assert hf_logging.is_progress_bar_enabled()  # restored for whatever runs next in this process
+    assert "Loading weights" not in capsys.readouterr().err
+    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    assert "Loading weights" in capsys.readouterr().err
 
 
 def test_load_in_8bit_on_cpu_is_a_clear_error(cards, tmp_path, capsys):

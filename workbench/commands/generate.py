@@ -19,6 +19,7 @@ examples:
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
@@ -42,7 +43,7 @@ def add_arguments(parser):
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the vision-feature cache")
     parser.add_argument("--shard", default=None, metavar="P/N",
                         help="process P of N (items i with i %% N == P); the last shard to finish merges")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (neither the generation bar nor transformers' weight-loading bar)")
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
@@ -74,6 +75,21 @@ def launcher_shard() -> tuple[int, int]:
     return (state.process_index, state.num_processes)
 
 
+@contextmanager
+def hf_progress_bars(enabled: bool):
+    """transformers 5 draws its own "Loading weights" bar; ``--quiet`` turns it off while loading (restored after)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    if not enabled:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def run(args) -> int:
     from workbench.devices import choose_device
     from workbench.evalsets import load_eval_set
@@ -93,7 +109,8 @@ def run(args) -> int:
     eval_set = load_eval_set(args.eval_set, check_images=False)  # unreadable images fail per item
     out = Path(args.out)
     cache_dir = None if args.no_cache else Path(args.cache_dir or out.resolve().parent / ".vision-cache")
-    model = load_model(args.model, device=choice.device, dtype=choice.dtype, load_in_8bit=choice.load_in_8bit)
+    with hf_progress_bars(not args.quiet):
+        model = load_model(args.model, device=choice.device, dtype=choice.dtype, load_in_8bit=choice.load_in_8bit)
     model_info = {"spec": str(args.model), "card": getattr(model, "card", None),
                   "projection_sha256": getattr(model, "projection_sha256", None)}
     summary = run_generation(
