@@ -101,3 +101,17 @@ def test_bad_shard_argument(cards, tmp_path):
     for bad in ("4/4", "x", "1-2"):
         with pytest.raises(WorkbenchError, match="--shard"):
             parse_shard(bad)
+
+
+def test_the_vision_cache_is_shown_relative_to_the_working_directory(cards, tmp_path, capsys, monkeypatch):
+    eval_root = make_eval_set(tmp_path / "set", n_items=1)
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--model", str(cards[0]), "--eval-set", str(eval_root), "--out", "runs/a",
+                 "--max-new-tokens", "4", "--quiet"]) == 0
+    assert "  vision cache: runs/.vision-cache (0 hits, 1 encoded)" in capsys.readouterr().out
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the cache is not under the working directory: shown as it is
+    assert main(["generate", "--model", str(cards[0]), "--eval-set", str(eval_root),
+                 "--out", str(tmp_path / "runs" / "b"), "--max-new-tokens", "4", "--quiet"]) == 0
+    assert f"  vision cache: {tmp_path / 'runs' / '.vision-cache'} (1 hits, 0 encoded)" in capsys.readouterr().out

@@ -43,7 +43,8 @@ def add_arguments(parser):
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the vision-feature cache")
     parser.add_argument("--shard", default=None, metavar="P/N",
                         help="process P of N (items i with i %% N == P); the last shard to finish merges")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars (neither the generation bar nor transformers' weight-loading bar)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars (neither the generation bar nor transformers' weight-loading bar)")
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
@@ -73,6 +74,14 @@ def launcher_shard() -> tuple[int, int]:
 
     state = PartialState(cpu=not torch.cuda.is_available())
     return (state.process_index, state.num_processes)
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies under it, else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 @contextmanager
@@ -124,7 +133,7 @@ def run(args) -> int:
           f"in {summary.seconds:.1f} s ({summary.items_per_s:.2f} items/s) on {choice.describe()}")
     print(f"  provenance: {out / 'run.json'}")
     if cache_dir:
-        print(f"  vision cache: {cache_dir} ({summary.cache['hits']} hits, {summary.cache['misses']} encoded)")
+        print(f"  vision cache: {_shown(cache_dir)} ({summary.cache['hits']} hits, {summary.cache['misses']} encoded)")
     if summary.merged_path:
         print(f"  all shards done: merged into {summary.merged_path}")
     if summary.n_errors:
