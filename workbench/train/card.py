@@ -137,7 +137,7 @@ LIMITS = [
     "slot layout that a small LLM reads cell by cell is open work.",
     "- **Stage 1 fails in chat as the paper's does.** The tiny LLM knows the `vicuna0` template from text, but the "
     "stage-1 image tokens are not what it reads in a conversation's image slot. Stage-1 chat answers are fluent but "
-    "off-task and repetitive: asked to describe a scene it mostly describes a dish (the failure scorer's `off_task`; "
+    "off-task and repetitive: asked to describe a scene it describes a leaf or a dish (the failure scorer's `off_task`; "
     "held-out caption failure rate above), and it gives one of a dozen stock answers to 200 different leaves. Stage "
     "1 uses MiniGPT-4's stage-1 end symbol `\\n`.",
     "- **CHAIR_i of a caption that names no object is 0 by convention** (`workbench/scoring/hallucination.py`). "

@@ -111,9 +111,9 @@ def cell_reading(items, outputs: list[tuple[str, bool]]) -> dict:
     named = {"kind": 0, "colour": 0}
     total = 0
     for item, (text, _stopped) in zip(items, outputs):
+        sentences = re.split(r"[.!?]", text.lower())
         for obj in getattr(getattr(item, "spec", None), "objects", None) or ():
             total += 1
-            sentences = re.split(r"[.!?]", text.lower())
             sentence = next((s for s in sentences if mentions(s, obj.cell) and not mentions(s, "empty")), "")
             named["kind"] += mentions(sentence, obj.kind)
             named["colour"] += mentions(sentence, obj.colour)
