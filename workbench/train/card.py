@@ -146,8 +146,8 @@ LIMITS = [
     "- **Curation** filters and fixes candidates written by the world's describer from the annotation (the role "
     "ChatGPT + the annotation play in the paper); the stage-1 model's own generations are not used as candidates.",
     "- **Timing** was measured on a 2-core machine; when other work shares it, wall seconds are inflated, and so, to "
-    "a lesser degree, are CPU seconds (cache and core contention): the LLM and vision phases took 240 s and 338 s "
-    "beside other jobs, 211 s and 284 s alone, with byte-identical weights.",
+    "a lesser degree, are CPU seconds (cache and core contention): in one pair of builds the same LLM and vision "
+    "phases took 240 s and 338 s beside other jobs, 211 s and 284 s alone, with byte-identical weights.",
     "- **Reproducibility**: same seed -> byte-identical checkpoints on the same machine and library versions (torch "
     "threads pinned, deterministic kernels); another CPU or torch version may differ in the last bits.",
     "- Dev checks above use probe-split seeds and this package's quick scorer; the held-out table uses the "
