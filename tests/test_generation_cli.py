@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 
 import pytest
 import torch
@@ -49,8 +50,6 @@ def test_generate_two_checkpoints_resume_and_share_the_vision_cache(cards, tmp_p
 
 
 def test_without_quiet_the_weight_loading_bar_is_shown_and_quiet_leaves_it_enabled(cards, tmp_path, capsys):
-    import os
-
     from transformers.utils import logging as hf_logging
 
     if os.environ.get("TQDM_DISABLE"):
