@@ -39,6 +39,10 @@ def test_micro_build_writes_every_artifact(micro_build):
     assert not Path(card["blip2"]).is_absolute() and not Path(card["llm"]).is_absolute()
     text = (out / "card.md").read_text()
     assert "linear-probe accuracy" in text and "Phase times" in text
+    seeds = summary["phase_seeds"]
+    assert set(seeds) == {"llm", "vision", "proj_init", "stage1", "stage2"} and len(set(seeds.values())) == 5
+    line = next(x for x in text.splitlines() if x.startswith("Torch seeds of the phases: "))
+    assert all(f"{k} {v}" in line for k, v in seeds.items())
 
 
 def test_micro_build_lowers_every_loss(micro_build):
@@ -91,7 +95,8 @@ def test_same_seed_gives_identical_checkpoint_bytes(tmp_path, micro_build):
 
 
 def test_other_seed_gives_other_weights(tmp_path, micro_build):
-    first, _ = micro_build
+    first, summary = micro_build
     other = tmp_path / "other"
-    build_tiny(get_config("micro", seed=1), other, world=stub_world, evaluate=False)
+    other_summary = build_tiny(get_config("micro", seed=1), other, world=stub_world, evaluate=False)
+    assert {k: v + 1000 for k, v in summary["phase_seeds"].items()} == other_summary["phase_seeds"]
     assert _sha(first / "stage1.pth") != _sha(other / "stage1.pth")

@@ -65,7 +65,7 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
     log = LossLog(out / "loss_log.jsonl")
     timer = PhaseTimer()
     base = cfg.seed * 1000
-    summary: dict = {"config": cfg.as_dict()}
+    summary: dict = {"config": cfg.as_dict(), "phase_seeds": {k: base + v for k, v in PHASE_SEEDS.items()}}
     size = int(world.IMAGE_SIZE)
 
     with timer.phase("world data"):
