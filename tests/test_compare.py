@@ -119,6 +119,13 @@ def test_compare_runs_on_fixture_runs(tmp_path):
     assert m["caption/meteor"]["resampling"] == "none" and m["caption/meteor"]["ci"] is None  # not scored
     assert m["recipe/ingredient_recall"]["verdict"] == "better"
     assert m["recipe/failure_rate"]["verdict"] == "better" and m["recipe/failure_rate"]["delta"] < 0
+    # items each metric was scored on: the fixture's diagnosis items alternate diseased / healthy
+    halves = [3, 3]
+    assert m["diagnosis/healthy_false_alarm"]["n_scored"] == halves      # healthy leaves only
+    assert m["diagnosis/treatment_recall"]["n_scored"] == halves         # leaves with treatments only
+    assert m["diagnosis/disease_accuracy"]["n_scored"] == [6, 6]
+    assert m["recipe/failure_rate"]["n_scored"] == [8, 8]                # through the per-item 'failure' alias
+    assert m["diagnosis/disease_macro_f1"]["n_scored"] is None           # corpus-only: no per-item value
     json.dumps(result, allow_nan=False)
 
 

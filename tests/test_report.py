@@ -14,7 +14,7 @@ from test_report_fixtures import make_eval_set, make_run, stage_outputs, two_sta
 from workbench.compare import compare_runs
 from workbench.errors import WorkbenchError
 from workbench.report import render_report
-from workbench.report.render import fmt_delta, fmt_num, fmt_p
+from workbench.report.render import fmt_delta, fmt_num, fmt_p, n_label
 
 HOSTILE = ['<script>alert(1)</script>', '</textarea>', '&amp;', '"quotes"', "<img src=x onerror=alert(2)>"]
 
@@ -142,8 +142,23 @@ def test_numbers_in_the_html_equal_compare_json(hostile_report):
             assert [float(attrs["data-lo"]), float(attrs["data-hi"])] == e["ci"]
             lo, hi = (float(x) for x in re.findall(r"[-+]?\d+\.\d+", text))
             assert (lo, hi) == (pytest.approx(e["ci"][0], abs=5e-4), pytest.approx(e["ci"][1], abs=5e-4))
-        assert cells[(comp["other"], key, "n")][1].strip() == str(e["n"])
+        # fixture: of the 2 leaves one is healthy (false alarms) and one has treatments; METEOR is not run
+        partial = {"diagnosis/healthy_false_alarm": "1 of 2", "diagnosis/treatment_recall": "1 of 2",
+                   "caption/meteor": "0 of 3"}
+        assert cells[(comp["other"], key, "n")][1].strip() == partial.get(key, str(e["n"]))
     assert checked > 40
+
+
+@pytest.mark.parametrize("entry, shown", [
+    ({"n": 200, "n_scored": None}, "200"),
+    ({"n": 200, "n_scored": [200, 200]}, "200"),
+    ({"n": 200, "n_scored": [44, 44]}, "44 of 200"),
+    ({"n": 200, "n_scored": [120, 180]}, "120 / 180 of 200"),
+    ({"n": 200, "n_scored": [None, 150]}, "200 / 150 of 200"),
+    ({"n": 5}, "5"),                      # a compare.json written before n_scored existed
+])
+def test_n_label_names_the_items_a_metric_was_scored_on(entry, shown):
+    assert n_label(entry) == shown
 
 
 def test_report_is_self_contained(hostile_report):

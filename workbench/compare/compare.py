@@ -157,6 +157,16 @@ def _finite_field(items: list[dict], field: str) -> np.ndarray | None:
     return np.array(values)
 
 
+def _scored_count(items: list[dict], metric: str) -> int | None:
+    """How many items a metric was scored on: those whose per-item value (field ``metric`` or its alias) is a
+    finite number; None when no item carries such a field (a corpus-only metric such as BLEU)."""
+    for field in dict.fromkeys([metric, ITEM_FIELD_ALIASES.get(metric)]):
+        if field is not None and any(field in it.get("metrics", {}) for it in items):
+            values = [it.get("metrics", {}).get(field) for it in items]
+            return sum(1 for v in values if isinstance(v, (int, float)) and math.isfinite(v))
+    return None
+
+
 def _close(x, y) -> bool:
     return x is not None and y is not None and abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y))
 
@@ -189,7 +199,7 @@ def _finite_or_none(x):
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def _entry(task, metric, a, b, a_s, b_s, p, n, kind) -> dict:
+def _entry(task, metric, a, b, a_s, b_s, p, n, kind, n_scored=None) -> dict:
     a, b = _finite_or_none(a), _finite_or_none(b)
     delta = None if a is None or b is None else b - a
     have = a_s is not None and b_s is not None
@@ -203,7 +213,7 @@ def _entry(task, metric, a, b, a_s, b_s, p, n, kind) -> dict:
         "task": task, "metric": metric, "a": a, "b": b, "delta": delta,
         "ci": list(ci) if ci else None, "a_ci": list(a_ci) if a_ci else None,
         "b_ci": list(b_ci) if b_ci else None,
-        "p": p, "n": n, "significant": significant, "verdict": verdict,
+        "p": p, "n": n, "n_scored": n_scored, "significant": significant, "verdict": verdict,
         "better": "higher" if higher else "lower", "resampling": kind,
     }
 
@@ -283,8 +293,10 @@ def compare_task(task: str, per_run_items: list[list[dict]], per_run_aggregate: 
             kind = "mean" if key in mean_fields else "aggregate" if key in corpus_keys else "none"
             a_s = samples[baseline].get(key)
             b_s = samples[r].get(key)
-            entries[key] = _entry(task, key.split("/", 1)[1], a_val, b_val, a_s, b_s,
-                                  p_values.get(key), n, kind)
+            metric = key.split("/", 1)[1]
+            counts = [_scored_count(base_items, metric), _scored_count(items, metric)]
+            entries[key] = _entry(task, metric, a_val, b_val, a_s, b_s, p_values.get(key), n, kind,
+                                  None if counts == [None, None] else counts)
         out.append(entries)
     if bar:
         bar.close()

@@ -34,14 +34,14 @@ def failure_reason_counts(scores: dict) -> pd.Series:
 
 
 def compare_frame(compare: dict) -> pd.DataFrame:
-    """One row per (comparison, metric) of a compare.json: a, b, delta, CI, p, verdict, n."""
+    """One row per (comparison, metric) of a compare.json: a, b, delta, CI, p, verdict, n, n_scored."""
     rows = []
     for comp in compare["comparisons"]:
         for key, e in comp["metrics"].items():
             ci = e.get("ci") or [None, None]
             rows.append({"baseline": comp["baseline"], "run": comp["other"], "metric": key, "a": e["a"],
                          "b": e["b"], "delta": e["delta"], "ci_low": ci[0], "ci_high": ci[1], "p": e["p"],
-                         "verdict": e["verdict"], "n": e["n"]})
+                         "verdict": e["verdict"], "n": e["n"], "n_scored": e.get("n_scored")})
     return pd.DataFrame(rows).set_index(["run", "metric"])
 
 

@@ -71,13 +71,23 @@ def _environment() -> jinja2.Environment:
 
 # ---------------------------------------------------------------- sections
 
+def n_label(entry: dict) -> str:
+    """The n of a summary row: the task's items, or "44 of 200" when the metric was scored on fewer of them
+    (``healthy_false_alarm`` on healthy leaves only), "120 / 180 of 200" when that differs between the runs."""
+    n, scored = entry["n"], entry.get("n_scored")
+    if not scored or all(c is None or c == n for c in scored):
+        return str(n)
+    a, b = (n if c is None else c for c in scored)
+    return f"{a} of {n}" if a == b else f"{a} / {b} of {n}"
+
+
 def _summary(es_tasks: dict[str, int], compare: dict, run_names: list[str]) -> list[dict]:
     baseline = compare["baseline"]
     tasks = []
     for task, n in es_tasks.items():
         tables = []
         for comp in compare["comparisons"]:
-            rows = [e | {"key": k} for k, e in comp["metrics"].items() if e["task"] == task]
+            rows = [e | {"key": k, "n_label": n_label(e)} for k, e in comp["metrics"].items() if e["task"] == task]
             tables.append({"other": comp["other"], "rows": rows})
         if not tables or not tables[0]["rows"]:
             tasks.append({"name": task, "n": n, "tables": [], "plot": None})
