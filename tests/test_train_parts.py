@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -88,6 +89,39 @@ def test_curation_fixes_knowledge_and_filters_by_rules():
     assert stats["scene"]["rejected_template_leak"] == 1
     assert stats["dish"]["rejected_misses_dish"] == 1
     assert all("Mix" not in t for t in texts.values())
+
+
+@pytest.mark.parametrize("keep, shares, expected", [
+    (3500, None, {"scene": 1167, "dish": 1167, "leaf": 1166}),                       # equal, remainder in order
+    (3500, {"scene": 0.2, "dish": 0.4, "leaf": 0.4}, {"scene": 700, "dish": 1400, "leaf": 1400}),
+    (10, {"scene": 1, "dish": 1, "leaf": 1}, {"scene": 4, "dish": 3, "leaf": 3}),
+    (7, {"scene": 0, "dish": 1, "leaf": 1}, {"scene": 0, "dish": 4, "leaf": 3}),      # a zero share gets none
+])
+def test_quotas_follow_the_shares_and_sum_to_keep(keep, shares, expected):
+    got = curation.quotas(keep, ["scene", "dish", "leaf"], shares)
+    assert got == expected and sum(got.values()) == keep
+
+
+def test_quotas_refuse_shares_that_weigh_nothing():
+    with pytest.raises(ValueError, match="shares"):
+        curation.quotas(10, ["scene", "dish"], {"scene": 0, "dish": 0})
+    with pytest.raises(ValueError, match="shares"):
+        curation.quotas(10, ["scene", "dish"], {"scene": -1, "dish": 2})
+
+
+def test_curation_keeps_each_domain_its_share_in_seed_order():
+    tok = train_tokenizer(TEXTS, 300)
+    dish_ref = {"dish": "pancakes", "ingredients": ["flour"], "steps": ["Mix the flour and egg."]}
+    cands = {
+        "scene": [_item("scene", f"The image shows a red circle number {i}.", {"objects": ["circle"]})
+                  for i in range(6)],
+        "dish": [_item("dish", f"The image shows pancakes on plate number {i}.", dish_ref) for i in range(6)],
+    }
+    kept, stats = curation.curate(cands, keep=6, tokenizer=tok, max_tokens=100, kind_synonyms={"circle": ["circle"]},
+                                  min_words=4, shares={"scene": 1, "dish": 2})
+    assert [(d, i) for d, i, _ in kept] == [("scene", 0), ("scene", 1), ("dish", 0), ("dish", 1), ("dish", 2),
+                                             ("dish", 3)]
+    assert (stats["scene"]["kept"], stats["dish"]["kept"]) == (2, 4)
 
 
 def _tiny_model():

@@ -136,7 +136,7 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
     with timer.phase("curation"):
         kept, cur_stats = curation.curate(
             s2, cfg.stage2_keep, tokenizer, cfg.stage2_max_txt_len - 4,
-            kind_synonyms=_kind_synonyms(), min_words=8)
+            kind_synonyms=_kind_synonyms(), min_words=8, shares=_stage2_shares(cfg))
         c_feats = torch.stack([feats["stage2"][d][i] for d, i, _ in kept])
         c_texts = [t for _, _, t in kept]
         (out / "stage2_pairs.jsonl").write_text("".join(
@@ -168,6 +168,12 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
     _save_summary(out, summary, timer)
     write_card(out / "card.md", summary)
     return summary
+
+
+def _stage2_shares(cfg: BuildConfig) -> dict[str, float]:
+    """Curation weights per domain: scenes ``stage2_scene_share``, dishes and leaves half the rest each."""
+    rest = (1.0 - cfg.stage2_scene_share) / 2
+    return {"scene": cfg.stage2_scene_share, "dish": rest, "leaf": rest}
 
 
 def _save_summary(out: Path, summary: dict, timer: PhaseTimer) -> None:

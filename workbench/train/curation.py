@@ -12,7 +12,11 @@ and kept about 3,500. Here:
    ``Human:``, ``Assistant:``, ``<Img>``), residual forbidden knowledge, a repeated 4-gram, and annotation
    mismatch: a scene description must name every object kind that is drawn and no kind that is not; a dish
    description must name the dish; a leaf description must name the crop and the condition.
-4. **Keep** the first ``keep`` survivors in seed order, balanced across the three domains.
+4. **Keep** the first ``keep`` survivors in seed order, split across the domains by ``shares`` (equal by
+   default). The build gives scenes a fifth and dishes and leaves two fifths each
+   (``BuildConfig.stage2_scene_share``): the frozen tiny LLM reads a scene's slot no better than chance cell by
+   cell, so scene pairs beyond a few hundred teach stage 2 little but the answer's format, while every dish or
+   leaf pair aligns the image tokens the recipe and diagnosis answers start from.
 """
 
 from __future__ import annotations
@@ -88,9 +92,24 @@ def annotation_problem(item, text: str, domain: str, kind_synonyms: dict[str, li
     return None
 
 
+def quotas(keep: int, domains: list[str], shares: dict[str, float] | None = None) -> dict[str, int]:
+    """How many of ``keep`` pairs each domain gets: ``shares`` (domain -> weight; equal when None) rounded down,
+    the remainder one by one in domain order. Sums to ``keep``."""
+    weights = {d: 1.0 for d in domains} if shares is None else {d: float(shares.get(d, 0.0)) for d in domains}
+    total = sum(weights.values())
+    if total <= 0 or any(w < 0 for w in weights.values()):
+        raise ValueError(f"curation shares must be non-negative and not all zero, got {shares}")
+    quota = {d: int(keep * w / total + 1e-9) for d, w in weights.items()}  # +1e-9: float shares must not make 700 into 699
+    for d in [d for d in domains if weights[d] > 0][: keep - sum(quota.values())]:
+        quota[d] += 1
+    return quota
+
+
 def curate(candidates: dict[str, list], keep: int, tokenizer, max_tokens: int,
-           kind_synonyms: dict[str, list[str]], min_words: int = 8) -> tuple[list[tuple[str, int, str]], dict]:
-    """candidates: domain -> world items (seed order). Returns ([(domain, index, text)], stats)."""
+           kind_synonyms: dict[str, list[str]], min_words: int = 8,
+           shares: dict[str, float] | None = None) -> tuple[list[tuple[str, int, str]], dict]:
+    """candidates: domain -> world items (seed order). Returns ([(domain, index, text)], stats).
+    ``shares``: domain -> weight of the kept pairs (``quotas``); equal when None."""
     all_items = [it for items in candidates.values() for it in items]
     forbidden = forbidden_phrases(all_items)
     stats: dict[str, Counter] = {d: Counter() for d in candidates}
@@ -123,7 +142,7 @@ def curate(candidates: dict[str, list], keep: int, tokenizer, max_tokens: int,
             st["passed"] += 1
             passed[domain].append((domain, index, text))
     domains = list(candidates)
-    quota = {d: keep // len(domains) + (1 if i < keep % len(domains) else 0) for i, d in enumerate(domains)}
+    quota = quotas(keep, domains, shares)
     kept: list[tuple[str, int, str]] = []
     for d in domains:
         kept.extend(passed[d][:quota[d]])
