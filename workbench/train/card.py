@@ -40,7 +40,8 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
         "## Data and seeds",
         f"Build seed offset: {c['seed']} (each split of `workbench.world.seeds.SEED_RANGES` uses its start + "
         "offset; eval sets use the `eval` range only, never touched here).",
-        *(["Torch seeds of the phases: " + ", ".join(f"{k} {v}" for k, v in sorted(s["phase_seeds"].items(), key=lambda kv: kv[1])) + "."]
+        *(["Torch seeds of the phases: "
+           + ", ".join(f"{k} {v}" for k, v in sorted(s["phase_seeds"].items(), key=lambda kv: kv[1])) + "."]
           if "phase_seeds" in s else []),
         "",
         _table(["phase", "data"], [
@@ -145,8 +146,8 @@ LIMITS = [
     "three times as many scene slot conversations (0.25, and leaf reading collapsed: ceiling disease 0.15). Nor "
     "did three more: the cell's name (\"top left\") superposed at its positions, so attention could find a cell "
     "by content; a cell's name and content alone at three of its four positions; and a third of the slot noise. "
-    "Across eight LLMs (four seeds, and the layouts above), ceiling `cell_kind_read` stayed between 0.06 and 0.12. A slot "
-    "layout that a small LLM reads cell by cell is open work.",
+    "Across eight LLMs (four seeds, and the layouts above), ceiling `cell_kind_read` stayed between 0.06 and "
+    "0.12. A slot layout that a small LLM reads cell by cell is open work.",
     "- **Stage 1 fails in chat as the paper's does.** The tiny LLM knows the `vicuna0` template from text, but the "
     "stage-1 image tokens are not what it reads in a conversation's image slot. Stage-1 chat answers are fluent but "
     "off-task and repetitive: asked to describe a scene it describes a leaf or a dish (the failure scorer's `off_task`; "

@@ -99,7 +99,8 @@ def quotas(keep: int, domains: list[str], shares: dict[str, float] | None = None
     total = sum(weights.values())
     if total <= 0 or any(w < 0 for w in weights.values()):
         raise ValueError(f"curation shares must be non-negative and not all zero, got {shares}")
-    quota = {d: int(keep * w / total + 1e-9) for d, w in weights.items()}  # +1e-9: float shares must not make 700 into 699
+    # + 1e-9: 3500 * 0.2 / (0.2 + 0.4 + 0.4) is 699.99..., which must count as 700
+    quota = {d: int(keep * w / total + 1e-9) for d, w in weights.items()}
     for d in [d for d in domains if weights[d] > 0][: keep - sum(quota.values())]:
         quota[d] += 1
     return quota
