@@ -96,6 +96,9 @@ def test_curation_fixes_knowledge_and_filters_by_rules():
     (3500, {"scene": 0.2, "dish": 0.4, "leaf": 0.4}, {"scene": 700, "dish": 1400, "leaf": 1400}),
     (10, {"scene": 1, "dish": 1, "leaf": 1}, {"scene": 4, "dish": 3, "leaf": 3}),
     (7, {"scene": 0, "dish": 1, "leaf": 1}, {"scene": 0, "dish": 4, "leaf": 3}),      # a zero share gets none
+    (3500, {"scene": 0.29, "dish": 0.355, "leaf": 0.355}, {"scene": 1015, "dish": 1243, "leaf": 1242}),
+    (10, {"scene": 0.14, "dish": 0.43, "leaf": 0.43}, {"scene": 2, "dish": 4, "leaf": 4}),  # 1.4 4.3 4.3: largest .4
+    (10, {"scene": 0.12, "dish": 0.44, "leaf": 0.44}, {"scene": 1, "dish": 5, "leaf": 4}),  # 1.2 4.4 4.4: tie, in order
 ])
 def test_quotas_follow_the_shares_and_sum_to_keep(keep, shares, expected):
     got = curation.quotas(keep, ["scene", "dish", "leaf"], shares)

@@ -21,6 +21,7 @@ and kept about 3,500. Here:
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 
@@ -93,15 +94,17 @@ def annotation_problem(item, text: str, domain: str, kind_synonyms: dict[str, li
 
 
 def quotas(keep: int, domains: list[str], shares: dict[str, float] | None = None) -> dict[str, int]:
-    """How many of ``keep`` pairs each domain gets: ``shares`` (domain -> weight; equal when None) rounded down,
-    the remainder one by one in domain order. Sums to ``keep``."""
+    """How many of ``keep`` pairs each domain gets: its share (domain -> weight; equal when None) of ``keep``
+    rounded down, then one more each for the largest fractions left (ties in domain order). Sums to ``keep``."""
     weights = {d: 1.0 for d in domains} if shares is None else {d: float(shares.get(d, 0.0)) for d in domains}
     total = sum(weights.values())
     if total <= 0 or any(w < 0 for w in weights.values()):
         raise ValueError(f"curation shares must be non-negative and not all zero, got {shares}")
-    # + 1e-9: 3500 * 0.2 / (0.2 + 0.4 + 0.4) is 699.99..., which must count as 700
-    quota = {d: int(keep * w / total + 1e-9) for d, w in weights.items()}
-    for d in [d for d in domains if weights[d] > 0][: keep - sum(quota.values())]:
+    # rounded to 1e-9 first: with a scene share of 0.29, 3500 * 0.29 is 1014.9999999999999, which is 1015
+    exact = {d: round(keep * w / total, 9) for d, w in weights.items()}
+    quota = {d: math.floor(x) for d, x in exact.items()}
+    by_fraction = sorted(domains, key=lambda d: -(exact[d] - quota[d]))  # stable: ties stay in domain order
+    for d in by_fraction[: keep - sum(quota.values())]:
         quota[d] += 1
     return quota
 
