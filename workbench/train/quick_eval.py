@@ -7,11 +7,9 @@ them. Failure = no end symbol, empty, template leakage, repetition, or off-task 
 
 from __future__ import annotations
 
-import re
-
 import torch
 
-from workbench.train.curation import has_repeated_ngram, mentions
+from workbench.train.curation import has_repeated_ngram, mentions, split_sentences
 
 DEFAULT_PROMPTS = {
     "caption": "Describe this image in detail.",
@@ -111,7 +109,7 @@ def cell_reading(items, outputs: list[tuple[str, bool]]) -> dict:
     named = {"kind": 0, "colour": 0}
     total = 0
     for item, (text, _stopped) in zip(items, outputs):
-        sentences = re.split(r"[.!?]", text.lower())
+        sentences = split_sentences(text)
         for obj in getattr(getattr(item, "spec", None), "objects", None) or ():
             total += 1
             sentence = next((s for s in sentences if mentions(s, obj.cell) and not mentions(s, "empty")), "")
