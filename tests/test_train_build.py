@@ -14,6 +14,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 import train_stub_world as stub_world  # noqa: E402
 
+from workbench.errors import WorkbenchError  # noqa: E402
 from workbench.train.build import build_tiny  # noqa: E402
 from workbench.train.config import get_config  # noqa: E402
 
@@ -100,3 +101,10 @@ def test_other_seed_gives_other_weights(tmp_path, micro_build):
     other_summary = build_tiny(get_config("micro", seed=1), other, world=stub_world, evaluate=False)
     assert {k: v + 1000 for k, v in summary["phase_seeds"].items()} == other_summary["phase_seeds"]
     assert _sha(first / "stage1.pth") != _sha(other / "stage1.pth")
+
+
+def test_a_scene_share_outside_0_1_is_refused_before_any_work(tmp_path):
+    out = tmp_path / "never"
+    with pytest.raises(WorkbenchError, match="stage2_scene_share must be between 0 and 1"):
+        build_tiny(get_config("micro", stage2_scene_share=1.5), out, world=stub_world, evaluate=False)
+    assert not out.exists()

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from workbench.errors import WorkbenchError
 from workbench.model.minigpt4 import MiniGPT4
 from workbench.model.preprocess import preprocess_images
 from workbench.model.templates import get_template
@@ -56,6 +57,7 @@ def model_card(projection: str) -> dict:
 def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool = True) -> dict:
     """Build into ``out_dir`` (replacing what a previous build wrote there); returns the build summary."""
     world = world or importlib.import_module("workbench.world")
+    shares = _stage2_shares(cfg)  # checked before any work, not twelve minutes in
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name in ("blip2", "llm"):
@@ -136,7 +138,7 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
     with timer.phase("curation"):
         kept, cur_stats = curation.curate(
             s2, cfg.stage2_keep, tokenizer, cfg.stage2_max_txt_len - 4,
-            kind_synonyms=_kind_synonyms(), min_words=8, shares=_stage2_shares(cfg))
+            kind_synonyms=_kind_synonyms(), min_words=8, shares=shares)
         c_feats = torch.stack([feats["stage2"][d][i] for d, i, _ in kept])
         c_texts = [t for _, _, t in kept]
         (out / "stage2_pairs.jsonl").write_text("".join(
@@ -172,6 +174,9 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
 
 def _stage2_shares(cfg: BuildConfig) -> dict[str, float]:
     """Curation weights per domain: scenes ``stage2_scene_share``, dishes and leaves half the rest each."""
+    if not 0.0 <= cfg.stage2_scene_share <= 1.0:
+        raise WorkbenchError(f"stage2_scene_share must be between 0 and 1 (a share of the kept stage-2 pairs), "
+                             f"got {cfg.stage2_scene_share}; fix it in workbench/train/config.py or the override")
     rest = (1.0 - cfg.stage2_scene_share) / 2
     return {"scene": cfg.stage2_scene_share, "dish": rest, "leaf": rest}
 
