@@ -175,3 +175,64 @@ def test_corpus_conversations_use_the_vicuna0_template_and_eval_prompts(docs):
     recipe_convs = [d for d in docs if PROMPTS["recipe"] in d]
     assert any("Ingredients:" in d and " Steps: 1. " in d for d in recipe_convs)
     assert human == "###Human: " and assistant == " ###Assistant: "
+
+
+def test_shape_documents_state_facts_about_one_kind_each():
+    from workbench.world import catalog
+    from workbench.world.corpus import extra_documents
+
+    docs = extra_documents(SEEDS["corpus"], 200, {})
+    assert len(docs) == 200 and all(isinstance(d, str) for d in docs)
+    facts = {f[0].upper() + f[1:] + ".": kind for kind, fs in catalog.KIND_FACTS.items() for f in fs}
+    seen = set()
+    for d in docs:
+        found = {kind for fact, kind in facts.items() if fact in d}
+        assert len(found) == 1, d  # every sentence of a document is a fact about the same kind
+        seen |= found
+        assert sum(d.count(f) for f in facts) == d.count("."), d  # every sentence is a fact
+    assert seen == set(catalog.KINDS)
+    # each kind's facts use words no other kind's facts use (what separates the kind words' embeddings)
+    words = {k: set(re.findall(r"[a-z]+", " ".join(fs))) for k, fs in catalog.KIND_FACTS.items()}
+    for k in words:
+        assert words[k] - set().union(*(w for j, w in words.items() if j != k)) - set(catalog.KINDS), k
+
+
+def test_slot_questions_answer_what_the_slot_holds_in_one_sentence():
+    from workbench.world.corpus import SLOT_QUESTIONS, extra_documents, slot_answer
+    from workbench.world.items import sample_spec
+
+    docs = extra_documents(SEEDS["corpus"], 0, {"scene": 40, "dish": 20, "leaf": 20})
+    assert all(d.text.count(q) == 1 for d, q in zip(docs, ["What shapes"] * 40 + ["What dish"] * 20 + ["What is wrong"] * 20))
+    t = get_template("vicuna0")
+    for d in docs:
+        assert isinstance(d, SlotDocument) and d.text.endswith(t.end_sym) and len(d.slots) == 16
+        question = next(q for q in SLOT_QUESTIONS.values() if q in d.text)
+        answer = d.text.split("###Assistant: ")[1][: -len(t.end_sym)]
+        assert answer.count(".") == 1 and answer.endswith("."), answer
+        flat = " ".join(p for position in d.slots for p in position)
+        if question == SLOT_QUESTIONS["scene"]:  # every object the answer lists is in the slot, and only those
+            objects = re.findall(r"(?:a|an) (\w+) (\w+) (\w+)", answer.lower())
+            assert objects and all(" ".join(o) in flat for o in objects), (answer, d.slots)
+            assert len(objects) == sum(p.count(" ") == 2 and "background" not in p
+                                       for p in {p for position in d.slots for p in position})
+        elif question == SLOT_QUESTIONS["dish"]:
+            assert answer[len("This is "):-1] in d.slots[0]
+        else:
+            crop = answer.split()[1]
+            assert f"{crop} leaf" in d.slots[0]
+            assert ("healthy" in answer) == ("healthy" in d.slots[0])
+    rng = np.random.default_rng(0)
+    spec = sample_spec("scene", rng)
+    assert all(o.kind in slot_answer(spec) and o.colour in slot_answer(spec) for o in spec.objects)
+
+
+def test_extra_documents_are_deterministic_and_each_family_independent_of_the_others():
+    from workbench.world.corpus import extra_documents
+
+    full = extra_documents(SEEDS["corpus"], 30, {"scene": 10, "dish": 5, "leaf": 5})
+    assert full == extra_documents(SEEDS["corpus"], 30, {"scene": 10, "dish": 5, "leaf": 5})
+    assert extra_documents(SEEDS["corpus"], 10, {}) == full[:10]
+    fewer_shapes = extra_documents(SEEDS["corpus"], 3, {"scene": 10, "dish": 5, "leaf": 5})
+    assert fewer_shapes[3:] == full[30:]  # the slot questions do not depend on how many shape documents precede
+    assert extra_documents(SEEDS["corpus"], 0, {"dish": 5})[:5] == full[40:45]
+    assert extra_documents(SEEDS["corpus"] + 1, 30, {}) != full[:30]

@@ -1,7 +1,7 @@
 """The procedural world of the embedded tiny model: scenes, dishes and leaves, their text, corpus and eval sets."""
 
 from workbench.world.catalog import COLOUR_NAMES, COLOURS, KIND_SYNONYMS, KINDS
-from workbench.world.corpus import corpus
+from workbench.world.corpus import corpus, extra_documents
 from workbench.world.evalsets import write_eval_sets
 from workbench.world.items import (
     IMAGE_SIZE,
@@ -24,6 +24,6 @@ __all__ = [
     "COLOURS", "COLOUR_NAMES", "CROPS", "CROP_NAMES", "DISEASE_NAMES", "DISHES", "DISH_NAMES", "DOMAINS",
     "IMAGE_SIZE", "KINDS", "KIND_SYNONYMS", "LABEL_SPACES", "PROMPTS", "PROMPT_PARAPHRASES", "SEEDS",
     "SEED_RANGES", "WorldItem", "detailed_description", "diagnosis_answer", "item_streams", "labels_of",
-    "corpus", "make_item", "recipe_answer", "render", "sample_items", "sample_spec", "short_caption", "split_seed",
+    "corpus", "extra_documents", "make_item", "recipe_answer", "render", "sample_items", "sample_spec", "short_caption", "split_seed",
     "write_eval_sets",
 ]

@@ -15,6 +15,16 @@ Documents, each one string, drawn independently per index from the ``corpus`` st
   (see ``workbench/world/slots.py``);
 - ``qa``: a text-only ``vicuna0`` question about a dish or disease by name.
 
+Two more families are drawn from streams of their own and appended (``extra_documents``), so the mixed documents
+above stay exactly as they were:
+
+- ``shape``: what each scene shape is like (``catalog.KIND_FACTS``). Everywhere else the eight kind words are
+  interchangeable, and a tiny LLM then gives them nearly the same embedding (mean pairwise cosine 0.84 in the
+  build without these documents): it could not tell a star from a heart in the image slot, nor even copy a kind
+  from a text description placed there (kind-token loss ln 8, whatever the slot held);
+- ``slot_qa``: short soft-slot conversations that ask only what the picture holds (the shapes, the dish, the
+  leaf's condition) and answer in one sentence, a dense signal for reading the slot.
+
 Because the image slot of a conversation holds the picture's content here, a projection that maps images
 to what the LLM reads there (stage 2) lets it answer recipe and diagnosis prompts it never saw with an image.
 Stage 2 aligns on describe prompts only; describe-first answers make the recipe and diagnosis answers begin with
@@ -25,10 +35,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.world import text
+from workbench.world import catalog, text
+from workbench.world.dishes import DishSpec
 from workbench.world.items import detailed_description, sample_spec, short_caption
 from workbench.world.plants import CROPS
 from workbench.world.recipes import DISHES
+from workbench.world.scenes import SceneSpec
 from workbench.world.seeds import item_streams
 from workbench.world.slots import SlotDocument, slot_phrases
 
@@ -154,6 +166,56 @@ def document(seed: int, index: int, n_slots: int = N_SLOTS) -> str | SlotDocumen
                         f"My {CROPS[crop].name} leaf has {name}. What should I do?"])
         a = text.diagnosis_answer(crop, cond)
     return f"{template.train_user_role}{q}{template.train_assistant_role}{a}{template.end_sym}"
+
+
+SLOT_QUESTIONS = {
+    "scene": "What shapes are in this image?",
+    "dish": "What dish is this?",
+    "leaf": "What is wrong with this leaf?",
+}
+
+
+def shape_document(rng: np.random.Generator) -> str:
+    """One to three facts about one shape kind, in one of three forms."""
+    kind = _pick(rng, list(catalog.KINDS))
+    facts = catalog.KIND_FACTS[kind]
+    chosen = [facts[i] for i in rng.permutation(len(facts))[: 1 + int(rng.integers(3))]]
+    body = " ".join(f[0].upper() + f[1:] + "." for f in chosen)
+    return _pick(rng, [body, f"What does a {kind} look like? {body}", f"About the {kind}: {body}"])
+
+
+def slot_answer(spec) -> str:
+    """The one-sentence answer to ``SLOT_QUESTIONS`` for a world picture: its objects, dish or leaf condition."""
+    if isinstance(spec, SceneSpec):
+        listed = text._join([text._article(f"{o.size} {o.colour} {o.kind}") for o in spec.objects])
+        return listed[0].upper() + listed[1:] + "."
+    if isinstance(spec, DishSpec):
+        return f"This is {spec.entry.name}."
+    crop, cond = spec.crop_entry, spec.condition_entry
+    return f"This {crop.name} leaf is healthy." if cond.kind is None else f"This {crop.name} leaf shows {cond.name}."
+
+
+def slot_qa_document(domain: str, rng: np.random.Generator, n_slots: int = N_SLOTS) -> SlotDocument:
+    """A short soft-slot conversation about a fresh ``domain`` picture: ``SLOT_QUESTIONS[domain]`` -> ``slot_answer``."""
+    from workbench.model.templates import IMAGE_PLACEHOLDER
+
+    spec = sample_spec(domain, rng)
+    chat_form = rng.uniform() < CHAT_FORM_SHARE
+    return SlotDocument(conversation(IMAGE_PLACEHOLDER, SLOT_QUESTIONS[domain], slot_answer(spec), chat_form),
+                        slot_phrases(spec, n_slots), IMAGE_PLACEHOLDER)
+
+
+def extra_documents(seed: int, shape_docs: int, slot_qa_docs: dict[str, int],
+                    n_slots: int = N_SLOTS) -> list[str | SlotDocument]:
+    """``shape_docs`` shape documents, then ``slot_qa_docs[domain]`` slot questions per domain (scene, dish, leaf
+    order), each document from its own stream: document i of a family depends on nothing but (seed, i)."""
+    docs: list[str | SlotDocument] = [shape_document(item_streams(seed, "corpus_shape", i)[0])
+                                      for i in range(shape_docs)]
+    for offset, domain in enumerate(("scene", "dish", "leaf")):
+        for i in range(slot_qa_docs.get(domain, 0)):
+            # one stream family for all three domains: index blocks of 10**6 keep them apart
+            docs.append(slot_qa_document(domain, item_streams(seed, "corpus_slot_qa", offset * 10**6 + i)[0], n_slots))
+    return docs
 
 
 def corpus(seed: int, n_docs: int, start: int = 0, n_slots: int = N_SLOTS) -> list[str | SlotDocument]:
