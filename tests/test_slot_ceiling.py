@@ -43,3 +43,16 @@ def test_the_ceiling_never_reads_llama_proj(model, items):
         model.llama_proj.load_state_dict(saved)
     assert after == before
     assert before["metrics"]["recipe/dish_accuracy"] >= 0.75  # true slots name the dish for the frozen LLM
+
+
+def test_name_separation_is_the_mean_pairwise_cosine_of_the_names_embeddings(model):
+    from workbench.train.slot_ceiling import name_separation
+
+    weight = model.llm.get_input_embeddings().weight
+    names = ["star", "heart", "fried rice"]
+    vecs = [weight[model.tokenizer(n, add_special_tokens=False)["input_ids"]].mean(0) for n in names]
+    cos = [torch.nn.functional.cosine_similarity(vecs[i], vecs[j], dim=0).item()
+           for i in range(3) for j in range(3) if i < j]
+    got = name_separation(model, {"mixed": names, "same": ["star", "star"], "one": ["star"]})
+    assert got["mixed"] == pytest.approx(sum(cos) / 3, abs=1e-3)
+    assert got["same"] == pytest.approx(1.0, abs=1e-3) and got["one"] is None

@@ -108,3 +108,29 @@ def test_a_scene_share_outside_0_1_is_refused_before_any_work(tmp_path):
     with pytest.raises(WorkbenchError, match="stage2_scene_share must be between 0 and 1"):
         build_tiny(get_config("micro", stage2_scene_share=1.5), out, world=stub_world, evaluate=False)
     assert not out.exists()
+
+
+def test_world_corpus_appends_the_extra_families_only_where_the_world_has_them():
+    import workbench.world as world
+    from workbench.train.build import world_corpus
+
+    cfg = get_config("micro")
+    docs = world_corpus(world, cfg)
+    n_extra = cfg.corpus_shape_docs + cfg.corpus_scene_qa_docs + cfg.corpus_dish_qa_docs + cfg.corpus_leaf_qa_docs
+    assert n_extra > 0 and len(docs) == cfg.corpus_docs + n_extra
+    seed = world.split_seed("corpus", cfg.seed)
+    assert docs[:cfg.corpus_docs] == world.corpus(seed, cfg.corpus_docs, n_slots=cfg.num_query_tokens)
+    assert docs[cfg.corpus_docs:] == world.extra_documents(
+        seed, cfg.corpus_shape_docs, {"scene": cfg.corpus_scene_qa_docs, "dish": cfg.corpus_dish_qa_docs,
+                                      "leaf": cfg.corpus_leaf_qa_docs}, n_slots=cfg.num_query_tokens)
+    assert len(world_corpus(stub_world, cfg)) == cfg.corpus_docs  # a stand-in world brings only its corpus
+
+
+def test_the_card_reports_how_far_apart_the_llm_keeps_the_names(micro_build):
+    out, summary = micro_build
+    sep = summary["llm_name_separation"]
+    assert set(sep) == {"kinds", "dishes", "diseases"}  # the stub world has no colours
+    assert sep["kinds"] is not None and -1.0 <= sep["kinds"] <= 1.0
+    assert sep["dishes"] is None  # one dish: nothing to compare
+    card = (out / "card.md").read_text()
+    assert f"kinds {sep['kinds']}" in card and "name_separation" in card

@@ -26,7 +26,7 @@ from workbench.train.config import BuildConfig
 from workbench.train.labels import flatten_labels
 from workbench.train.llm_pretrain import pretrain_llm
 from workbench.train.probe import linear_probe
-from workbench.train.slot_ceiling import slot_ceiling
+from workbench.train.slot_ceiling import name_separation, slot_ceiling
 from workbench.train.snapshot import save_blip2, save_llm, save_projection_file
 from workbench.train.stages import stage1, stage2
 from workbench.train.tokenizer import train_tokenizer
@@ -71,9 +71,7 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
     size = int(world.IMAGE_SIZE)
 
     with timer.phase("world data"):
-        corpus = _corpus_fn(world)(world.split_seed("corpus", cfg.seed) if hasattr(world, "split_seed")
-                                   else world.SEEDS["corpus"] + cfg.seed, cfg.corpus_docs,
-                                   n_slots=cfg.num_query_tokens)
+        corpus = world_corpus(world, cfg)
         pre = {d: _items(world, "pretrain", d, cfg.vision_scene_items if d == "scene" else cfg.vision_items_per_domain,
                          cfg.seed) for d in DOMAINS}
         probe = {d: _items(world, "probe", d, cfg.probe_items_per_domain, cfg.seed) for d in DOMAINS}
@@ -123,6 +121,7 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
     torch.manual_seed(base + PHASE_SEEDS["proj_init"])
     model = MiniGPT4(vision, qformer, query_tokens, llm, tokenizer, template, connector="qformer", image_size=size)
     model.eval()
+    summary["llm_name_separation"] = name_separation(model, _name_groups(world))
 
     with timer.phase("stage 1"):
         s1_items = [it for d in DOMAINS for it in s1[d]]
@@ -188,12 +187,33 @@ def _save_summary(out: Path, summary: dict, timer: PhaseTimer) -> None:
     (out / "build_summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def world_corpus(world, cfg: BuildConfig) -> list:
+    """The LLM's text: the world's mixed corpus documents, then its extra families where the world has them
+    (``workbench.world.corpus.extra_documents``; stand-in worlds may bring only ``corpus``)."""
+    seed = world.split_seed("corpus", cfg.seed) if hasattr(world, "split_seed") else world.SEEDS["corpus"] + cfg.seed
+    docs = _corpus_fn(world)(seed, cfg.corpus_docs, n_slots=cfg.num_query_tokens)
+    extra = getattr(world, "extra_documents", None)
+    if extra is not None:
+        docs += extra(seed, cfg.corpus_shape_docs, {"scene": cfg.corpus_scene_qa_docs, "dish": cfg.corpus_dish_qa_docs,
+                                                    "leaf": cfg.corpus_leaf_qa_docs}, n_slots=cfg.num_query_tokens)
+    return docs
+
+
 def _corpus_fn(world):
     """``world.corpus`` may be the function (stand-in worlds) or the ``workbench.world.corpus`` module."""
     fn = getattr(world, "corpus", None)
     if fn is None or not callable(fn):
         fn = importlib.import_module(f"{world.__name__}.corpus").corpus
     return fn
+
+
+def _name_groups(world) -> dict[str, list[str]]:
+    """The names a slot must keep apart, per group: kinds (and colours, where the world has them), dishes, diseases."""
+    vocab = quick_eval.dev_vocab(world)
+    groups = {"kinds": list(vocab["kinds"])}
+    if hasattr(world, "COLOUR_NAMES"):
+        groups["colours"] = list(world.COLOUR_NAMES)
+    return groups | {"dishes": list(vocab["dishes"]), "diseases": list(vocab["diseases"])}
 
 
 def _kind_synonyms() -> dict[str, list[str]]:

@@ -19,6 +19,12 @@ class BuildConfig:
     # --- tokenizer / LLM
     vocab_size: int = 2000
     corpus_docs: int = 10000
+    # extra corpus families (world/corpus.py extra_documents): shape facts keep the kind words apart; short
+    # soft-slot questions about scenes give a dense signal for reading a scene's slot
+    corpus_shape_docs: int = 6000
+    corpus_scene_qa_docs: int = 6000
+    corpus_dish_qa_docs: int = 0
+    corpus_leaf_qa_docs: int = 0
     llm_hidden: int = 192
     llm_layers: int = 4
     llm_heads: int = 4
@@ -26,7 +32,7 @@ class BuildConfig:
     llm_max_len: int = 256
     llm_block: int = 256
     llm_batch: int = 16
-    llm_steps: int = 500
+    llm_steps: int = 800  # with the extra corpus families; at 500 the LLM read slots by luck of its trajectory
     llm_lr: float = 3e-3
     llm_embed_noise: float = 0.0  # NEFTune alpha; 0 = off (alpha 5 was tried: not better on dev items)
     llm_slot_noise: float = 0.3  # Gaussian noise on soft image slots, x the embedding table's std (llm_pretrain)
@@ -74,7 +80,8 @@ class BuildConfig:
 SCALES: dict[str, BuildConfig] = {
     "full": BuildConfig(),
     "micro": BuildConfig(
-        scale="micro", threads=1, vocab_size=400, corpus_docs=150, llm_hidden=32, llm_layers=1, llm_heads=2,
+        scale="micro", threads=1, vocab_size=400, corpus_docs=150, corpus_shape_docs=20, corpus_scene_qa_docs=20,
+        corpus_dish_qa_docs=10, corpus_leaf_qa_docs=10, llm_hidden=32, llm_layers=1, llm_heads=2,
         llm_intermediate=64, llm_block=64, llm_batch=8, llm_steps=30, vit_hidden=32, vit_layers=1, vit_heads=2,
         vit_intermediate=64, qformer_hidden=32, qformer_layers=1, qformer_heads=2, qformer_intermediate=64,
         num_query_tokens=4, vision_items_per_domain=24, vision_scene_items=24, vision_epochs=2, vision_batch=16, probe_items_per_domain=20,

@@ -25,6 +25,21 @@ def true_slots(model, items: list) -> torch.Tensor:
                                                  slot_phrases(it.spec, n)]) for it in items])
 
 
+@torch.no_grad()
+def name_separation(model, groups: dict[str, list[str]]) -> dict[str, float]:
+    """Per group of names (the kinds, the colours, ...), the mean pairwise cosine of their slot embeddings (each
+    name as a one-phrase slot position): near 1, the LLM's embedding table cannot tell them apart, so neither can
+    a slot that superposes them."""
+    weight = model.llm.get_input_embeddings().weight
+    out = {}
+    for group, names in groups.items():
+        vectors = torch.nn.functional.normalize(slot_embeddings(weight, [phrase_ids(model.tokenizer, (n,))
+                                                                         for n in names]), dim=-1)
+        n = len(names)
+        out[group] = round(float(((vectors @ vectors.T).sum() - n) / (n * n - n)), 3) if n > 1 else None
+    return out
+
+
 def slot_ceiling(model, items_by_domain: dict[str, list], vocab: dict) -> dict:
     """Dev metrics (quick_eval's) of the frozen LLM fed true soft slots: {"metrics": ..., "examples": ...}."""
     slots = {d: true_slots(model, items) for d, items in items_by_domain.items()}
