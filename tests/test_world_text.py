@@ -202,7 +202,8 @@ def test_slot_questions_answer_what_the_slot_holds_in_one_sentence():
     from workbench.world.items import sample_spec
 
     docs = extra_documents(SEEDS["corpus"], 0, {"scene": 40, "dish": 20, "leaf": 20})
-    assert all(d.text.count(q) == 1 for d, q in zip(docs, ["What shapes"] * 40 + ["What dish"] * 20 + ["What is wrong"] * 20))
+    asked = ["What shapes"] * 40 + ["What dish"] * 20 + ["What is wrong"] * 20
+    assert all(d.text.count(q) == 1 for d, q in zip(docs, asked))
     t = get_template("vicuna0")
     for d in docs:
         assert isinstance(d, SlotDocument) and d.text.endswith(t.end_sym) and len(d.slots) == 16
@@ -236,3 +237,5 @@ def test_extra_documents_are_deterministic_and_each_family_independent_of_the_ot
     assert fewer_shapes[3:] == full[30:]  # the slot questions do not depend on how many shape documents precede
     assert extra_documents(SEEDS["corpus"], 0, {"dish": 5})[:5] == full[40:45]
     assert extra_documents(SEEDS["corpus"] + 1, 30, {}) != full[:30]
+    with pytest.raises(ValueError, match="at most 999999 slot questions per domain"):
+        extra_documents(SEEDS["corpus"], 0, {"leaf": 10**6})

@@ -140,15 +140,14 @@ LIMITS = [
     "- **Why the earlier builds could not caption: the LLM's shape words had collapsed.** In every corpus sentence "
     "the eight kind words are interchangeable (any shape goes with any colour, size and cell), so the tiny LLM gave "
     "them nearly the same embedding: mean pairwise cosine 0.843 (colours 0.577, dishes 0.342, diseases 0.369; "
-    "`slot_ceiling.name_separation`). A slot superposing "
-    "them could not say which shape was there, and the LLM could not even copy a kind from a text description "
+    "`slot_ceiling.name_separation`). A slot superposing them could not say which shape was there, and the LLM could not even copy a kind from a text description "
     "placed in the image slot: its loss on kind tokens was ln 8 = 2.08 nats whether the slot described this "
     "scene or another one. No slot layout could fix that (earlier builds tried seven; ceiling `cell_kind_read` "
     "stayed at chance, 0.06 to 0.12). The fix is text knowledge, as Vicuna has it: shape-fact documents "
     "(`catalog.KIND_FACTS`, 6,000) give each kind word contexts of its own, and short slot questions (\"What shapes "
     "are in this image?\", 6,000) give a dense signal for reading the slot. The build reports the separation "
-    "(line under Data and seeds): kinds 0.510 now (0.727 at 500 steps). Fed true slots, the LLM's dev object recall rose from 0.371 to "
-    "0.858 and its CHAIR_i fell from 0.746 to 0.007.",
+    "(line under Data and seeds): kinds 0.510 now (0.727 at 500 steps). Fed true slots, the LLM's dev object "
+    "recall rose from 0.371 to 0.858 and its CHAIR_i fell from 0.746 to 0.007.",
     "- **Captions are now limited by stage 2, not the LLM or the features.** Stage 2's dev object recall (0.341) is "
     "far below the ceiling's (0.858). The frozen encoder tells the kinds apart per cell (`cell_kind` probes above, "
     "about 0.82 from the flattened output), and a single query token already carries it: a linear probe on one "

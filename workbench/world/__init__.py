@@ -24,6 +24,6 @@ __all__ = [
     "COLOURS", "COLOUR_NAMES", "CROPS", "CROP_NAMES", "DISEASE_NAMES", "DISHES", "DISH_NAMES", "DOMAINS",
     "IMAGE_SIZE", "KINDS", "KIND_SYNONYMS", "LABEL_SPACES", "PROMPTS", "PROMPT_PARAPHRASES", "SEEDS",
     "SEED_RANGES", "WorldItem", "detailed_description", "diagnosis_answer", "item_streams", "labels_of",
-    "corpus", "extra_documents", "make_item", "recipe_answer", "render", "sample_items", "sample_spec", "short_caption", "split_seed",
-    "write_eval_sets",
+    "corpus", "extra_documents", "make_item", "recipe_answer", "render", "sample_items", "sample_spec",
+    "short_caption", "split_seed", "write_eval_sets",
 ]

@@ -196,7 +196,8 @@ def slot_answer(spec) -> str:
 
 
 def slot_qa_document(domain: str, rng: np.random.Generator, n_slots: int = N_SLOTS) -> SlotDocument:
-    """A short soft-slot conversation about a fresh ``domain`` picture: ``SLOT_QUESTIONS[domain]`` -> ``slot_answer``."""
+    """A short soft-slot conversation about a fresh ``domain`` picture: ``SLOT_QUESTIONS[domain]``, then
+    ``slot_answer``."""
     from workbench.model.templates import IMAGE_PLACEHOLDER
 
     spec = sample_spec(domain, rng)
@@ -212,6 +213,8 @@ def extra_documents(seed: int, shape_docs: int, slot_qa_docs: dict[str, int],
     docs: list[str | SlotDocument] = [shape_document(item_streams(seed, "corpus_shape", i)[0])
                                       for i in range(shape_docs)]
     for offset, domain in enumerate(("scene", "dish", "leaf")):
+        if slot_qa_docs.get(domain, 0) >= 10**6:
+            raise ValueError(f"at most 999999 slot questions per domain, got {slot_qa_docs[domain]} for {domain}")
         for i in range(slot_qa_docs.get(domain, 0)):
             # one stream family for all three domains: index blocks of 10**6 keep them apart
             docs.append(slot_qa_document(domain, item_streams(seed, "corpus_slot_qa", offset * 10**6 + i)[0], n_slots))
