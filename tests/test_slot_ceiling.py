@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -56,3 +58,24 @@ def test_name_separation_is_the_mean_pairwise_cosine_of_the_names_embeddings(mod
     got = name_separation(model, {"mixed": names, "same": ["star", "star"], "one": ["star"]})
     assert got["mixed"] == pytest.approx(sum(cos) / 3, abs=1e-3)
     assert got["same"] == pytest.approx(1.0, abs=1e-3) and got["one"] is None
+
+
+def test_slot_reading_compares_each_scene_with_its_own_and_the_next_slot(model):
+    from workbench.train.slot_ceiling import slot_reading
+    from workbench.world import catalog
+
+    scenes = sample_items("scene", 12, seed=SEEDS["probe"] + 900)
+    groups = {"kinds": set(catalog.KINDS), "colours": set(catalog.COLOUR_NAMES)}
+    prompt = quick_eval.DEFAULT_PROMPTS["caption"]
+    def kind_words(items):  # counted in the text, independently of the tokenizer
+        return sum(len(re.findall(rf"\b({'|'.join(catalog.KINDS)})\b", it.detailed_description)) for it in items)
+
+    twin = slot_reading(model, [scenes[0], scenes[0]], groups, prompt)  # the next slot is the same slot
+    assert twin["kinds"]["own"] == twin["kinds"]["other"] and twin["kinds"]["tokens"] == kind_words(scenes[:1]) * 2
+    got = slot_reading(model, scenes, groups, prompt)
+    assert got["kinds"]["tokens"] == kind_words(scenes)
+    assert got["kinds"]["own"] < got["kinds"]["other"] - 1.0  # the shipped LLM reads the shape from the slot
+    assert slot_reading(model, scenes[:2], {"none": {"zebra"}}, prompt)["none"] == {"own": None, "other": None,
+                                                                                   "tokens": 0}
+    with pytest.raises(ValueError, match="at least two items"):
+        slot_reading(model, scenes[:1], groups, prompt)

@@ -134,3 +134,13 @@ def test_the_card_reports_how_far_apart_the_llm_keeps_the_names(micro_build):
     assert sep["dishes"] is None  # one dish: nothing to compare
     card = (out / "card.md").read_text()
     assert f"kinds {sep['kinds']}" in card and "name_separation" in card
+
+
+def test_the_card_shows_the_slot_reading_when_the_build_measured_it(micro_build, tmp_path):
+    from workbench.train.card import write_card
+
+    out, summary = micro_build
+    assert "dev_slot_reading" not in summary  # stand-in items carry no spec, so no true slots to feed
+    reading = {"kinds": {"own": 0.545, "other": 3.197, "tokens": 215}}
+    write_card(tmp_path / "card.md", summary | {"dev_slot_ceiling": summary["dev_stage2"], "dev_slot_reading": reading})
+    assert "| kinds | 0.545 | 3.197 | 215 |" in (tmp_path / "card.md").read_text()

@@ -26,7 +26,7 @@ from workbench.train.config import BuildConfig
 from workbench.train.labels import flatten_labels
 from workbench.train.llm_pretrain import pretrain_llm
 from workbench.train.probe import linear_probe
-from workbench.train.slot_ceiling import name_separation, slot_ceiling
+from workbench.train.slot_ceiling import name_separation, slot_ceiling, slot_reading
 from workbench.train.snapshot import save_blip2, save_llm, save_projection_file
 from workbench.train.stages import stage1, stage2
 from workbench.train.tokenizer import train_tokenizer
@@ -160,6 +160,9 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
         if all(getattr(it, "spec", None) is not None for d in DOMAINS for it in dev[d]):
             with timer.phase("dev eval slot ceiling"):
                 summary["dev_slot_ceiling"] = slot_ceiling(model, dev, quick_eval.dev_vocab(world))
+                groups = {g: set(v) for g, v in _name_groups(world).items() if g in ("kinds", "colours")}
+                summary["dev_slot_reading"] = slot_reading(model, dev["scene"], groups,
+                                                           quick_eval.DEFAULT_PROMPTS["caption"])
 
     for stage in (1, 2):
         card = model_card(f"stage{stage}.pth")

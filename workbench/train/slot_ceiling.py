@@ -40,6 +40,35 @@ def name_separation(model, groups: dict[str, list[str]]) -> dict[str, float]:
     return out
 
 
+@torch.no_grad()
+def slot_reading(model, items: list, groups: dict[str, set[str]], question: str) -> dict[str, dict]:
+    """Does the frozen LLM read a group of words (the kinds, the colours) from the slot? Per group, its mean loss
+    in nats on the answer tokens that are one of the group's words, each item's detailed description answering
+    ``question`` after the item's *own* true slot and after the *next* item's. Equal losses: the slot tells the
+    LLM nothing about that group; ``own`` far below ``other``: it reads them. -> {group: {own, other, tokens}}."""
+    if len(items) < 2:
+        raise ValueError("slot_reading needs at least two items (each is also scored with the next one's slot)")
+    tok, llm = model.tokenizer, model.llm
+    slots = true_slots(model, items)
+    prompt = model.template.chat_prompt(question)
+    word_of = {}
+    sums = {g: {"own": 0.0, "other": 0.0, "tokens": 0} for g in groups}
+    for i, item in enumerate(items):
+        ids = tok(item.detailed_description + model.template.end_sym, add_special_tokens=False)["input_ids"]
+        for mode, slot in (("own", slots[i]), ("other", slots[(i + 1) % len(items)])):
+            ctx = model.embed_context(prompt, slot)
+            logp = torch.log_softmax(llm(inputs_embeds=torch.cat([ctx, model.embed_ids(ids)])[None]).logits[0], -1)
+            for k, t in enumerate(ids):
+                word = word_of.setdefault(t, tok.decode([t]).strip(" .,"))
+                for g, words in groups.items():
+                    if word in words:
+                        sums[g][mode] -= float(logp[len(ctx) + k - 1, t])
+                        sums[g]["tokens"] += mode == "own"
+    return {g: {"own": round(v["own"] / v["tokens"], 3) if v["tokens"] else None,
+                "other": round(v["other"] / v["tokens"], 3) if v["tokens"] else None, "tokens": v["tokens"]}
+            for g, v in sums.items()}
+
+
 def slot_ceiling(model, items_by_domain: dict[str, list], vocab: dict) -> dict:
     """Dev metrics (quick_eval's) of the frozen LLM fed true soft slots: {"metrics": ..., "examples": ...}."""
     slots = {d: true_slots(model, items) for d, items in items_by_domain.items()}
