@@ -105,8 +105,8 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
                   "LLM does with perfect image tokens.", "",
                   _table(["metric", "stage 1", "stage 2", "ceiling"], [[k, m1.get(k), m2[k], mc.get(k)] for k in keys])]
         if s.get("dev_slot_reading"):
-            parts += ["", "Does the frozen LLM read a scene's slot? Its loss (nats) on the kind and colour tokens of the dev "
-                      "scenes' detailed descriptions, after each scene's own true slot and after the next scene's "
+            parts += ["", "Does the frozen LLM read a scene's slot? Its loss (nats) on the kind and colour tokens of "
+                      "the dev scenes' detailed descriptions, after each scene's own true slot and after the next scene's "
                       "(`slot_ceiling.slot_reading`; equal losses mean the slot tells it nothing):", "",
                       _table(["words", "own slot", "next scene's slot", "tokens"],
                              [[g, v["own"], v["other"], v["tokens"]] for g, v in s["dev_slot_reading"].items()])]
@@ -148,12 +148,12 @@ LIMITS = [
     "them nearly the same embedding: mean pairwise cosine 0.843 (colours 0.577, dishes 0.342, diseases 0.369; "
     "`slot_ceiling.name_separation`). A slot superposing them could not say which shape was there, and the LLM "
     "could not even copy a kind from a text description placed in the image slot: its loss on kind tokens was "
-    "2.05 nats (ln 8 = 2.08) whether the text described this scene or another one. No slot layout could fix that (earlier builds tried seven; ceiling `cell_kind_read` "
-    "stayed at chance, 0.06 to 0.12). The fix is text knowledge, as Vicuna has it: shape-fact documents "
+    "2.05 nats (ln 8 = 2.08) whether the text described this scene or another one. No slot layout could fix "
+    "that (earlier builds tried seven; ceiling `cell_kind_read` stayed at chance, 0.06 to 0.12). The fix is text knowledge, as Vicuna has it: shape-fact documents "
     "(`catalog.KIND_FACTS`, 6,000) give each kind word contexts of its own, and short slot questions (\"What shapes "
     "are in this image?\", 6,000) give a dense signal for reading the slot. The build reports the separation "
-    "(line under Data and seeds): kinds 0.510 now (0.727 at 500 steps). Measured with `slot_ceiling.slot_reading` on 80 fresh "
-    "probe-split scenes, the shipped LLM's loss on the kind tokens of their descriptions is 0.545 nats after the "
+    "(line under Data and seeds): kinds 0.510 now (0.727 at 500 steps). Measured with "
+    "`slot_ceiling.slot_reading` on 80 fresh probe-split scenes, the shipped LLM's loss on the kind tokens of their descriptions is 0.545 nats after the "
     "scene's own slot and 3.197 after the next scene's; the earlier LLM's was 2.073 and 2.076. "
     "Fed true slots, its dev object recall rose from 0.371 to 0.858 and its CHAIR_i fell from 0.746 to 0.007.",
     "- **Captions are now limited by stage 2, not the LLM or the features.** Stage 2's dev object recall (0.341) is "
