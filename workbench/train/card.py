@@ -106,8 +106,8 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
                   _table(["metric", "stage 1", "stage 2", "ceiling"], [[k, m1.get(k), m2[k], mc.get(k)] for k in keys])]
         if s.get("dev_slot_reading"):
             parts += ["", "Does the frozen LLM read a scene's slot? Its loss (nats) on the kind and colour tokens of "
-                      "the dev scenes' detailed descriptions, after each scene's own true slot and after the next scene's "
-                      "(`slot_ceiling.slot_reading`; equal losses mean the slot tells it nothing):", "",
+                      "the dev scenes' detailed descriptions, after each scene's own true slot and after the next "
+                      "scene's (`slot_ceiling.slot_reading`; equal losses mean the slot tells it nothing):", "",
                       _table(["words", "own slot", "next scene's slot", "tokens"],
                              [[g, v["own"], v["other"], v["tokens"]] for g, v in s["dev_slot_reading"].items()])]
     for name in ("dev_stage1", "dev_stage2", "dev_slot_ceiling"):
@@ -138,36 +138,38 @@ LIMITS = [
     "dish; the leaf's description, which names the condition) and then gives the recipe or treatment known by that "
     "name: what stage 2 aligns is how those answers begin (on development items this raised stage-2 dish accuracy "
     "from 0.37 to 0.67). How well the frozen LLM reads slots depends on its training trajectory: with the earlier "
-    "corpus (no shape facts, no slot questions) and 500 steps, its torch seed alone moved the dev ceiling's disease "
-    "accuracy from 0.19 to 0.79 (seeds 11 to 14: 0.687, 0.791, 0.194, 0.627), and a full build with the best "
-    "reader (seed 12) also let stage 1 answer in chat (caption failure 0.18). The shipped corpus adds 12,000 short "
-    "documents; at 500 steps it gave a poor reader (ceiling dish 0.40, disease 0.09), at 800 steps (the same seed) "
-    "the reader above (ceiling dish 1.0, disease 0.806) with stage 1 still off-task in a third of dev captions.",
+    "corpus (no shape facts, no slot questions) and 500 steps, its torch seed alone moved the dev ceiling's "
+    "disease accuracy from 0.19 to 0.79 (seeds 11 to 14: 0.687, 0.791, 0.194, 0.627), and a full build with the "
+    "best reader (seed 12) also let stage 1 answer in chat (caption failure 0.18). The shipped corpus adds 12,000 "
+    "short documents; at 500 steps it gave a poor reader (ceiling dish 0.40, disease 0.09), at 800 steps (the same "
+    "seed) the reader above (ceiling dish 1.0, disease 0.806) with stage 1 still off-task in a third of dev "
+    "captions.",
     "- **Why the earlier builds could not caption: the LLM's shape words had collapsed.** In every corpus sentence "
-    "the eight kind words are interchangeable (any shape goes with any colour, size and cell), so the tiny LLM gave "
-    "them nearly the same embedding: mean pairwise cosine 0.843 (colours 0.577, dishes 0.342, diseases 0.369; "
+    "the eight kind words are interchangeable (any shape goes with any colour, size and cell), so the tiny LLM "
+    "gave them nearly the same embedding: mean pairwise cosine 0.843 (colours 0.577, dishes 0.342, diseases 0.369; "
     "`slot_ceiling.name_separation`). A slot superposing them could not say which shape was there, and the LLM "
-    "could not even copy a kind from a text description placed in the image slot: its loss on kind tokens was "
-    "2.05 nats (ln 8 = 2.08) whether the text described this scene or another one. No slot layout could fix "
-    "that (earlier builds tried seven; ceiling `cell_kind_read` stayed at chance, 0.06 to 0.12). The fix is text knowledge, as Vicuna has it: shape-fact documents "
-    "(`catalog.KIND_FACTS`, 6,000) give each kind word contexts of its own, and short slot questions (\"What shapes "
-    "are in this image?\", 6,000) give a dense signal for reading the slot. The build reports the separation "
-    "(line under Data and seeds): kinds 0.510 now (0.727 at 500 steps). Measured with "
-    "`slot_ceiling.slot_reading` on 80 fresh probe-split scenes, the shipped LLM's loss on the kind tokens of their descriptions is 0.545 nats after the "
-    "scene's own slot and 3.197 after the next scene's; the earlier LLM's was 2.073 and 2.076. "
-    "Fed true slots, its dev object recall rose from 0.371 to 0.858 and its CHAIR_i fell from 0.746 to 0.007.",
-    "- **Captions are now limited by stage 2, not the LLM or the features.** Stage 2's dev object recall (0.341) is "
-    "far below the ceiling's (0.858). The frozen encoder tells the kinds apart per cell (`cell_kind` probes above, "
-    "about 0.82 from the flattened output), and a single query token already carries it: a linear probe on one "
-    "token of a cell's quarter names the kind of a filled cell 0.75 of the time (0.88 counting empty cells; 1,200 "
-    "train / 500 test stage-2 candidates), as much as the whole quarter does. What the shared `llama_proj` learns "
-    "from 700 scene pairs reaches less of it; more scene pairs reach more, at the cost of dishes and diseases "
-    "(curation, below). The object-recall (0.6) and CHAIR_i (0.25) targets are not met.",
+    "could not even copy a kind from a text description placed in the image slot: its loss on kind tokens was 2.05 "
+    "nats (ln 8 = 2.08) whether the text described this scene or another one. No slot layout could fix that "
+    "(earlier builds tried seven; ceiling `cell_kind_read` stayed at chance, 0.06 to 0.12). The fix is text "
+    "knowledge, as Vicuna has it: shape-fact documents (`catalog.KIND_FACTS`, 6,000) give each kind word contexts "
+    "of its own, and short slot questions (\"What shapes are in this image?\", 6,000) give a dense signal for "
+    "reading the slot. The build reports the separation (line under Data and seeds): kinds 0.510 now (0.727 at 500 "
+    "steps). Measured with `slot_ceiling.slot_reading` on 80 fresh probe-split scenes, the shipped LLM's loss on "
+    "the kind tokens of their descriptions is 0.545 nats after the scene's own slot and 3.197 after the next "
+    "scene's; the earlier LLM's was 2.073 and 2.076. Fed true slots, its dev object recall rose from 0.371 to "
+    "0.858 and its CHAIR_i fell from 0.746 to 0.007.",
+    "- **Captions are now limited by stage 2, not the LLM or the features.** Stage 2's dev object recall (0.341) "
+    "is far below the ceiling's (0.858). The frozen encoder tells the kinds apart per cell (`cell_kind` probes "
+    "above, about 0.82 from the flattened output), and a single query token already carries it: a linear probe on "
+    "one token of a cell's quarter names the kind of a filled cell 0.75 of the time (0.88 counting empty cells; "
+    "1,200 train / 500 test stage-2 candidates), as much as the whole quarter does. What the shared `llama_proj` "
+    "learns from 700 scene pairs reaches less of it; more scene pairs reach more, at the cost of dishes and "
+    "diseases (curation, below). The object-recall (0.6) and CHAIR_i (0.25) targets are not met.",
     "- **Stage 1 fails in chat as the paper's does.** The tiny LLM knows the `vicuna0` template from text, but the "
-    "stage-1 image tokens are not what it reads in a conversation's image slot. Stage-1 chat answers are fluent but "
-    "off-task and repetitive: asked to describe a scene it describes a leaf or a dish (the failure scorer's `off_task`; "
-    "held-out caption failure rate above), and it gives one of a dozen stock answers to 200 different leaves. Stage "
-    "1 uses MiniGPT-4's stage-1 end symbol `\\n`.",
+    "stage-1 image tokens are not what it reads in a conversation's image slot. Stage-1 chat answers are fluent "
+    "but off-task and repetitive: asked to describe a scene it describes a leaf or a dish (the failure scorer's "
+    "`off_task`; held-out caption failure rate above), and it gives one of a dozen stock answers to 200 different "
+    "leaves. Stage 1 uses MiniGPT-4's stage-1 end symbol `\\n`.",
     "- **CHAIR_i of a caption that names no object is 0 by convention** (`workbench/scoring/hallucination.py`). "
     "Stage 1 names a shape in few captions, so its CHAIR_i rests on few mentions and the interval of the CHAIR_i "
     "difference is wide; object recall and `chair_s` are the clearer contrasts for stage 1.",
@@ -175,22 +177,22 @@ LIMITS = [
     "ChatGPT + the annotation play in the paper); the stage-1 model's own generations are not used as candidates. "
     "Scenes get a fifth of the kept pairs, not a third: stage 2 trained on the same frozen parts and scored on 200 "
     "fresh development items per domain (with the earlier LLM, which read no scene slot), 700 / 1,400 / 1,400 "
-    "scene / dish / leaf pairs against equal thirds raised "
-    "dish accuracy 0.710 -> 0.775, ingredient F1 0.699 -> 0.741, disease accuracy 0.675 -> 0.700 and treatment "
-    "recall 0.750 -> 0.776, for object recall 0.255 -> 0.240; with 350 scene pairs object recall fell to 0.213. "
-    "With the shipped LLM, which reads scene slots, more scene pairs now buy captions at the cost of dishes and "
-    "diseases (stage 2 alone on the shipped frozen parts and `stage1.pth`, 200 fresh development items per domain): "
-    "700 / 1,050 / 1,167 / 1,400 scene pairs (the rest split between dishes and leaves) gave object recall "
-    "0.323 / 0.417 / 0.428 / 0.515 and CHAIR_i 0.621 / 0.509 / 0.497 / 0.395, for dish accuracy "
-    "0.900 / 0.860 / 0.885 / 0.850 and disease accuracy 0.805 / 0.785 / 0.780 / 0.770. The rule fixed before "
-    "these runs (the mean of dish, ingredient F1, disease and treatment within 0.02 of 700's) kept 700. A stage-2 "
-    "learning rate of 2e-3 instead of 1e-3 moved along the same trade: with 1,167 / 1,400 scene pairs, object "
-    "recall 0.499 / 0.542 and CHAIR_i 0.408 / 0.342, for dish accuracy 0.850 / 0.850 and disease 0.780 / 0.770.",
-    "- **Timing** was measured on a 2-core machine; when other work shares it, wall seconds are inflated, and so, to "
-    "a lesser degree, are CPU seconds (cache and core contention): in one pair of builds the same LLM and vision "
-    "phases took 240 s and 338 s beside other jobs, 211 s and 284 s alone, with byte-identical weights.",
-    "- **Reproducibility**: same seed -> byte-identical checkpoints on the same machine and library versions (torch "
-    "threads pinned, deterministic kernels); another CPU or torch version may differ in the last bits.",
+    "scene / dish / leaf pairs against equal thirds raised dish accuracy 0.710 -> 0.775, ingredient F1 0.699 -> "
+    "0.741, disease accuracy 0.675 -> 0.700 and treatment recall 0.750 -> 0.776, for object recall 0.255 -> 0.240; "
+    "with 350 scene pairs object recall fell to 0.213. With the shipped LLM, which reads scene slots, more scene "
+    "pairs now buy captions at the cost of dishes and diseases (stage 2 alone on the shipped frozen parts and "
+    "`stage1.pth`, 200 fresh development items per domain): 700 / 1,050 / 1,167 / 1,400 scene pairs (the rest "
+    "split between dishes and leaves) gave object recall 0.323 / 0.417 / 0.428 / 0.515 and CHAIR_i 0.621 / 0.509 / "
+    "0.497 / 0.395, for dish accuracy 0.900 / 0.860 / 0.885 / 0.850 and disease accuracy 0.805 / 0.785 / 0.780 / "
+    "0.770. The rule fixed before these runs (the mean of dish, ingredient F1, disease and treatment within 0.02 "
+    "of 700's) kept 700. A stage-2 learning rate of 2e-3 instead of 1e-3 moved along the same trade: with 1,167 / "
+    "1,400 scene pairs, object recall 0.499 / 0.542 and CHAIR_i 0.408 / 0.342, for dish accuracy 0.850 / 0.850 and "
+    "disease 0.780 / 0.770.",
+    "- **Timing** was measured on a 2-core machine; when other work shares it, wall seconds are inflated, and so, "
+    "to a lesser degree, are CPU seconds (cache and core contention): in one pair of builds the same LLM and "
+    "vision phases took 240 s and 338 s beside other jobs, 211 s and 284 s alone, with byte-identical weights.",
+    "- **Reproducibility**: same seed -> byte-identical checkpoints on the same machine and library versions "
+    "(torch threads pinned, deterministic kernels); another CPU or torch version may differ in the last bits.",
     "- Dev checks above use probe-split seeds and this package's quick scorer; the held-out table uses the "
     "workbench's scorers and is the reference.",
 ]
