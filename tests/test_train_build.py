@@ -127,6 +127,8 @@ def test_world_corpus_appends_the_extra_families_only_where_the_world_has_them()
 
 
 def test_the_card_reports_how_far_apart_the_llm_keeps_the_names(micro_build):
+    from workbench.train.card import write_card
+
     out, summary = micro_build
     sep = summary["llm_name_separation"]
     assert set(sep) == {"kinds", "dishes", "diseases"}  # the stub world has no colours
@@ -134,6 +136,9 @@ def test_the_card_reports_how_far_apart_the_llm_keeps_the_names(micro_build):
     assert sep["dishes"] is None  # one dish: nothing to compare
     card = (out / "card.md").read_text()
     assert f"kinds {sep['kinds']}" in card and "name_separation" in card
+    assert "corpus_extra" not in summary and "documents, of them" not in card  # the stand-in world brings none
+    write_card(out / "card2.md", summary | {"corpus_extra": {"shape facts": 6000, "slot questions": 6000}})
+    assert "documents, of them 6000 shape facts and 6000 slot questions (" in (out / "card2.md").read_text()
 
 
 def test_the_card_shows_the_slot_reading_when_the_build_measured_it(micro_build, tmp_path):

@@ -78,6 +78,9 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
         s1 = {d: _items(world, "stage1", d, cfg.stage1_items_per_domain, cfg.seed) for d in DOMAINS}
         s2 = {d: _items(world, "stage2", d, cfg.stage2_candidates_per_domain, cfg.seed) for d in DOMAINS}
         dev = {d: _items(world, "probe", d, cfg.eval_items // 3 + 1, cfg.seed + 500) for d in DOMAINS}
+    if len(corpus) > cfg.corpus_docs:  # the world brought the extra families
+        summary["corpus_extra"] = {"shape facts": cfg.corpus_shape_docs, "slot questions": cfg.corpus_scene_qa_docs
+                                   + cfg.corpus_dish_qa_docs + cfg.corpus_leaf_qa_docs}
 
     with timer.phase("tokenizer"):
         texts = tokenizer_texts(corpus) + [it.short_caption for d in DOMAINS for it in s1[d]]

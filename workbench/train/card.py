@@ -45,8 +45,9 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
           if "phase_seeds" in s else []),
         "",
         _table(["phase", "data"], [
-            ["tokenizer + LLM", f"{s['llm']['corpus_docs']} world-corpus documents ({s['llm']['corpus_tokens']} "
-             f"tokens, of them {s['llm'].get('soft_slot_positions', 0)} soft image-slot positions), "
+            ["tokenizer + LLM", f"{s['llm']['corpus_docs']} world-corpus documents{_extra_docs(s)} "
+             f"({s['llm']['corpus_tokens']} tokens, of them {s['llm'].get('soft_slot_positions', 0)} soft image-slot "
+             "positions), "
              f"{s['llm']['steps']} steps, {s['llm']['tokens_seen']} tokens seen"],
             ["vision + Q-Former", f"{s['vision']['images']} images (pretrain split), attribute heads "
              f"({len(s['vision']['attributes'])} attributes), {s['vision']['steps']} steps"],
@@ -210,6 +211,12 @@ PHASE_ORDER = ["world data", "tokenizer", "llm pretrain", "vision pretrain", "li
 
 def _phase_rank(name: str) -> int:
     return PHASE_ORDER.index(name) if name in PHASE_ORDER else len(PHASE_ORDER)
+
+
+def _extra_docs(s: dict) -> str:
+    """", of them 6000 shape facts and 6000 slot questions" from a build summary (empty for builds without them)."""
+    extra = s.get("corpus_extra") or {}
+    return ", of them " + " and ".join(f"{n} {k}" for k, n in extra.items()) if extra else ""
 
 
 def _r(x) -> str:
