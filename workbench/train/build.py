@@ -79,8 +79,8 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
         s2 = {d: _items(world, "stage2", d, cfg.stage2_candidates_per_domain, cfg.seed) for d in DOMAINS}
         dev = {d: _items(world, "probe", d, cfg.eval_items // 3 + 1, cfg.seed + 500) for d in DOMAINS}
     if len(corpus) > cfg.corpus_docs:  # the world brought the extra families
-        summary["corpus_extra"] = {"shape facts": cfg.corpus_shape_docs, "slot questions": cfg.corpus_scene_qa_docs
-                                   + cfg.corpus_dish_qa_docs + cfg.corpus_leaf_qa_docs}
+        summary["corpus_extra"] = {"shape facts": cfg.corpus_shape_docs,
+                                   "slot questions": sum(_slot_question_counts(cfg).values())}
 
     with timer.phase("tokenizer"):
         texts = tokenizer_texts(corpus) + [it.short_caption for d in DOMAINS for it in s1[d]]
@@ -200,9 +200,12 @@ def world_corpus(world, cfg: BuildConfig) -> list:
     docs = _corpus_fn(world)(seed, cfg.corpus_docs, n_slots=cfg.num_query_tokens)
     extra = getattr(world, "extra_documents", None)
     if extra is not None:
-        docs += extra(seed, cfg.corpus_shape_docs, {"scene": cfg.corpus_scene_qa_docs, "dish": cfg.corpus_dish_qa_docs,
-                                                    "leaf": cfg.corpus_leaf_qa_docs}, n_slots=cfg.num_query_tokens)
+        docs += extra(seed, cfg.corpus_shape_docs, _slot_question_counts(cfg), n_slots=cfg.num_query_tokens)
     return docs
+
+
+def _slot_question_counts(cfg: BuildConfig) -> dict[str, int]:
+    return {"scene": cfg.corpus_scene_qa_docs, "dish": cfg.corpus_dish_qa_docs, "leaf": cfg.corpus_leaf_qa_docs}
 
 
 def _corpus_fn(world):

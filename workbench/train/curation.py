@@ -14,9 +14,9 @@ and kept about 3,500. Here:
    description must name the dish; a leaf description must name the crop and the condition.
 4. **Keep** the first ``keep`` survivors in seed order, split across the domains by ``shares`` (equal by
    default). The build gives scenes a fifth and dishes and leaves two fifths each
-   (``BuildConfig.stage2_scene_share``): the frozen tiny LLM reads a scene's slot no better than chance cell by
-   cell, so scene pairs beyond a few hundred teach stage 2 little but the answer's format, while every dish or
-   leaf pair aligns the image tokens the recipe and diagnosis answers start from.
+   (``BuildConfig.stage2_scene_share``). With a frozen LLM that reads scene slots, more scene pairs buy caption
+   quality at the cost of dish and disease accuracy; the measured trade and the rule that kept a fifth are in
+   the model card's known limits (``workbench/train/card.py``).
 """
 
 from __future__ import annotations
