@@ -13,8 +13,8 @@ from PIL import Image
 
 from workbench.pipeline import run_dir_for, run_pipeline
 from workbench.report.screenshot import find_chromium, screenshot
-from workbench.train.build import build_tiny
-from workbench.train.config import get_config
+from workbench.tiny.build.build import build_tiny
+from workbench.tiny.build.config import get_config
 
 
 class Links(HTMLParser):

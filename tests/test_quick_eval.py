@@ -2,8 +2,8 @@
 
 from types import SimpleNamespace
 
-from workbench.train.quick_eval import cell_reading
-from workbench.world.scenes import SceneObject, SceneSpec
+from workbench.tiny.diagnostics.dev_eval import cell_reading
+from workbench.tiny.world.scenes import SceneObject, SceneSpec
 
 
 def _scene(*objects):

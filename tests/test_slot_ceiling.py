@@ -7,12 +7,12 @@ import re
 import pytest
 import torch
 
-import workbench.world as world
+import workbench.tiny.world as world
 from workbench.model.loading import load_model
-from workbench.train import quick_eval
-from workbench.train.slot_ceiling import slot_ceiling, true_slots
-from workbench.world import SEEDS, sample_items
-from workbench.world.dishes import DishSpec
+from workbench.tiny.diagnostics import dev_eval
+from workbench.tiny.diagnostics.slot_ceiling import slot_ceiling, true_slots
+from workbench.tiny.world import SEEDS, sample_items
+from workbench.tiny.world.dishes import DishSpec
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_true_slots_depend_only_on_what_is_pictured(model):
 
 
 def test_the_ceiling_never_reads_llama_proj(model, items):
-    vocab = quick_eval.dev_vocab(world)
+    vocab = dev_eval.dev_vocab(world)
     before = slot_ceiling(model, items, vocab)
     saved = {k: v.clone() for k, v in model.llama_proj.state_dict().items()}
     try:
@@ -48,7 +48,7 @@ def test_the_ceiling_never_reads_llama_proj(model, items):
 
 
 def test_name_separation_is_the_mean_pairwise_cosine_of_the_names_embeddings(model):
-    from workbench.train.slot_ceiling import name_separation
+    from workbench.tiny.diagnostics.slot_ceiling import name_separation
 
     weight = model.llm.get_input_embeddings().weight
     names = ["star", "heart", "fried rice"]
@@ -61,12 +61,12 @@ def test_name_separation_is_the_mean_pairwise_cosine_of_the_names_embeddings(mod
 
 
 def test_slot_reading_compares_each_scene_with_its_own_and_the_next_slot(model):
-    from workbench.train.slot_ceiling import slot_reading
-    from workbench.world import catalog
+    from workbench.tiny.diagnostics.slot_ceiling import slot_reading
+    from workbench.tiny.world import catalog
 
     scenes = sample_items("scene", 12, seed=SEEDS["probe"] + 900)
     groups = {"kinds": set(catalog.KINDS), "colours": set(catalog.COLOUR_NAMES)}
-    prompt = quick_eval.DEFAULT_PROMPTS["caption"]
+    prompt = dev_eval.DEFAULT_PROMPTS["caption"]
     def kind_words(items):  # counted in the text, independently of the tokenizer
         return sum(len(re.findall(rf"\b({'|'.join(catalog.KINDS)})\b", it.detailed_description)) for it in items)
 

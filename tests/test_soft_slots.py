@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from workbench.train.llm_pretrain import block_embeddings, pack_corpus, slot_embeddings
-from workbench.train.tokenizer import train_tokenizer
-from workbench.world import catalog
-from workbench.world.items import sample_spec
-from workbench.world.slots import SlotDocument, document_text, slot_phrases, tokenizer_texts
+from workbench.tiny.build.llm_pretrain import block_embeddings, pack_corpus, slot_embeddings
+from workbench.tiny.build.tokenizer import train_tokenizer
+from workbench.tiny.world import catalog
+from workbench.tiny.world.items import sample_spec
+from workbench.tiny.world.slots import SlotDocument, document_text, slot_phrases, tokenizer_texts
 
 
 def test_a_scene_slot_puts_each_cell_in_its_query_quarter_and_the_background_everywhere():

@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import train_stub_world as stub_world  # noqa: E402
 
 from workbench.errors import WorkbenchError  # noqa: E402
-from workbench.train.build import build_tiny  # noqa: E402
-from workbench.train.config import get_config  # noqa: E402
+from workbench.tiny.build.build import build_tiny  # noqa: E402
+from workbench.tiny.build.config import get_config  # noqa: E402
 
 
 def _sha(path: Path) -> str:
@@ -111,8 +111,8 @@ def test_a_scene_share_outside_0_1_is_refused_before_any_work(tmp_path):
 
 
 def test_world_corpus_appends_the_extra_families_only_where_the_world_has_them():
-    import workbench.world as world
-    from workbench.train.build import world_corpus
+    import workbench.tiny.world as world
+    from workbench.tiny.build.build import world_corpus
 
     cfg = get_config("micro")
     docs = world_corpus(world, cfg)
@@ -127,7 +127,7 @@ def test_world_corpus_appends_the_extra_families_only_where_the_world_has_them()
 
 
 def test_the_card_reports_how_far_apart_the_llm_keeps_the_names(micro_build):
-    from workbench.train.card import write_card
+    from workbench.tiny.build.card import write_card
 
     out, summary = micro_build
     sep = summary["llm_name_separation"]
@@ -142,7 +142,7 @@ def test_the_card_reports_how_far_apart_the_llm_keeps_the_names(micro_build):
 
 
 def test_the_card_shows_the_slot_reading_when_the_build_measured_it(micro_build, tmp_path):
-    from workbench.train.card import write_card
+    from workbench.tiny.build.card import write_card
 
     out, summary = micro_build
     assert "dev_slot_reading" not in summary  # stand-in items carry no spec, so no true slots to feed

@@ -14,15 +14,15 @@ import train_stub_world as stub_world  # noqa: E402
 
 from workbench.model.minigpt4 import MiniGPT4  # noqa: E402
 from workbench.model.templates import get_template  # noqa: E402
-from workbench.train import curation  # noqa: E402
-from workbench.train.common import LossLog  # noqa: E402
-from workbench.train.config import get_config  # noqa: E402
-from workbench.train.labels import LabelSpace, flatten_labels  # noqa: E402
-from workbench.train.llm_pretrain import make_llm  # noqa: E402
-from workbench.train.probe import linear_probe  # noqa: E402
-from workbench.train.stages import stage1, stage2  # noqa: E402
-from workbench.train.tokenizer import train_tokenizer  # noqa: E402
-from workbench.train.vision_pretrain import make_vision  # noqa: E402
+from workbench.tiny.build import curation  # noqa: E402
+from workbench.tiny.build.common import LossLog  # noqa: E402
+from workbench.tiny.build.config import get_config  # noqa: E402
+from workbench.tiny.build.labels import LabelSpace, flatten_labels  # noqa: E402
+from workbench.tiny.build.llm_pretrain import make_llm  # noqa: E402
+from workbench.tiny.diagnostics.probe import linear_probe  # noqa: E402
+from workbench.tiny.build.stages import stage1, stage2  # noqa: E402
+from workbench.tiny.build.tokenizer import train_tokenizer  # noqa: E402
+from workbench.tiny.build.vision_pretrain import make_vision  # noqa: E402
 
 TEXTS = ["###Human: <Img><ImageHere></Img> Describe this image in detail. ###Assistant: a red circle.###"] * 20
 
@@ -155,7 +155,7 @@ def test_only_llama_proj_gets_gradients_in_both_stages():
 
 
 def test_per_query_loss_is_the_mean_of_each_tokens_own_cross_entropy():
-    from workbench.train.vision_pretrain import Heads, per_query_loss
+    from workbench.tiny.build.vision_pretrain import Heads, per_query_loss
 
     torch.manual_seed(0)
     labels = [{"dish": "a", "cell_kind[1]": "star"}, {"dish": "b", "cell_kind[1]": "ring"},
@@ -177,7 +177,7 @@ def test_per_query_loss_is_the_mean_of_each_tokens_own_cross_entropy():
 def test_query_id_loss_is_chance_for_identical_tokens_and_small_for_distinct_ones():
     import math
 
-    from workbench.train.vision_pretrain import query_id_loss
+    from workbench.tiny.build.vision_pretrain import query_id_loss
 
     head = torch.nn.Linear(16, 16)
     same = torch.ones(4, 16, 16)

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from workbench.errors import WorkbenchError
-from workbench.world import (IMAGE_SIZE, LABEL_SPACES, SEED_RANGES, SEEDS, make_item, sample_items,
+from workbench.tiny.world import (IMAGE_SIZE, LABEL_SPACES, SEED_RANGES, SEEDS, make_item, sample_items,
                              split_seed)
-from workbench.world import catalog
-from workbench.world.plants import CROPS, SOILS, SYMPTOM_COLOURS
-from workbench.world.recipes import DISHES, FOOD_COLOURS, TABLES
-from workbench.world.seeds import split_of
+from workbench.tiny.world import catalog
+from workbench.tiny.world.plants import CROPS, SOILS, SYMPTOM_COLOURS
+from workbench.tiny.world.recipes import DISHES, FOOD_COLOURS, TABLES
+from workbench.tiny.world.seeds import split_of
 
 DOMAINS = ("scene", "dish", "leaf")
 

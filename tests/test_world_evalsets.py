@@ -9,9 +9,9 @@ import pytest
 
 from workbench.errors import WorkbenchError
 from workbench.evalsets import load_eval_set, validate_eval_set
-from workbench.world import SEED_RANGES, SEEDS
-from workbench.world.catalog import KINDS
-from workbench.world.evalsets import SETS, write_eval_set, write_eval_sets
+from workbench.tiny.world import SEED_RANGES, SEEDS
+from workbench.tiny.world.catalog import KINDS
+from workbench.tiny.world.evalsets import SETS, write_eval_set, write_eval_sets
 
 ROOT = Path(__file__).resolve().parents[1] / "eval_sets"
 
@@ -68,7 +68,7 @@ def test_writing_is_deterministic_and_refuses_training_seeds(tmp_path):
 def test_the_worlds_own_answers_score_perfectly(name):
     """The answer format the corpus teaches is one the scorers read: oracle answers get full marks."""
     from workbench.scoring import score_predictions
-    from workbench.world import diagnosis_answer, recipe_answer
+    from workbench.tiny.world import diagnosis_answer, recipe_answer
 
     es = load_eval_set(ROOT / name)
     es.items = es.items[:40]

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from workbench.model.templates import get_template
-from workbench.world import PROMPTS, SEEDS, corpus, diagnosis_answer, recipe_answer, sample_items
-from workbench.world.items import detailed_description
-from workbench.world.text import image_diagnosis_answer, image_recipe_answer, recipe_body, treatment
-from workbench.world.plants import CROPS, DISEASE_NAMES
-from workbench.world.recipes import DISHES
-from workbench.world.slots import SlotDocument, document_text
+from workbench.tiny.world import PROMPTS, SEEDS, corpus, diagnosis_answer, recipe_answer, sample_items
+from workbench.tiny.world.items import detailed_description
+from workbench.tiny.world.text import image_diagnosis_answer, image_recipe_answer, recipe_body, treatment
+from workbench.tiny.world.plants import CROPS, DISEASE_NAMES
+from workbench.tiny.world.recipes import DISHES
+from workbench.tiny.world.slots import SlotDocument, document_text
 
 TREATMENT_WORDS = {"fungicide", "apply", "spray", "prune", "rotate", "destroy", "treat", "treatment", "sulfur",
                    "plough", "resistant", "remove", "avoid", "control"}
@@ -42,7 +42,7 @@ def test_short_captions_are_stage1_style(items):
 
 
 def test_scene_descriptions_name_exactly_the_objects_drawn(items):
-    from workbench.world.catalog import KINDS
+    from workbench.tiny.world.catalog import KINDS
     for it in items["scene"]:
         desc = it.detailed_description.lower()
         named = {k for k in KINDS if re.search(rf"\b{k}s?\b", desc)}
@@ -178,8 +178,8 @@ def test_corpus_conversations_use_the_vicuna0_template_and_eval_prompts(docs):
 
 
 def test_shape_documents_state_facts_about_one_kind_each():
-    from workbench.world import catalog
-    from workbench.world.corpus import extra_documents
+    from workbench.tiny.world import catalog
+    from workbench.tiny.world.corpus import extra_documents
 
     docs = extra_documents(SEEDS["corpus"], 200, {})
     assert len(docs) == 200 and all(isinstance(d, str) for d in docs)
@@ -198,8 +198,8 @@ def test_shape_documents_state_facts_about_one_kind_each():
 
 
 def test_slot_questions_answer_what_the_slot_holds_in_one_sentence():
-    from workbench.world.corpus import SLOT_QUESTIONS, extra_documents, slot_answer
-    from workbench.world.items import sample_spec
+    from workbench.tiny.world.corpus import SLOT_QUESTIONS, extra_documents, slot_answer
+    from workbench.tiny.world.items import sample_spec
 
     docs = extra_documents(SEEDS["corpus"], 0, {"scene": 40, "dish": 20, "leaf": 20})
     asked = ["What shapes"] * 40 + ["What dish"] * 20 + ["What is wrong"] * 20
@@ -228,7 +228,7 @@ def test_slot_questions_answer_what_the_slot_holds_in_one_sentence():
 
 
 def test_extra_documents_are_deterministic_and_each_family_independent_of_the_others():
-    from workbench.world.corpus import extra_documents
+    from workbench.tiny.world.corpus import extra_documents
 
     full = extra_documents(SEEDS["corpus"], 30, {"scene": 10, "dish": 5, "leaf": 5})
     assert full == extra_documents(SEEDS["corpus"], 30, {"scene": 10, "dish": 5, "leaf": 5})

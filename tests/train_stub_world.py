@@ -1,4 +1,4 @@
-"""A tiny stand-in for ``workbench.world`` with the same API, so training tests do not depend on the world's
+"""A tiny stand-in for ``workbench.tiny.world`` with the same API, so training tests do not depend on the world's
 details: 16 px images of one coloured square in one of four cells, short captions, descriptions, a corpus."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from workbench.world.slots import SlotDocument
+from workbench.tiny.world.slots import SlotDocument
 
 IMAGE_SIZE = 16
 SEEDS = {"pretrain": 1000, "stage1": 2000, "stage2": 3000, "corpus": 4000, "probe": 5000, "eval": 9000}

@@ -19,19 +19,20 @@ from workbench.errors import WorkbenchError
 from workbench.model.minigpt4 import MiniGPT4
 from workbench.model.preprocess import preprocess_images
 from workbench.model.templates import get_template
-from workbench.train import curation, quick_eval
-from workbench.train.card import write_card
-from workbench.train.common import LossLog, PhaseTimer, set_determinism
-from workbench.train.config import BuildConfig
-from workbench.train.labels import flatten_labels
-from workbench.train.llm_pretrain import pretrain_llm
-from workbench.train.probe import linear_probe
-from workbench.train.slot_ceiling import name_separation, slot_ceiling, slot_reading
-from workbench.train.snapshot import save_blip2, save_llm, save_projection_file
-from workbench.train.stages import stage1, stage2
-from workbench.train.tokenizer import train_tokenizer
-from workbench.train.vision_pretrain import encode_all, pretrain_vision
-from workbench.world.slots import tokenizer_texts
+from workbench.tiny.build import curation
+from workbench.tiny.build.card import write_card
+from workbench.tiny.build.common import LossLog, PhaseTimer, set_determinism
+from workbench.tiny.build.config import BuildConfig
+from workbench.tiny.build.labels import flatten_labels
+from workbench.tiny.build.llm_pretrain import pretrain_llm
+from workbench.tiny.build.snapshot import save_blip2, save_llm, save_projection_file
+from workbench.tiny.build.stages import stage1, stage2
+from workbench.tiny.build.tokenizer import train_tokenizer
+from workbench.tiny.build.vision_pretrain import encode_all, pretrain_vision
+from workbench.tiny.diagnostics import dev_eval
+from workbench.tiny.diagnostics.probe import linear_probe
+from workbench.tiny.diagnostics.slot_ceiling import name_separation, slot_ceiling, slot_reading
+from workbench.tiny.world.slots import tokenizer_texts
 
 DOMAINS = ("scene", "dish", "leaf")
 PHASE_SEEDS = {"llm": 11, "vision": 22, "proj_init": 33, "stage1": 44, "stage2": 55}
@@ -56,7 +57,7 @@ def model_card(projection: str) -> dict:
 
 def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool = True) -> dict:
     """Build into ``out_dir`` (replacing what a previous build wrote there); returns the build summary."""
-    world = world or importlib.import_module("workbench.world")
+    world = world or importlib.import_module("workbench.tiny.world")
     shares = _stage2_shares(cfg)  # checked before any work, not twelve minutes in
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -162,10 +163,10 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
             summary["dev_stage2"] = _dev_eval(model, feats["dev"], dev, world)
         if all(getattr(it, "spec", None) is not None for d in DOMAINS for it in dev[d]):
             with timer.phase("dev eval slot ceiling"):
-                summary["dev_slot_ceiling"] = slot_ceiling(model, dev, quick_eval.dev_vocab(world))
+                summary["dev_slot_ceiling"] = slot_ceiling(model, dev, dev_eval.dev_vocab(world))
                 groups = {g: set(v) for g, v in _name_groups(world).items() if g in ("kinds", "colours")}
                 summary["dev_slot_reading"] = slot_reading(model, dev["scene"], groups,
-                                                           quick_eval.DEFAULT_PROMPTS["caption"])
+                                                           dev_eval.DEFAULT_PROMPTS["caption"])
 
     for stage in (1, 2):
         card = model_card(f"stage{stage}.pth")
@@ -181,7 +182,7 @@ def _stage2_shares(cfg: BuildConfig) -> dict[str, float]:
     """Curation weights per domain: scenes ``stage2_scene_share``, dishes and leaves half the rest each."""
     if not 0.0 <= cfg.stage2_scene_share <= 1.0:
         raise WorkbenchError(f"stage2_scene_share must be between 0 and 1 (a share of the kept stage-2 pairs), "
-                             f"got {cfg.stage2_scene_share}; fix it in workbench/train/config.py or the override")
+                             f"got {cfg.stage2_scene_share}; fix it in workbench/tiny/build/config.py or the override")
     rest = (1.0 - cfg.stage2_scene_share) / 2
     return {"scene": cfg.stage2_scene_share, "dish": rest, "leaf": rest}
 
@@ -195,7 +196,7 @@ def _save_summary(out: Path, summary: dict, timer: PhaseTimer) -> None:
 
 def world_corpus(world, cfg: BuildConfig) -> list:
     """The LLM's text: the world's mixed corpus documents, then its extra families where the world has them
-    (``workbench.world.corpus.extra_documents``; stand-in worlds may bring only ``corpus``)."""
+    (``workbench.tiny.world.corpus.extra_documents``; stand-in worlds may bring only ``corpus``)."""
     seed = world.split_seed("corpus", cfg.seed) if hasattr(world, "split_seed") else world.SEEDS["corpus"] + cfg.seed
     docs = _corpus_fn(world)(seed, cfg.corpus_docs, n_slots=cfg.num_query_tokens)
     extra = getattr(world, "extra_documents", None)
@@ -209,7 +210,7 @@ def _slot_question_counts(cfg: BuildConfig) -> dict[str, int]:
 
 
 def _corpus_fn(world):
-    """``world.corpus`` may be the function (stand-in worlds) or the ``workbench.world.corpus`` module."""
+    """``world.corpus`` may be the function (stand-in worlds) or the ``workbench.tiny.world.corpus`` module."""
     fn = getattr(world, "corpus", None)
     if fn is None or not callable(fn):
         fn = importlib.import_module(f"{world.__name__}.corpus").corpus
@@ -218,7 +219,7 @@ def _corpus_fn(world):
 
 def _name_groups(world) -> dict[str, list[str]]:
     """The names a slot must keep apart, per group: kinds (and colours, where the world has them), dishes, diseases."""
-    vocab = quick_eval.dev_vocab(world)
+    vocab = dev_eval.dev_vocab(world)
     groups = {"kinds": list(vocab["kinds"])}
     if hasattr(world, "COLOUR_NAMES"):
         groups["colours"] = list(world.COLOUR_NAMES)
@@ -227,15 +228,15 @@ def _name_groups(world) -> dict[str, list[str]]:
 
 def _kind_synonyms() -> dict[str, list[str]]:
     try:
-        from workbench.world.catalog import KIND_SYNONYMS
+        from workbench.tiny.world.catalog import KIND_SYNONYMS
     except ImportError:
         return {}
     return KIND_SYNONYMS
 
 
 def _dev_eval(model, feats: dict, items: dict, world) -> dict:
-    vocab = quick_eval.dev_vocab(world)
-    metrics, examples = quick_eval.evaluate(model, feats, items, vocab)
+    vocab = dev_eval.dev_vocab(world)
+    metrics, examples = dev_eval.evaluate(model, feats, items, vocab)
     return {"metrics": metrics, "examples": examples}
 
 
@@ -244,7 +245,7 @@ def add_heldout_eval(out_dir: str | Path, eval_root: str | Path, runs_root: str 
     generate/score/compare, and rewrite ``card.md`` with the table (reporting only)."""
     import time
 
-    from workbench.train.heldout import evaluate_heldout, heldout_table
+    from workbench.tiny.diagnostics.heldout import evaluate_heldout, heldout_table
 
     out = Path(out_dir)
     summary = json.loads((out / "build_summary.json").read_text())

@@ -19,8 +19,8 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
     parts = [
         "# tiny MiniGPT-4 (embedded default)",
         "",
-        "A miniature MiniGPT-4 trained on CPU on the procedural world (`workbench/world/`) by "
-        "`workbench build-tiny` (`workbench/train/`). Same architecture and code path as the real model: "
+        "A miniature MiniGPT-4 trained on CPU on the procedural world (`workbench/tiny/world/`) by "
+        "`workbench build-tiny` (`workbench/tiny/build/`). Same architecture and code path as the real model: "
         "ViT -> Q-Former (learned query tokens) -> `llama_proj` (the only trained weights in stages 1 and 2) -> "
         "Llama-architecture causal LM, `vicuna0` template.",
         "",
@@ -38,7 +38,7 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
         ]),
         "",
         "## Data and seeds",
-        f"Build seed offset: {c['seed']} (each split of `workbench.world.seeds.SEED_RANGES` uses its start + "
+        f"Build seed offset: {c['seed']} (each split of `workbench.tiny.world.seeds.SEED_RANGES` uses its start + "
         "offset; eval sets use the `eval` range only, never touched here).",
         *(["Torch seeds of the phases: "
            + ", ".join(f"{k} {v}" for k, v in sorted(s["phase_seeds"].items(), key=lambda kv: kv[1])) + "."]
@@ -90,7 +90,7 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
                [[k, v["accuracy"], v["chance"], v["n_test"]] for k, v in sorted(s["probes"].items())]),
         "",
         "## Stage-2 curation (generate -> fix -> filter -> keep)",
-        "See `workbench/train/curation.py`. Scenes get "
+        "See `workbench/tiny/build/curation.py`. Scenes get "
         f"{c.get('stage2_scene_share', 1 / 3):.0%} of the kept pairs, dishes and leaves share the rest "
         "(`stage2_scene_share`). Counts per domain:",
         "",
@@ -102,7 +102,7 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
         keys = [k for k in m2 if not k.endswith("failure_reasons")]
         parts += ["", "## Development items: stage 1, stage 2 and the frozen LLM's ceiling",
                   "Quick scorer, probe-split seeds, greedy. *Ceiling*: the image slot holds each picture's true soft "
-                  "slot instead of the projected image tokens (`workbench/train/slot_ceiling.py`): what the frozen "
+                  "slot instead of the projected image tokens (`workbench/tiny/diagnostics/slot_ceiling.py`): what the frozen "
                   "LLM does with perfect image tokens.", "",
                   _table(["metric", "stage 1", "stage 2", "ceiling"], [[k, m1.get(k), m2[k], mc.get(k)] for k in keys])]
         if s.get("dev_slot_reading"):
@@ -116,7 +116,7 @@ def write_card(path: Path, s: dict, eval_results: dict | None = None) -> None:
             parts += ["", f"## Build-time check on development items ({name}, probe-split seeds, greedy)",
                       "```json\n" + json.dumps(s[name], indent=1, sort_keys=True) + "\n```"]
     if eval_results is None and s.get("heldout"):
-        from workbench.train.heldout import rows_markdown
+        from workbench.tiny.diagnostics.heldout import rows_markdown
 
         eval_results = {"markdown": rows_markdown(s["heldout"]["rows"])}
     if eval_results:
@@ -133,7 +133,7 @@ LIMITS = [
     "- **The projection carries identity only partly, and the frozen LLM's reading varies from build to build.** "
     "The frozen features carry dish and condition (probes above) and the frozen LLM reads them when they are "
     "there: its corpus shows the picture of half the conversations as a soft image slot (superposed phrase "
-    "embeddings per query position, `workbench/world/slots.py`); the ceiling column above is what it does with "
+    "embeddings per query position, `workbench/tiny/world/slots.py`); the ceiling column above is what it does with "
     "perfect image tokens. Stage 2 aligns `llama_proj` on describe prompts only, so the corpus answers recipe and "
     "diagnosis requests about a picture *describe-first* (the detailed description's opening, which names the "
     "dish; the leaf's description, which names the condition) and then gives the recipe or treatment known by that "

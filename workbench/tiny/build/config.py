@@ -14,7 +14,7 @@ from workbench.errors import WorkbenchError
 @dataclass(frozen=True)
 class BuildConfig:
     scale: str = "full"
-    seed: int = 0  # offset inside each split's seed range (workbench.world.seeds.split_seed)
+    seed: int = 0  # offset inside each split's seed range (workbench.tiny.world.seeds.split_seed)
     threads: int = 2
     # --- tokenizer / LLM
     vocab_size: int = 2000

@@ -16,7 +16,7 @@ and kept about 3,500. Here:
    default). The build gives scenes a fifth and dishes and leaves two fifths each
    (``BuildConfig.stage2_scene_share``). With a frozen LLM that reads scene slots, more scene pairs buy caption
    quality at the cost of dish and disease accuracy; the measured trade and the rule that kept a fifth are in
-   the model card's known limits (``workbench/train/card.py``).
+   the model card's known limits (``workbench/tiny/build/card.py``).
 """
 
 from __future__ import annotations

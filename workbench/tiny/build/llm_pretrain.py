@@ -20,9 +20,9 @@ import torch
 from tqdm.auto import tqdm
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from workbench.train.common import LossLog, adamw, cosine_lr, seed_everything
-from workbench.train.config import BuildConfig
-from workbench.world.slots import SlotDocument
+from workbench.tiny.build.common import LossLog, adamw, cosine_lr, seed_everything
+from workbench.tiny.build.config import BuildConfig
+from workbench.tiny.world.slots import SlotDocument
 
 
 def make_llm(cfg: BuildConfig, tokenizer) -> LlamaForCausalLM:

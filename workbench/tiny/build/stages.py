@@ -19,7 +19,7 @@ from dataclasses import replace
 import torch
 from tqdm.auto import tqdm
 
-from workbench.train.common import LossLog, adamw, cosine_lr, seed_everything
+from workbench.tiny.build.common import LossLog, adamw, cosine_lr, seed_everything
 
 STAGE1_PROMPT = "<ImageHere>"
 STAGE1_END_SYM = "\n"

@@ -37,9 +37,9 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import Blip2QFormerConfig, Blip2QFormerModel, Blip2VisionConfig, Blip2VisionModel
 
-from workbench.train.common import LossLog, adamw, cosine_lr, seed_everything
-from workbench.train.config import BuildConfig
-from workbench.train.labels import LabelSpace, attribute_loss
+from workbench.tiny.build.common import LossLog, adamw, cosine_lr, seed_everything
+from workbench.tiny.build.config import BuildConfig
+from workbench.tiny.build.labels import LabelSpace, attribute_loss
 
 
 def make_vision(cfg: BuildConfig, image_size: int) -> tuple[Blip2VisionModel, Blip2QFormerModel, nn.Parameter]:

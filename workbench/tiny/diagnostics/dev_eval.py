@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from workbench.train.curation import has_repeated_ngram, mentions, split_sentences
+from workbench.tiny.build.curation import has_repeated_ngram, mentions, split_sentences
 
 DEFAULT_PROMPTS = {
     "caption": "Describe this image in detail.",
@@ -122,7 +122,7 @@ def dev_vocab(world) -> dict:
     """Names the scorers look for, from the world's catalogs (a world may bring its own ``VOCAB``)."""
     if hasattr(world, "VOCAB"):
         return world.VOCAB
-    from workbench.world import catalog, plants, recipes
+    from workbench.tiny.world import catalog, plants, recipes
 
     return {
         "kinds": catalog.KIND_SYNONYMS,

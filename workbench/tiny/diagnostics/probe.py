@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from workbench.train.labels import IGNORE, LabelSpace
+from workbench.tiny.build.labels import IGNORE, LabelSpace
 
 
 def _fit(x: torch.Tensor, y: torch.Tensor, n_out: int, multi: bool, steps: int = 150) -> torch.nn.Linear:

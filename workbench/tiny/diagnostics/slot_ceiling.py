@@ -1,7 +1,7 @@
 """The frozen LLM's ceiling: its answers on development pictures when the image slot holds the *true* soft slot.
 
 Stage 1 and stage 2 can only bring ``llama_proj``'s output close to what the LLM reads in a conversation's image
-slot (``workbench/world/slots.py``). Feeding the true slot of each picture (its phrases superposed, no noise)
+slot (``workbench/tiny/world/slots.py``). Feeding the true slot of each picture (its phrases superposed, no noise)
 instead of the projected image tokens measures what the LLM itself can do with perfect image tokens, which
 separates the LLM's reading and knowledge from the vision encoder and the projection. Reported in the card next
 to the stage-1 and stage-2 dev checks; needs world items that carry their ``spec``.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from workbench.train import quick_eval
-from workbench.train.llm_pretrain import phrase_ids, slot_embeddings
-from workbench.world.slots import slot_phrases
+from workbench.tiny.build.llm_pretrain import phrase_ids, slot_embeddings
+from workbench.tiny.diagnostics import dev_eval
+from workbench.tiny.world.slots import slot_phrases
 
 
 @torch.no_grad()
@@ -70,7 +70,7 @@ def slot_reading(model, items: list, groups: dict[str, set[str]], question: str)
 
 
 def slot_ceiling(model, items_by_domain: dict[str, list], vocab: dict) -> dict:
-    """Dev metrics (quick_eval's) of the frozen LLM fed true soft slots: {"metrics": ..., "examples": ...}."""
+    """Dev metrics (dev_eval's) of the frozen LLM fed true soft slots: {"metrics": ..., "examples": ...}."""
     slots = {d: true_slots(model, items) for d, items in items_by_domain.items()}
-    metrics, examples = quick_eval.evaluate(model, slots, items_by_domain, vocab, projected=True)
+    metrics, examples = dev_eval.evaluate(model, slots, items_by_domain, vocab, projected=True)
     return {"metrics": metrics, "examples": examples}

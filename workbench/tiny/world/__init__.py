@@ -1,9 +1,9 @@
 """The procedural world of the embedded tiny model: scenes, dishes and leaves, their text, corpus and eval sets."""
 
-from workbench.world.catalog import COLOUR_NAMES, COLOURS, KIND_SYNONYMS, KINDS
-from workbench.world.corpus import corpus, extra_documents
-from workbench.world.evalsets import write_eval_sets
-from workbench.world.items import (
+from workbench.tiny.world.catalog import COLOUR_NAMES, COLOURS, KIND_SYNONYMS, KINDS
+from workbench.tiny.world.corpus import corpus, extra_documents
+from workbench.tiny.world.evalsets import write_eval_sets
+from workbench.tiny.world.items import (
     IMAGE_SIZE,
     LABEL_SPACES,
     WorldItem,
@@ -15,10 +15,10 @@ from workbench.world.items import (
     sample_spec,
     short_caption,
 )
-from workbench.world.plants import CROP_NAMES, CROPS, DISEASE_NAMES
-from workbench.world.recipes import DISH_NAMES, DISHES
-from workbench.world.seeds import DOMAINS, SEED_RANGES, SEEDS, item_streams, split_seed
-from workbench.world.text import PROMPT_PARAPHRASES, PROMPTS, diagnosis_answer, recipe_answer
+from workbench.tiny.world.plants import CROP_NAMES, CROPS, DISEASE_NAMES
+from workbench.tiny.world.recipes import DISH_NAMES, DISHES
+from workbench.tiny.world.seeds import DOMAINS, SEED_RANGES, SEEDS, item_streams, split_seed
+from workbench.tiny.world.text import PROMPT_PARAPHRASES, PROMPTS, diagnosis_answer, recipe_answer
 
 __all__ = [
     "COLOURS", "COLOUR_NAMES", "CROPS", "CROP_NAMES", "DISEASE_NAMES", "DISHES", "DISH_NAMES", "DOMAINS",

@@ -12,7 +12,7 @@ Documents, each one string, drawn independently per index from the ``corpus`` st
   description, which names the condition) and then gives the recipe or treatment known by that name. The
   content is the picture's detailed description as text, or (``SOFT_SLOT_SHARE`` of them) a ``SlotDocument``
   whose slot holds superposed word embeddings of the picture's key phrases, one bag per image-token position
-  (see ``workbench/world/slots.py``);
+  (see ``workbench/tiny/world/slots.py``);
 - ``qa``: a text-only ``vicuna0`` question about a dish or disease by name.
 
 Two more families are drawn from streams of their own and appended (``extra_documents``), so the mixed documents
@@ -35,14 +35,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.world import catalog, text
-from workbench.world.dishes import DishSpec
-from workbench.world.items import detailed_description, sample_spec, short_caption
-from workbench.world.plants import CROPS
-from workbench.world.recipes import DISHES
-from workbench.world.scenes import SceneSpec
-from workbench.world.seeds import item_streams
-from workbench.world.slots import SlotDocument, slot_phrases
+from workbench.tiny.world import catalog, text
+from workbench.tiny.world.dishes import DishSpec
+from workbench.tiny.world.items import detailed_description, sample_spec, short_caption
+from workbench.tiny.world.plants import CROPS
+from workbench.tiny.world.recipes import DISHES
+from workbench.tiny.world.scenes import SceneSpec
+from workbench.tiny.world.seeds import item_streams
+from workbench.tiny.world.slots import SlotDocument, slot_phrases
 
 # document kind -> share of the corpus
 DOC_MIX: dict[str, float] = {

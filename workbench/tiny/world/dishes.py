@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from workbench.world.draw import Canvas, blob_points, heart_points, leaf_outline, place, uniform_in_disc
-from workbench.world.recipes import CONTAINERS, DISHES, FOOD_COLOURS, TABLE_NAMES, TABLES, Dish, Part
+from workbench.tiny.world.draw import Canvas, blob_points, heart_points, leaf_outline, place, uniform_in_disc
+from workbench.tiny.world.recipes import CONTAINERS, DISHES, FOOD_COLOURS, TABLE_NAMES, TABLES, Dish, Part
 
 PLATE = (238, 238, 234)
 PLATE_SHADE = (214, 214, 210)

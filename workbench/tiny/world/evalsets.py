@@ -14,9 +14,9 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from workbench.errors import WorkbenchError
-from workbench.world import catalog
-from workbench.world.items import IMAGE_SIZE, make_item
-from workbench.world.seeds import SEED_RANGES, SEEDS, split_of
+from workbench.tiny.world import catalog
+from workbench.tiny.world.items import IMAGE_SIZE, make_item
+from workbench.tiny.world.seeds import SEED_RANGES, SEEDS, split_of
 
 SETS: dict[str, tuple[str, str]] = {  # set name -> (task, world domain)
     "synth-captions": ("caption", "scene"),
@@ -48,15 +48,15 @@ def _card(name: str, task: str, domain: str, seed: int, n: int, size: int, count
     lines = [
         f"# {name}",
         "",
-        f"Synthetic `{task}` eval set from the procedural world of the embedded tiny model (`workbench/world/`, "
+        f"Synthetic `{task}` eval set from the procedural world of the embedded tiny model (`workbench/tiny/world/`, "
         f"domain `{domain}`). Licence: same as the workbench (generated data, no third-party content).",
         "",
         "## How it was made",
-        f"- `workbench.world.evalsets.write_eval_sets(out_dir, seed={seed}, n_per_set={n})`: item *i* is "
-        f"`workbench.world.make_item({domain!r}, {seed}, i, size={size})`, rendered with PIL at {size}x{size} px "
+        f"- `workbench.tiny.world.evalsets.write_eval_sets(out_dir, seed={seed}, n_per_set={n})`: item *i* is "
+        f"`workbench.tiny.world.make_item({domain!r}, {seed}, i, size={size})`, rendered with PIL at {size}x{size} px "
         "and saved as PNG.",
         f"- Seed {seed} lies in the `eval` range {SEED_RANGES['eval'].start}..{SEED_RANGES['eval'].stop - 1} of "
-        "`workbench/world/seeds.py`; no training split (pretrain, stage 1, stage 2, corpus, probe) uses that range, "
+        "`workbench/tiny/world/seeds.py`; no training split (pretrain, stage 1, stage 2, corpus, probe) uses that range, "
         "so no eval item shares its random stream with a training item.",
         "- Prompts are left out of the manifest, so each item uses the task's default prompt.",
         "- Deterministic: the same seed writes byte-identical files.",
@@ -140,7 +140,7 @@ def write_eval_sets(out_dir, seed: int = SEEDS["eval"], n_per_set: int = 200, si
 
 
 
-if __name__ == "__main__":  # python -m workbench.world.evalsets [OUT_DIR]: regenerate the committed sets
+if __name__ == "__main__":  # python -m workbench.tiny.world.evalsets [OUT_DIR]: regenerate the committed sets
     import sys
 
     for path in write_eval_sets(sys.argv[1] if len(sys.argv) > 1 else "eval_sets"):

@@ -8,13 +8,13 @@ import numpy as np
 from PIL import Image
 
 from workbench.errors import WorkbenchError
-from workbench.world import catalog, text
-from workbench.world.dishes import DishSpec, dish_labels, render_dish, sample_dish
-from workbench.world.leaves import leaf_labels, render_leaf, sample_leaf
-from workbench.world.plants import CROPS, DISEASE_NAMES, SOIL_NAMES, SYMPTOM_KINDS
-from workbench.world.recipes import CONTAINERS, DISHES, TABLE_NAMES
-from workbench.world.scenes import SceneSpec, render_scene, sample_scene, scene_labels
-from workbench.world.seeds import DOMAINS, item_streams
+from workbench.tiny.world import catalog, text
+from workbench.tiny.world.dishes import DishSpec, dish_labels, render_dish, sample_dish
+from workbench.tiny.world.leaves import leaf_labels, render_leaf, sample_leaf
+from workbench.tiny.world.plants import CROPS, DISEASE_NAMES, SOIL_NAMES, SYMPTOM_KINDS
+from workbench.tiny.world.recipes import CONTAINERS, DISHES, TABLE_NAMES
+from workbench.tiny.world.scenes import SceneSpec, render_scene, sample_scene, scene_labels
+from workbench.tiny.world.seeds import DOMAINS, item_streams
 
 IMAGE_SIZE = 64
 N_REFERENCE_CAPTIONS = 4

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw
 
-from workbench.world.draw import Canvas, blob_points, leaf_outline, place
-from workbench.world.plants import CROPS, DISEASE_NAMES, SOIL_NAMES, SOILS, SYMPTOM_COLOURS, SYMPTOM_KINDS, Condition, Crop
+from workbench.tiny.world.draw import Canvas, blob_points, leaf_outline, place
+from workbench.tiny.world.plants import CROPS, DISEASE_NAMES, SOIL_NAMES, SOILS, SYMPTOM_COLOURS, SYMPTOM_KINDS, Condition, Crop
 
 VEIN_DARKEN = 0.72
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from workbench.world import catalog
-from workbench.world.draw import Canvas, cross_points, heart_points, place, regular, star_points
+from workbench.tiny.world import catalog
+from workbench.tiny.world.draw import Canvas, cross_points, heart_points, place, regular, star_points
 
 
 @dataclass(frozen=True)

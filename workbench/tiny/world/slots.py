@@ -8,7 +8,7 @@ content in the image slot as *superposed word embeddings*: at each of the ``n_sl
 token), the sum over a few key phrases of the mean embedding of each phrase's tokens. It is still text only (no
 pixels): the phrases are words about the picture, and the LLM learns world knowledge and the template exactly as
 before. A linear ``llama_proj`` can reach such a slot from Q-Former tokens whose features are (nearly) additive in
-the attributes, which is what foundation pretraining shapes them to be (``workbench/train/vision_pretrain.py``).
+the attributes, which is what foundation pretraining shapes them to be (``workbench/tiny/build/vision_pretrain.py``).
 
 Positions follow the Q-Former's query groups: every position carries the image-level phrases; a scene's grid
 cell ``c`` also fills positions ``c*n/4 .. (c+1)*n/4-1`` with what is in that cell.
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workbench.world import catalog, text
-from workbench.world.dishes import DishSpec
-from workbench.world.scenes import SceneSpec
+from workbench.tiny.world import catalog, text
+from workbench.tiny.world.dishes import DishSpec
+from workbench.tiny.world.scenes import SceneSpec
 
 EMPTY_CELL = "empty"
 

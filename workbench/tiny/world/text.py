@@ -13,10 +13,10 @@ import re
 
 import numpy as np
 
-from workbench.world import catalog
-from workbench.world.dishes import DishSpec
-from workbench.world.leaves import LeafSpec
-from workbench.world.scenes import SceneSpec
+from workbench.tiny.world import catalog
+from workbench.tiny.world.dishes import DishSpec
+from workbench.tiny.world.leaves import LeafSpec
+from workbench.tiny.world.scenes import SceneSpec
 
 PROMPTS: dict[str, str] = {  # the eval-set default prompts (INTERFACES.md), one per task
     "caption": "Describe this image in detail.",
@@ -140,7 +140,7 @@ def dish_description(spec: DishSpec, rng: np.random.Generator) -> str:
 
 
 def recipe_answer(dish_index: int, rng: np.random.Generator | None = None) -> str:
-    from workbench.world.recipes import DISHES
+    from workbench.tiny.world.recipes import DISHES
 
     dish = DISHES[dish_index]
     head = "This is {d}." if rng is None else _pick(rng, ["This is {d}.", "This dish is {d}.", "The dish in the image is {d}."])
@@ -187,7 +187,7 @@ def leaf_description(spec: LeafSpec, rng: np.random.Generator) -> str:
 
 
 def diagnosis_answer(crop_index: int, condition_index: int, rng: np.random.Generator | None = None) -> str:
-    from workbench.world.plants import CROPS
+    from workbench.tiny.world.plants import CROPS
 
     crop = CROPS[crop_index]
     cond = crop.conditions[condition_index]
