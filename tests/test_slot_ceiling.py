@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import workbench.tiny.world as world
+from workbench.evalsets import DEFAULT_PROMPTS
 from workbench.model.loading import load_model
 from workbench.tiny.diagnostics import dev_eval
 from workbench.tiny.diagnostics.slot_ceiling import slot_ceiling, true_slots
@@ -34,7 +35,7 @@ def test_true_slots_depend_only_on_what_is_pictured(model):
 
 
 def test_the_ceiling_never_reads_llama_proj(model, items):
-    vocab = dev_eval.dev_vocab(world)
+    vocab = dev_eval.dev_eval_set(items, world.OBJECT_VOCABULARY, world.SYNONYMS)
     before = slot_ceiling(model, items, vocab)
     saved = {k: v.clone() for k, v in model.llama_proj.state_dict().items()}
     try:
@@ -66,7 +67,7 @@ def test_slot_reading_compares_each_scene_with_its_own_and_the_next_slot(model):
 
     scenes = sample_items("scene", 12, seed=SEEDS["probe"] + 900)
     groups = {"kinds": set(catalog.KINDS), "colours": set(catalog.COLOUR_NAMES)}
-    prompt = dev_eval.DEFAULT_PROMPTS["caption"]
+    prompt = DEFAULT_PROMPTS["caption"]
     def kind_words(items):  # counted in the text, independently of the tokenizer
         return sum(len(re.findall(rf"\b({'|'.join(catalog.KINDS)})\b", it.detailed_description)) for it in items)
 

@@ -110,7 +110,7 @@ def test_a_scene_share_outside_0_1_is_refused_before_any_work(tmp_path):
     assert not out.exists()
 
 
-def test_world_corpus_appends_the_extra_families_only_where_the_world_has_them():
+def test_world_corpus_appends_the_extra_families_the_world_brings():
     import workbench.tiny.world as world
     from workbench.tiny.build.build import world_corpus
 
@@ -123,7 +123,7 @@ def test_world_corpus_appends_the_extra_families_only_where_the_world_has_them()
     assert docs[cfg.corpus_docs:] == world.extra_documents(
         seed, cfg.corpus_shape_docs, {"scene": cfg.corpus_scene_qa_docs, "dish": cfg.corpus_dish_qa_docs,
                                       "leaf": cfg.corpus_leaf_qa_docs}, n_slots=cfg.num_query_tokens)
-    assert len(world_corpus(stub_world, cfg)) == cfg.corpus_docs  # a stand-in world brings only its corpus
+    assert len(world_corpus(stub_world, cfg)) == cfg.corpus_docs  # the stand-in world brings no extra family
 
 
 def test_the_card_reports_how_far_apart_the_llm_keeps_the_names(micro_build):
@@ -149,3 +149,13 @@ def test_the_card_shows_the_slot_reading_when_the_build_measured_it(micro_build,
     reading = {"kinds": {"own": 0.545, "other": 3.197, "tokens": 215}}
     write_card(tmp_path / "card.md", summary | {"dev_slot_ceiling": summary["dev_stage2"], "dev_slot_reading": reading})
     assert "| kinds | 0.545 | 3.197 | 215 |" in (tmp_path / "card.md").read_text()
+
+
+def test_a_world_lacking_a_name_the_build_reads_is_refused_with_the_missing_names(tmp_path):
+    import types
+
+    partial = types.ModuleType("partial_world")
+    partial.IMAGE_SIZE, partial.sample_items = stub_world.IMAGE_SIZE, stub_world.sample_items
+    with pytest.raises(WorkbenchError, match="lacks KIND_SYNONYMS, NAME_GROUPS, .*extra_documents"):
+        build_tiny(get_config("micro"), tmp_path / "never", world=partial, evaluate=False)
+    assert not (tmp_path / "never").exists()

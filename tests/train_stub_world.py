@@ -15,8 +15,10 @@ SEEDS = {"pretrain": 1000, "stage1": 2000, "stage2": 3000, "corpus": 4000, "prob
 COLOURS = {"red": (220, 30, 30), "blue": (30, 60, 220), "green": (30, 170, 50)}
 CELLS = ["top left", "top right", "bottom left", "bottom right"]
 DISHES = {"pancakes": (["flour", "egg"], ["Mix the flour and egg.", "Fry in a pan."])}
-VOCAB = {"kinds": {"square": ["square"], "circle": ["circle"]}, "ingredients": ["flour", "egg"],
-         "dishes": ["pancakes"], "diseases": ["rust"], "crops": ["bean"]}
+KIND_SYNONYMS = {"square": ["square"], "circle": ["circle"]}
+NAME_GROUPS = {"kinds": ["square", "circle"], "dishes": ["pancakes"], "diseases": ["rust"]}  # no colours
+OBJECT_VOCABULARY = {"square": [], "circle": []}
+SYNONYMS: dict[str, list[str]] = {}
 
 
 @dataclass
@@ -55,6 +57,10 @@ def _item(domain: str, seed: int, i: int) -> WorldItem:
                      desc, ["square"], {"colour": list(COLOURS).index(colour), "cell_kind": cells}, ref)
 
 
+def split_seed(split: str, offset: int) -> int:
+    return SEEDS[split] + offset
+
+
 def sample_items(domain: str, n: int, seed: int) -> list[WorldItem]:
     return [_item(domain, seed, i) for i in range(n)]
 
@@ -72,3 +78,8 @@ def corpus(seed: int, n_docs: int, n_slots: int = 4) -> list:
             docs.append(f"###Human: <Img>a {colour} square</Img> Describe this image in detail. {answer}")
         docs.append("To make pancakes you need flour and egg. Mix the flour and egg. Fry in a pan.")
     return docs[:n_docs]
+
+
+def extra_documents(seed: int, n_shape_facts: int, slot_questions: dict[str, int], n_slots: int = 4) -> list:
+    """The stand-in world brings no extra document families."""
+    return []

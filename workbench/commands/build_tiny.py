@@ -41,7 +41,7 @@ def run(args) -> int:
         print(f"  {phase:<20} {t['wall_s']:>8.1f} s wall {t['cpu_s']:>8.1f} s cpu")
     eval_root = Path(args.eval_sets) if args.eval_sets else root / "eval_sets"
     if not args.no_eval and args.scale == "full" and eval_root.is_dir():
-        from workbench.tiny.build.build import add_heldout_eval
+        from workbench.tiny.diagnostics.heldout import add_heldout_eval
 
         held = add_heldout_eval(out, eval_root, root / "runs" / "build-tiny")
         print(f"held-out eval ({held['eval_wall_s']} s) written to {out / 'card.md'}")

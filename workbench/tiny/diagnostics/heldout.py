@@ -1,17 +1,22 @@
-"""Held-out evaluation of a built tiny model with the workbench itself: ``workbench generate`` (greedy) on the
-``eval_sets/synth-*`` sets for stage 1 and stage 2, then ``workbench compare`` (paired bootstrap CIs). The
-resulting table goes into ``models/tiny/card.md``. Reporting only: nothing here feeds back into training.
+"""Held-out evaluation of a built tiny model with the workbench itself: the pipeline's ``evaluate`` (greedy
+generation, then scoring) on the ``eval_sets/synth-*`` sets for stage 1 and stage 2, then ``compare_runs``
+(paired bootstrap CIs, 2,000 resamples). The resulting table goes into ``models/tiny/card.md``. Reporting only:
+nothing here feeds back into training.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
-from workbench.cli import main as cli
+from workbench.compare import compare_runs, write_compare
+from workbench.pipeline import evaluate
+from workbench.tiny.build.card import write_card
+from workbench.tiny.world.evalsets import SETS
 
-EVAL_SETS = ("synth-captions", "synth-recipes", "synth-plants")
+EVAL_SETS = tuple(SETS)  # synth-captions, synth-recipes, synth-plants
 HEADLINE = {
     "caption": ["failure_rate", "object_recall", "chair_i", "cider", "bleu_4"],
     "recipe": ["failure_rate", "dish_accuracy", "ingredient_f1", "steps_present"],
@@ -32,22 +37,16 @@ def evaluate_heldout(model_dir: Path, eval_root: Path, runs_root: Path, batch_si
             run = runs_root / f"{name}-stage{stage}"
             if run.exists():  # a previous build's run: its checkpoint is gone, so start afresh
                 shutil.rmtree(run)
-            args = ["generate", "--model", str(model_dir / f"tiny-stage{stage}.json"), "--eval-set", str(eval_set),
-                    "--out", str(run), "--batch-size", str(batch_size), "--device", "cpu"]
-            if limit:
-                args += ["--limit", str(limit)]
-            if cli(args) != 0:
-                raise RuntimeError(f"workbench generate failed for {run}")
+            evaluate(str(model_dir / f"tiny-stage{stage}.json"), eval_set, run, limit=limit or None,
+                     batch_size=batch_size, device="cpu")
             runs.append(run)
-        out = runs_root / f"{name}-compare.json"
-        if cli(["compare", str(runs[0]), str(runs[1]), "--eval-set", str(eval_set), "--out", str(out),
-                "--resamples", "2000"]) != 0:
-            raise RuntimeError(f"workbench compare failed for {name}")
-        results[name] = json.loads(out.read_text())
+        results[name] = compare_runs(runs, eval_set, n_resamples=2000)
+        write_compare(results[name], runs_root / f"{name}-compare.json")
     return results
 
 
-def heldout_table(results: dict) -> tuple[str, list[dict]]:
+def heldout_rows(results: dict) -> list[dict]:
+    """The headline metrics of each eval set's comparison, one row per metric, in ``HEADLINE`` order."""
     rows = []
     for name, comp in results.items():
         metrics = comp["comparisons"][0]["metrics"]
@@ -59,16 +58,18 @@ def heldout_table(results: dict) -> tuple[str, list[dict]]:
                          "delta": m["delta"], "95% CI": m["ci"], "p": m["p"], "verdict": m["verdict"]})
     order = {k: i for i, k in enumerate(f"{t}/{m}" for t, ms in HEADLINE.items() for m in ms)}
     rows.sort(key=lambda r: order.get(r["metric"], 99))
-    return rows_markdown(rows), rows
+    return rows
 
 
-def rows_markdown(rows: list[dict]) -> str:
-    def fmt(x):
-        if isinstance(x, (list, tuple)):
-            return "[" + ", ".join(fmt(v) for v in x) + "]"
-        return "-" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
-
-    keys = ("eval set", "metric", "stage 1", "stage 2", "delta", "95% CI", "p", "verdict")
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(fmt(r[k]) for k in keys) + " |" for r in rows]
-    return "\n".join(lines)
+def add_heldout_eval(out_dir: str | Path, eval_root: str | Path, runs_root: str | Path,
+                     limit: int | None = None) -> dict:
+    """Evaluate the built stage-1/stage-2 checkpoints in ``out_dir`` on the held-out eval sets under
+    ``eval_root`` (runs under ``runs_root``), record the table in build_summary.json and rewrite card.md."""
+    out = Path(out_dir)
+    summary = json.loads((out / "build_summary.json").read_text())
+    start = time.perf_counter()
+    rows = heldout_rows(evaluate_heldout(out, Path(eval_root), Path(runs_root), limit=limit))
+    summary["heldout"] = {"rows": rows, "eval_wall_s": round(time.perf_counter() - start, 1), "limit": limit}
+    (out / "build_summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+    write_card(out / "card.md", summary)
+    return summary["heldout"]

@@ -69,8 +69,8 @@ def slot_reading(model, items: list, groups: dict[str, set[str]], question: str)
             for g, v in sums.items()}
 
 
-def slot_ceiling(model, items_by_domain: dict[str, list], vocab: dict) -> dict:
-    """Dev metrics (dev_eval's) of the frozen LLM fed true soft slots: {"metrics": ..., "examples": ...}."""
+def slot_ceiling(model, items_by_domain: dict[str, list], eval_set) -> dict:
+    """``dev_eval.evaluate`` of the frozen LLM fed true soft slots instead of projected image tokens, on
+    ``eval_set`` (``dev_eval.dev_eval_set`` of the same items): {"metrics": ..., "examples": ...}."""
     slots = {d: true_slots(model, items) for d, items in items_by_domain.items()}
-    metrics, examples = dev_eval.evaluate(model, slots, items_by_domain, vocab, projected=True)
-    return {"metrics": metrics, "examples": examples}
+    return dev_eval.evaluate(model, slots, items_by_domain, eval_set, projected=True)

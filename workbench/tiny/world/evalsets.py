@@ -37,6 +37,9 @@ PLANT_SYNONYMS: dict[str, list[str]] = {
     "gray leaf spot": ["grey leaf spot"],
     "shot hole disease": ["shot hole"],
 }
+SYNONYMS: dict[str, list[str]] = RECIPE_SYNONYMS | PLANT_SYNONYMS
+# vocabulary.json of synth-captions: each object kind with its synonyms (the kind itself left out)
+OBJECT_VOCABULARY: dict[str, list[str]] = {k: [s for s in catalog.KIND_SYNONYMS[k] if s != k] for k in catalog.KINDS}
 
 
 def _write_json(path: Path, data) -> None:
@@ -124,7 +127,7 @@ def write_eval_set(name: str, out_dir, seed: int = SEEDS["eval"], n: int = 200, 
             counts.setdefault("condition", Counter())[item.reference["disease"]] += 1
     (root / "manifest.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     if domain == "scene":
-        _write_json(root / "vocabulary.json", {k: [s for s in catalog.KIND_SYNONYMS[k] if s != k] for k in catalog.KINDS})
+        _write_json(root / "vocabulary.json", OBJECT_VOCABULARY)
     elif domain == "dish":
         _write_json(root / "synonyms.json", RECIPE_SYNONYMS)
     else:
@@ -136,8 +139,6 @@ def write_eval_set(name: str, out_dir, seed: int = SEEDS["eval"], n: int = 200, 
 def write_eval_sets(out_dir, seed: int = SEEDS["eval"], n_per_set: int = 200, size: int = IMAGE_SIZE) -> list[Path]:
     """Write ``synth-captions``, ``synth-recipes`` and ``synth-plants`` under ``out_dir``."""
     return [write_eval_set(name, out_dir, seed, n_per_set, size) for name in SETS]
-
-
 
 
 if __name__ == "__main__":  # python -m workbench.tiny.world.evalsets [OUT_DIR]: regenerate the committed sets
