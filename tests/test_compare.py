@@ -10,7 +10,7 @@ import pytest
 from test_report_fixtures import make_eval_set, make_run, stage_outputs, two_stage_runs
 from workbench.compare import compare_runs
 from workbench.compare.bootstrap import bootstrap_means, paired_permutation_means, percentile_ci
-from workbench.compare.compare import compare_task
+from workbench.compare.statistics import compare_task
 from workbench.errors import WorkbenchError
 
 

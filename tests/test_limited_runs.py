@@ -7,7 +7,7 @@ import json
 import pytest
 
 from test_report_fixtures import make_eval_set, make_run, score_fixture_run, stage_outputs
-from workbench.compare.compare import compare_runs
+from workbench.compare import compare_runs
 from workbench.errors import WorkbenchError
 from workbench.evalsets import load_eval_set
 from workbench.runs import widest_limit

@@ -234,7 +234,7 @@ def test_unreadable_image_is_a_clear_error(tmp_path):
     loaded = load_eval_set(es)
     (es / "images" / "caption_0.png").write_bytes(b"not a png")
     with pytest.raises(WorkbenchError, match="caption_0.png: cannot read the image"):
-        from workbench.compare.compare import load_scored_runs
+        from workbench.compare import load_scored_runs
         from workbench.report.render import write_report
         _, runs = load_scored_runs([a, b], loaded)
         write_report(loaded, runs, tmp_path / "r.html", compare)

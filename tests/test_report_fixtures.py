@@ -1,6 +1,6 @@
 """Fixture eval sets and runs for the compare/report tests (helpers, plus checks of the helpers).
 
-``make_eval_set`` writes a valid eval-set folder (tiny PNGs made with PIL, manifest per DESIGN.md);
+``make_eval_set`` writes a valid eval-set folder (tiny PNGs made with PIL, manifest per the eval-set contract in the README);
 ``make_run`` writes a run folder (run.json + predictions.jsonl as ``workbench generate`` lays them
 out) and, with ``scores=True``, its scores.json from the real scorers (METEOR off, for speed).
 """

@@ -93,17 +93,15 @@ def set_aside_if_other_weights(run_dir: Path, model) -> Path | None:
 def ablation(run_dirs: list[str | Path], eval_set: str | Path, out_html: str | Path, *,
              compare_json: str | Path | None = None, n_resamples: int = 10000, seed: int = 0,
              progress: bool = True) -> dict:
-    """Compare ``run_dirs`` (the first is the baseline), write compare.json and the HTML report."""
-    from workbench.compare.compare import compare_runs, write_compare
+    """Compare ``run_dirs`` (the first is the baseline), write compare.json and the HTML report; the runs are
+    loaded and scored once (``report.render.report_runs``)."""
     from workbench.report.index import compare_path_for
-    from workbench.report.render import render_report
+    from workbench.report.render import report_runs
 
-    run_dirs = [resolve(r) for r in run_dirs]
-    es_path = resolve(eval_set)
     out_html = Path(out_html)
-    result = compare_runs(run_dirs, es_path, n_resamples=n_resamples, seed=seed, show_progress=progress)
-    write_compare(result, Path(compare_json) if compare_json else compare_path_for(out_html))
-    render_report(run_dirs, es_path, out_html, compare=result)
+    _, result = report_runs([resolve(r) for r in run_dirs], resolve(eval_set), out_html, n_resamples=n_resamples,
+                            seed=seed, show_progress=progress,
+                            save_compare=Path(compare_json) if compare_json else compare_path_for(out_html))
     return result
 
 

@@ -1,4 +1,4 @@
-"""The run store: ``runs/<run>/run.json`` + ``predictions.jsonl`` + ``errors.jsonl`` (DESIGN.md contract).
+"""The run store: ``runs/<run>/run.json`` + ``predictions.jsonl`` + ``errors.jsonl`` (contract: README, *Contracts*).
 
 Guarantees:
 - **Durable, item by item.** Each prediction is one JSON line written, flushed and fsynced before the
@@ -32,7 +32,6 @@ except ImportError:  # pragma: no cover - Windows
 
 RUN_INFO = "run.json"
 PREDICTIONS = "predictions.jsonl"
-ERRORS = "errors.jsonl"
 PREDICTION_KEYS = ("id", "output", "n_tokens", "finish")
 FINISH_VALUES = ("stop", "length")
 

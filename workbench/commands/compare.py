@@ -26,6 +26,7 @@ def add_arguments(parser):
 
 def run(args) -> int:
     from workbench.compare import compare_runs, write_compare
+    from workbench.compare.statistics import format_p
 
     result = compare_runs(args.runs, args.eval_set, baseline=args.baseline, n_resamples=args.resamples,
                           seed=args.seed)
@@ -36,7 +37,7 @@ def run(args) -> int:
         for key, m in comp["metrics"].items():
             num = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
             ci = f"[{m['ci'][0]:+.3f}, {m['ci'][1]:+.3f}]" if m["ci"] else "-"
-            p = "-" if m["p"] is None else ("<0.001" if m["p"] < 0.001 else f"{m['p']:.3f}")
+            p = format_p(m["p"])
             delta = "-" if m["delta"] is None else f"{m['delta']:+.3f}"
             print(f"  {key:<32} {num(m['a']):>9} {num(m['b']):>9} {delta:>8}  {ci:<18} {p:>7}  {m['verdict']}")
         better = sum(m["verdict"] == "better" for m in comp["metrics"].values())

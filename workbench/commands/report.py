@@ -30,16 +30,11 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from workbench.compare import write_compare
-    from workbench.compare.compare import compare_loaded, load_scored_runs
-    from workbench.report.render import write_report
+    from workbench.report.render import report_runs
 
-    es, runs = load_scored_runs(args.runs, args.eval_set)
-    compare = args.compare
-    if compare is None:
-        compare = compare_loaded(es, runs, 0, args.resamples, args.seed)
-        if args.save_compare:
-            print(f"wrote {write_compare(compare, args.save_compare)}")
-    path = write_report(es, runs, args.out, compare)
+    path, _ = report_runs(args.runs, args.eval_set, args.out, compare=args.compare, n_resamples=args.resamples,
+                          seed=args.seed, save_compare=args.save_compare)
+    if args.save_compare and args.compare is None:
+        print(f"wrote {args.save_compare}")
     print(f"wrote {path} (open it in a browser; it needs no network)")
     return 0

@@ -1,4 +1,4 @@
-"""Compare scored runs on one eval set: every run against a baseline, metric by metric.
+"""The statistics of a comparison: every scored run against a baseline, metric by metric.
 
 For each ``<task>/<metric>`` in the runs' ``scores.json`` aggregates this gives both values, the
 difference (other - baseline), a 95% paired bootstrap CI of the difference, per-run CIs, a paired
@@ -7,140 +7,49 @@ permutation p-value and n (see ``workbench.compare.bootstrap`` for the methods).
 Metrics that are a plain mean of a per-item field (checked against the scorers' own aggregate on the
 full set and on a few random subsets) are resampled with numpy. Every other metric (BLEU from
 summed n-gram counts, macro-F1, ...) is recomputed on every resample by the scorers'
-``aggregate_items(task, items)``.
+``aggregate_items(task, items)``. Which direction is better comes from each metric's declaration
+(``workbench.scoring.metric_info``). Loading the runs is ``workbench.compare.loading``'s job.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import zlib
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from workbench.atomic import atomic_write_json
 from workbench.compare.bootstrap import (BlockStat, bootstrap_means, bootstrap_stats, paired_permutation_means,
                                          paired_permutation_stat, percentile_ci)
-from workbench.atomic import atomic_write_json
+from workbench.compare.loading import ScoredRun, checkpoint_sha, load_scored_runs
 from workbench.errors import WorkbenchError
-from workbench.runs import read_predictions, read_run_info
+from workbench.scoring.metric_info import metric_info
 
 SCHEMA = "workbench.compare/1"
 ALPHA = 0.05
-# Metrics where a smaller value is the better one; every other metric is higher-is-better.
-LOWER_IS_BETTER = {"failure_rate", "chair_i", "chair_s", "healthy_false_alarm"}
 # Aggregate metric -> per-item field whose mean it may be, when the names differ.
 ITEM_FIELD_ALIASES = {"failure_rate": "failure"}
 N_PROBES = 3
 
 Aggregate = Callable[[str, list], dict]
 MakeStat = Callable[[str, list], BlockStat]
+Direction = Callable[[str], bool]   # "<task>/<metric>" -> higher is better
 
 
-@dataclass
-class ScoredRun:
-    name: str
-    path: Path
-    info: dict            # run.json
-    predictions: dict     # id -> {"id", "output", "n_tokens", "finish"}
-    scores: dict          # scores.json
+def format_p(p: float | None, missing: str = "-") -> str:
+    """A p-value as shown in tables: three decimals, "<0.001" below that (the smallest p of 10,000 permutations
+    is 1/10,001), ``missing`` when undefined."""
+    if p is None:
+        return missing
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-# ---------------------------------------------------------------- loading runs
-
-def _read_scores(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise WorkbenchError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); delete it and rerun to rescore") from None
-    if not isinstance(data, dict):
-        raise WorkbenchError(f"{path}: expected a JSON object; delete it and rerun to rescore")
-    return data
-
-
-def manifest_sha_of_run(info: dict, run_json: Path) -> str:
-    """The eval-set manifest sha256 recorded in run.json (nested ``eval_set`` object or top level)."""
-    eval_set = info.get("eval_set")
-    for holder in (eval_set if isinstance(eval_set, dict) else {}, info):
-        for key in ("manifest_sha256", "eval_set_manifest_sha256"):
-            if isinstance(holder.get(key), str):
-                return holder[key]
-    raise WorkbenchError(f"{run_json}: records no eval-set manifest sha256, so it cannot be checked "
-                         f"against the eval set; regenerate the run with `workbench generate`")
-
-
-def _load_eval_set(eval_set):
-    if hasattr(eval_set, "items") and hasattr(eval_set, "manifest_sha256"):
-        return eval_set
-    from workbench.evalsets import load_eval_set
-    return load_eval_set(eval_set)
-
-
-def _run_names(paths: list[Path]) -> list[str]:
-    names = [p.resolve().name for p in paths]
-    if len(set(names)) < len(names):
-        names = ["/".join(p.resolve().parts[-2:]) for p in paths]
-    if len(set(names)) < len(names):
-        names = [f"{n} #{i + 1}" for i, n in enumerate(names)]
-    return names
-
-
-def _scores_are_current(run_dir: Path) -> bool:
-    scores = run_dir / "scores.json"
-    preds = list(run_dir.glob("predictions*.jsonl"))
-    return scores.is_file() and all(scores.stat().st_mtime >= p.stat().st_mtime for p in preds)
-
-
-def load_scored_runs(run_dirs, eval_set) -> tuple[object, list[ScoredRun]]:
-    """Load the eval set and each run; refuse runs made on another manifest; score unscored runs
-    (and rescore runs whose scores.json is older than their predictions or was made on another
-    manifest) with ``workbench.scoring.score_run``."""
-    es = _load_eval_set(eval_set)
-    paths = [Path(p) for p in run_dirs]
-    if len(paths) < 2:
-        raise WorkbenchError("compare needs at least two run folders (a baseline and one other)")
-    limits = {read_run_info(p).get("limit") for p in paths if p.is_dir()}
-    if len(limits) > 1:
-        shown = ", ".join("all" if x is None else str(x) for x in sorted(limits, key=lambda x: x or 0))
-        raise WorkbenchError(f"the runs cover different items (--limit {shown}); compare runs made with the same "
-                             "--limit, or resume the shorter ones with the larger limit")
-    es = es.head(limits.pop() if limits else None)
-    runs = []
-    for path, name in zip(paths, _run_names(paths)):
-        if not path.is_dir():
-            raise WorkbenchError(f"{path}: not a run folder; pass folders made by `workbench generate`")
-        info = read_run_info(path)
-        run_sha = manifest_sha_of_run(info, path / "run.json")
-        if run_sha != es.manifest_sha256:
-            raise WorkbenchError(
-                f"{path / 'run.json'}: run was made on an eval set with manifest sha256 {run_sha[:12]}..., "
-                f"but {es.root}/manifest.jsonl has sha256 {es.manifest_sha256[:12]}...; compare only runs "
-                f"made on the same eval set (regenerate this run on {es.root})")
-        predictions = read_predictions(path)
-        scores = _read_scores(path / "scores.json") if _scores_are_current(path) else None
-        scored_on = ((scores or {}).get("eval_set") or {}).get("manifest_sha256", es.manifest_sha256)
-        scored_ids = {it.get("id") for it in (scores or {}).get("items", [])}
-        if scores is None or scored_on != es.manifest_sha256 or scored_ids != {item.id for item in es.items}:
-            from workbench.scoring import score_run
-            score_run(path, es)
-            scores = _read_scores(path / "scores.json")
-        _check_scores(scores, path / "scores.json", es)
-        runs.append(ScoredRun(name=name, path=path, info=info, predictions=predictions, scores=scores))
-    return es, runs
-
-
-def _check_scores(scores: dict, path: Path, es) -> None:
-    if not isinstance(scores.get("aggregate"), dict) or not isinstance(scores.get("items"), list):
-        raise WorkbenchError(f"{path}: needs 'aggregate' and 'items'; delete it and rerun to rescore")
-    ids = {it.get("id") for it in scores["items"]}
-    expected = {item.id for item in es.items}
-    if ids != expected:
-        missing, extra = sorted(expected - ids)[:3], sorted(ids - expected)[:3]
-        raise WorkbenchError(f"{path}: scored items do not match {es.root} (missing {missing}, unknown "
-                             f"{extra}); delete scores.json and rerun to rescore against this eval set")
+def declared_direction(key: str) -> bool:
+    """Higher is better for ``key``, as its declaration says (``workbench.scoring.metric_info``)."""
+    return metric_info(key).higher_is_better
 
 
 # ---------------------------------------------------------------- statistics per task
@@ -199,12 +108,11 @@ def _finite_or_none(x):
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def _entry(task, metric, a, b, a_s, b_s, p, n, kind, n_scored=None) -> dict:
+def _entry(task, metric, a, b, a_s, b_s, p, n, kind, higher: bool, n_scored=None) -> dict:
     a, b = _finite_or_none(a), _finite_or_none(b)
     delta = None if a is None or b is None else b - a
     have = a_s is not None and b_s is not None
     ci, a_ci, b_ci = (percentile_ci(b_s - a_s), percentile_ci(a_s), percentile_ci(b_s)) if have else (None,) * 3
-    higher = metric not in LOWER_IS_BETTER
     significant = p is not None and p < ALPHA
     verdict = "n/a" if p is None else "n.s."
     if significant and delta:
@@ -224,11 +132,13 @@ def _task_rng(seed: int, task: str, *extra: int) -> np.random.Generator:
 
 def compare_task(task: str, per_run_items: list[list[dict]], per_run_aggregate: list[dict],
                  baseline: int, n_resamples: int, seed: int, aggregate: Aggregate,
-                 show_progress: bool = False, make_stat: MakeStat | None = None) -> list[dict[str, dict]]:
+                 show_progress: bool = False, make_stat: MakeStat | None = None,
+                 higher_is_better: Direction = declared_direction) -> list[dict[str, dict]]:
     """Per non-baseline run (in order), {key: entry} for this task's metrics.
 
     ``make_stat(task, items)`` gives a vectorised ``stat(index (B, k)) -> {key: (B,) values}``;
-    by default one built on ``aggregate`` (one call per resample)."""
+    by default one built on ``aggregate`` (one call per resample). ``higher_is_better(key)`` gives each
+    metric's direction (default: its declaration; a custom ``aggregate`` with undeclared metrics passes its own)."""
     make_stat = make_stat or _looping_stat(aggregate)
     n = len(per_run_items[0])
     prefix = task + "/"
@@ -296,7 +206,7 @@ def compare_task(task: str, per_run_items: list[list[dict]], per_run_aggregate: 
             metric = key.split("/", 1)[1]
             counts = [_scored_count(base_items, metric), _scored_count(items, metric)]
             entries[key] = _entry(task, metric, a_val, b_val, a_s, b_s, p_values.get(key), n, kind,
-                                  None if counts == [None, None] else counts)
+                                  higher_is_better(key), None if counts == [None, None] else counts)
         out.append(entries)
     if bar:
         bar.close()
@@ -320,20 +230,6 @@ def _looping_stat(aggregate: Aggregate) -> MakeStat:
 def _scorer_stat(task: str, items: list) -> BlockStat:
     from workbench.scoring import Aggregator
     return Aggregator(task, items).resample
-
-
-CHECKPOINT_KEYS = ("checkpoint_sha256", "projection_sha256", "projection_file_sha256", "projection_weights_sha256")
-
-
-def checkpoint_sha(info: dict) -> str | None:
-    """The checkpoint (projection) sha256 recorded in run.json, wherever the generator put it."""
-    identity = info.get("identity") if isinstance(info.get("identity"), dict) else {}
-    for holder in (info, info.get("model"), identity.get("model")):
-        if isinstance(holder, dict):
-            for key in CHECKPOINT_KEYS:
-                if isinstance(holder.get(key), str):
-                    return holder[key]
-    return None
 
 
 def _run_summary(run: ScoredRun) -> dict:

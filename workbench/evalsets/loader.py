@@ -17,7 +17,6 @@ from workbench.evalsets.schema import DEFAULT_PROMPTS, EvalItem, Problem, check_
 MANIFEST = "manifest.jsonl"
 VOCABULARY = "vocabulary.json"
 SYNONYMS = "synonyms.json"
-CARD = "card.md"
 
 
 @dataclass

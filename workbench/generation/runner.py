@@ -10,9 +10,6 @@ sharding (``accelerate launch``), item ``i`` of the eval-set order belongs to pr
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import platform
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -26,6 +23,7 @@ from workbench.generation.batch import generate_batch
 from workbench.generation.config import GenerationConfig
 from workbench.generation.sampling import row_seed
 from workbench.generation.vision_cache import VisionFeatureCache
+from workbench.provenance import git_commit, package_versions
 from workbench.runs import RunStore, merge_if_complete
 
 VERSIONED_PACKAGES = ("minigpt4-workbench", "torch", "transformers", "tokenizers", "accelerate",
@@ -52,31 +50,6 @@ class RunSummary:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "items_per_s": round(self.items_per_s, 3)}
-
-
-def package_versions() -> dict[str, str | None]:
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in VERSIONED_PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def git_commit() -> str | None:
-    """HEAD of the repository holding this package, with ``+dirty`` if tracked files changed."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, timeout=10)
-        if head.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
-        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def projection_sha256(model) -> str:
@@ -150,7 +123,7 @@ def run_generation(model, eval_set, out_dir: str | Path, config: GenerationConfi
         "limit": limit,
         "eval_set": {"name": eval_set.name, "root": str(getattr(eval_set, "root", "")),
                      "manifest_sha256": eval_set.manifest_sha256, "n_items": len(eval_set.items)},
-        "versions": package_versions(),
+        "versions": package_versions(VERSIONED_PACKAGES),
         "git_commit": git_commit(),
         "device": _device_of(model),
         "command": " ".join(sys.argv),

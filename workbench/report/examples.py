@@ -9,11 +9,8 @@ import io
 from PIL import Image, UnidentifiedImageError
 
 from workbench.errors import WorkbenchError
+from workbench.scoring.metric_info import example_ranking
 
-# Per-item metric that ranks wins and losses, first one present wins; failures count on top.
-PRIMARY = {"caption": ["cider", "meteor", "object_recall"],
-           "recipe": ["ingredient_f1", "ingredient_recall", "dish_accuracy"],
-           "diagnosis": ["disease_accuracy", "treatment_recall", "crop_accuracy"]}
 SHOW_ALL_UP_TO = 150   # eval sets this small show every item
 PER_KIND = 8           # otherwise per task: this many largest wins, losses, and unchanged items
 THUMB = 160
@@ -39,7 +36,9 @@ def thumbnail(path) -> str:
 
 
 def primary_metric(task: str, metrics: dict) -> str | None:
-    for name in PRIMARY.get(task, []):
+    """The per-item metric that ranks wins and losses: the first of the task's declared ranking
+    (``metric_info.example_ranking``) present in ``metrics``; failures count on top (``item_delta``)."""
+    for name in example_ranking(task):
         if isinstance(metrics.get(name), (int, float)):
             return name
     return None

@@ -14,14 +14,10 @@ from pathlib import Path
 from markupsafe import Markup
 
 from workbench.atomic import atomic_write
+from workbench.evalsets import TASKS
 from workbench.report.render import _environment
+from workbench.scoring.metric_info import headline
 
-# Shown first on the front page; everything else is in the full reports.
-HEADLINE = {
-    "caption": ["failure_rate", "object_recall", "chair_i", "cider", "bleu_4"],
-    "recipe": ["failure_rate", "dish_accuracy", "ingredient_f1", "steps_present"],
-    "diagnosis": ["failure_rate", "disease_accuracy", "crop_accuracy", "treatment_recall", "healthy_false_alarm"],
-}
 
 
 def compare_path_for(report_html: Path) -> Path:
@@ -37,8 +33,8 @@ def headline_rows(compare: dict) -> list[dict]:
     rows = []
     for comp in compare["comparisons"]:
         metrics = comp["metrics"]
-        for task, names in HEADLINE.items():
-            for name in names:
+        for task in TASKS:  # the headline metrics (their declarations) first; the rest is in the full reports
+            for name in headline(task):
                 entry = metrics.get(f"{task}/{name}")
                 if entry is not None:
                     rows.append(entry | {"key": f"{task}/{name}", "baseline": comp["baseline"],

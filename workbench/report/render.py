@@ -12,18 +12,19 @@ import hashlib
 import json
 import math
 import statistics
-import subprocess
 from collections import Counter
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
 from workbench.atomic import atomic_write
-from workbench.compare.compare import checkpoint_sha, compare_loaded, load_scored_runs
+from workbench.compare import compare_loaded, load_scored_runs, write_compare
+from workbench.compare.loading import checkpoint_sha
+from workbench.compare.statistics import format_p
 from workbench.errors import WorkbenchError
+from workbench.provenance import git_commit, package_versions
 from workbench.report import examples as ex
 from workbench.report import plots
 
@@ -49,9 +50,7 @@ def fmt_delta(value) -> str:
 
 
 def fmt_p(value) -> str:
-    if value is None:
-        return "\u2014"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
+    return format_p(value, missing="\u2014")
 
 
 def _json_script(data) -> Markup:
@@ -223,16 +222,8 @@ def _provenance(runs) -> list[dict]:
 
 
 def _workbench_info() -> dict:
-    try:
-        version = metadata.version("minigpt4-workbench")
-    except metadata.PackageNotFoundError:
-        version = "not installed"
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
-                                capture_output=True, text=True, timeout=10).stdout.strip() or "unknown"
-    except (OSError, subprocess.TimeoutExpired):
-        commit = "unknown (git not available)"
-    return {"version": version, "git_commit": commit,
+    version = package_versions(("minigpt4-workbench",), python=False)["minigpt4-workbench"]
+    return {"version": version or "not installed", "git_commit": git_commit(short=True, mark_dirty=False) or "unknown",
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
@@ -312,14 +303,23 @@ def write_report(es, runs, out_html, compare) -> Path:
     return atomic_write(out_html, html)
 
 
-def render_report(run_dirs, eval_set, out_html, compare=None, n_resamples: int = 10000, seed: int = 0,
-                  aggregate=None, show_progress: bool = True) -> Path:
-    """Write the HTML report comparing ``run_dirs`` (the first is the baseline) on ``eval_set``.
-
-    ``compare``: compare.json content or path from ``compare_runs`` on the same runs; computed here
-    (with ``n_resamples``, ``seed``, ``aggregate``) when None. Unscored runs are scored first.
-    """
+def report_runs(run_dirs, eval_set, out_html, compare=None, n_resamples: int = 10000, seed: int = 0,
+                aggregate=None, show_progress: bool = True, save_compare=None) -> tuple[Path, dict]:
+    """The one flow of a report (``workbench report``, the pipeline's ablation, notebook 03): load and score the
+    runs once (``load_scored_runs``), compare them unless ``compare`` (compare.json content or path from the same
+    runs) is given, write the comparison to ``save_compare`` when asked, and render the HTML to ``out_html``.
+    The first run is the baseline. -> (the HTML path, the compare.json content)."""
     es, runs = load_scored_runs(run_dirs, eval_set)
     if compare is None:
         compare = compare_loaded(es, runs, 0, n_resamples, seed, aggregate, show_progress)
-    return write_report(es, runs, out_html, compare)
+        if save_compare is not None:
+            write_compare(compare, save_compare)
+    compare = _load_compare(compare, es, runs)
+    return write_report(es, runs, out_html, compare), compare
+
+
+def render_report(run_dirs, eval_set, out_html, compare=None, n_resamples: int = 10000, seed: int = 0,
+                  aggregate=None, show_progress: bool = True) -> Path:
+    """Write the HTML report comparing ``run_dirs`` (the first is the baseline) on ``eval_set``; see
+    ``report_runs``."""
+    return report_runs(run_dirs, eval_set, out_html, compare, n_resamples, seed, aggregate, show_progress)[0]

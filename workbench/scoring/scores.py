@@ -1,4 +1,4 @@
-"""Score a run's predictions against an eval set -> the scores.json content (contract in DESIGN.md).
+"""Score a run's predictions against an eval set -> the scores.json content (contract: README, *Contracts*).
 
 ``score_predictions(eval_set, predictions)`` runs every task's scorer item by item, then
 ``aggregate_items`` per task. An eval-set item without a prediction is scored as an empty answer and
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench.atomic import atomic_write_json
 from workbench.errors import WorkbenchError
+from workbench.provenance import package_versions
 from workbench.scoring.aggregate import aggregate_items
 from workbench.scoring.caption import score_captions
 from workbench.scoring.diagnosis import score_diagnosis
@@ -23,18 +24,7 @@ from workbench.scoring.recipe import score_recipe
 from workbench.scoring.vocab import TaskVocabulary
 
 SCORES = "scores.json"
-
-
-def _versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for package in ("minigpt4-workbench", "pycocoevalcap"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = None
-    return out
+SCORER_PACKAGES = ("minigpt4-workbench", "pycocoevalcap")  # versions recorded in scores.json
 
 
 def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = True) -> dict:
@@ -95,7 +85,7 @@ def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = Tru
         "missing_ids": missing,
         "unknown_ids": unknown,
         "warnings": warnings,
-        "scorer": {"versions": _versions(), "caption_tokenizer": tokenizer,
+        "scorer": {"versions": package_versions(SCORER_PACKAGES, python=False), "caption_tokenizer": tokenizer,
                    "spice": "not computed (needs a Stanford CoreNLP download)"},
     }
 

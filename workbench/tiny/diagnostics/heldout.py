@@ -12,16 +12,13 @@ import time
 from pathlib import Path
 
 from workbench.compare import compare_runs, write_compare
+from workbench.evalsets import TASKS
 from workbench.pipeline import evaluate
+from workbench.scoring.metric_info import headline
 from workbench.tiny.build.card import write_card
 from workbench.tiny.world.evalsets import SETS
 
 EVAL_SETS = tuple(SETS)  # synth-captions, synth-recipes, synth-plants
-HEADLINE = {
-    "caption": ["failure_rate", "object_recall", "chair_i", "cider", "bleu_4"],
-    "recipe": ["failure_rate", "dish_accuracy", "ingredient_f1", "steps_present"],
-    "diagnosis": ["failure_rate", "disease_accuracy", "treatment_recall", "crop_accuracy"],
-}
 
 
 def evaluate_heldout(model_dir: Path, eval_root: Path, runs_root: Path, batch_size: int = 32,
@@ -46,17 +43,18 @@ def evaluate_heldout(model_dir: Path, eval_root: Path, runs_root: Path, batch_si
 
 
 def heldout_rows(results: dict) -> list[dict]:
-    """The headline metrics of each eval set's comparison, one row per metric, in ``HEADLINE`` order."""
+    """The headline metrics (``metric_info.headline``) of each eval set's comparison, one row per metric, in
+    declaration order."""
     rows = []
     for name, comp in results.items():
         metrics = comp["comparisons"][0]["metrics"]
         for key, m in metrics.items():
             task, metric = key.split("/", 1)
-            if metric not in HEADLINE.get(task, []):
+            if metric not in headline(task):
                 continue
             rows.append({"eval set": name, "metric": key, "stage 1": m["a"], "stage 2": m["b"],
                          "delta": m["delta"], "95% CI": m["ci"], "p": m["p"], "verdict": m["verdict"]})
-    order = {k: i for i, k in enumerate(f"{t}/{m}" for t, ms in HEADLINE.items() for m in ms)}
+    order = {k: i for i, k in enumerate(f"{t}/{m}" for t in TASKS for m in headline(t))}
     rows.sort(key=lambda r: order.get(r["metric"], 99))
     return rows
 

@@ -1,6 +1,6 @@
 """Write the held-out synthetic eval sets (``synth-captions``, ``synth-recipes``, ``synth-plants``).
 
-Each set follows the eval-set contract of DESIGN.md: ``manifest.jsonl`` (prompts left out, so each task's
+Each set follows the eval-set contract (README, *Contracts*): ``manifest.jsonl`` (prompts left out, so each task's
 default prompt applies), ``images/*.png``, ``card.md`` and, for captions, ``vocabulary.json``. Items come
 from the ``eval`` seed range only, which no training split uses. Same seed, same bytes.
 """

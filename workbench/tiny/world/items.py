@@ -21,7 +21,6 @@ N_REFERENCE_CAPTIONS = 4
 
 # domain -> label name -> (type, number of classes). type: "class" (one int), "multihot" (list of 0/1 of that
 # length), "cells" (list of 4 ints, one class per grid cell; the last class means the cell is empty).
-_N_CELLS = len(catalog.CELL_NAMES)
 LABEL_SPACES: dict[str, dict[str, tuple[str, int]]] = {
     "scene": {
         "kinds": ("multihot", len(catalog.KINDS)),
@@ -115,7 +114,7 @@ def objects_of(spec) -> list[str]:
 
 
 def reference_of(spec, rng: np.random.Generator, description: str) -> dict:
-    """The eval-set reference of the item's task (DESIGN.md eval-set contract)."""
+    """The eval-set reference of the item's task (the eval-set contract, README *Contracts*)."""
     if isinstance(spec, SceneSpec):
         captions = [description]
         for _ in range(8 * N_REFERENCE_CAPTIONS):

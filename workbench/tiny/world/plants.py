@@ -102,7 +102,6 @@ CROPS: list[Crop] = [
 CROP_NAMES: list[str] = [c.name for c in CROPS]
 # global disease vocabulary (condition names), "healthy" first: the `disease` label indexes it
 DISEASE_NAMES: list[str] = ["healthy"] + sorted({c.name for crop in CROPS for c in crop.conditions} - {"healthy"})
-N_CONDITIONS = 4
 SOILS: dict[str, tuple[int, int, int]] = {
     "brown soil": (120, 92, 66),
     "grey stone": (132, 130, 126),

@@ -13,16 +13,13 @@ import re
 
 import numpy as np
 
+from workbench.evalsets import DEFAULT_PROMPTS
 from workbench.tiny.world import catalog
 from workbench.tiny.world.dishes import DishSpec
 from workbench.tiny.world.leaves import LeafSpec
 from workbench.tiny.world.scenes import SceneSpec
 
-PROMPTS: dict[str, str] = {  # the eval-set default prompts (INTERFACES.md), one per task
-    "caption": "Describe this image in detail.",
-    "recipe": "How can I make this dish? List the ingredients and the steps.",
-    "diagnosis": "What is wrong with this plant leaf, and how should I treat it?",
-}
+PROMPTS: dict[str, str] = DEFAULT_PROMPTS  # the eval sets' default prompt per task, as the workbench defines them
 PROMPT_PARAPHRASES: dict[str, list[str]] = {
     "caption": ["Please describe this picture in detail.", "What do you see in this image? Describe it in detail.",
                 "Give a detailed description of this image.", "Tell me about this image in detail."],

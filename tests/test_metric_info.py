@@ -1,0 +1,61 @@
+"""Every metric the scorers report is declared once, and compare and report follow the declarations."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_report_fixtures import two_stage_runs
+from workbench.compare import compare_runs
+from workbench.errors import WorkbenchError
+from workbench.evalsets import TASKS
+from workbench.scoring.metric_info import METRICS, example_ranking, headline, metric_info
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    es, a, b = two_stage_runs(tmp_path_factory.mktemp("metric_info"))
+    result = compare_runs([a, b], es, n_resamples=200, seed=1, show_progress=False)
+    return result["comparisons"][0]["metrics"]
+
+
+def test_the_scorers_report_exactly_the_declared_metrics(compared):
+    assert set(compared) == set(METRICS)
+
+
+def test_a_metric_declared_a_plain_mean_is_one_compare_finds_to_be_a_mean(compared):
+    # compare checks, against the scorers' own aggregate, which metrics are plain means of a per-item value. A
+    # plain mean passes that check on any data; a corpus-level metric fails it on most data (on these fixture
+    # runs CHAIR_i coincides with a mean: every caption names at most one object)
+    for key, entry in compared.items():
+        if not METRICS[key].corpus:
+            assert entry["resampling"] == "mean", key
+    assert compared["caption/bleu_4"]["resampling"] == compared["recipe/ingredient_f1"]["resampling"] == "aggregate"
+
+
+def test_verdicts_follow_the_declared_direction(compared):
+    for key, entry in compared.items():
+        assert entry["better"] == ("higher" if METRICS[key].higher_is_better else "lower"), key
+    assert {k for k, m in METRICS.items() if not m.higher_is_better} == {
+        f"{t}/failure_rate" for t in TASKS} | {"caption/chair_i", "caption/chair_s", "diagnosis/healthy_false_alarm"}
+
+
+def test_values_lie_in_the_declared_range(compared):
+    for key, entry in compared.items():
+        low, high = METRICS[key].value_range
+        for value in (entry["a"], entry["b"]):
+            assert value is None or low <= value <= high, (key, value)
+
+
+def test_each_declaration_names_its_card_and_an_unknown_metric_is_refused_with_the_known_ones():
+    import importlib
+
+    for m in METRICS.values():
+        assert importlib.import_module(m.card).__doc__, m.key
+    with pytest.raises(WorkbenchError, match="recipe/dish_accuracy.*declare it there"):
+        metric_info("recipe/dish_acuracy")
+
+
+def test_headline_and_example_ranking_are_read_from_the_declarations():
+    assert headline("caption") == ["failure_rate", "object_recall", "chair_i", "cider", "bleu_4"]
+    assert example_ranking("recipe") == ["ingredient_f1", "ingredient_recall", "dish_accuracy"]
+    assert all(headline(t)[0] == "failure_rate" for t in TASKS)
