@@ -1,11 +1,64 @@
-"""Make an eval set from data researchers already hold: COCO captions (+ instances for the object lists),
-a PlantVillage-style folder tree plus a treatments CSV, or a Food-101-style tree plus a recipes JSON.
+"""Import an eval set: ``python -m workbench.evalsets.importers {coco,plantvillage,food101} ... --out DIR``."""
 
-examples:
-  workbench import coco --captions captions_val2017.json --instances instances_val2017.json --images val2017/ --out eval_sets/coco-val
-  workbench import plantvillage --help
-"""
+from __future__ import annotations
 
-from workbench.evalsets.importers.__main__ import add_arguments, run
+import argparse
+import sys
 
-__all__ = ["add_arguments", "run"]
+from workbench.errors import WorkbenchError
+
+
+def add_arguments(parser):
+    sub = parser.add_subparsers(dest="format", required=True)
+    p = sub.add_parser("coco", help="COCO captions_*.json + instances_*.json + image folder -> caption set")
+    p.add_argument("--captions", required=True, help="captions_<split>.json (reference captions)")
+    p.add_argument("--instances", required=True,
+                   help="instances_<split>.json (true object lists and the CHAIR vocabulary)")
+    p.add_argument("--images", required=True, help="folder holding the split's images")
+    p.add_argument("--limit", type=int, help="only the first N images")
+    p = sub.add_parser("plantvillage", help="<Crop>___<Disease>/ tree + treatments CSV -> diagnosis set")
+    p.add_argument("--root", required=True, help="folder of <Crop>___<Disease>/ class folders (e.g. Tomato___Early_blight)")
+    p.add_argument("--treatments", required=True,
+                   help="CSV with columns disease,treatment (optional crop); one row per treatment")
+    p.add_argument("--limit-per-class", type=int, help="at most N images per class folder")
+    p = sub.add_parser("food101", help="Food-101 tree (images/, meta/test.txt) + recipes JSON -> recipe set")
+    p.add_argument("--root", required=True, help="the food-101/ folder (images/<class>/..., meta/<split>.txt)")
+    p.add_argument("--recipes", required=True,
+                   help='JSON {"<class>": {"ingredients": [...], "steps": [...]}} for the classes to keep')
+    p.add_argument("--limit-per-class", type=int, help="at most N images per class")
+    p.add_argument("--split", default="test", help="meta/<split>.txt lists the images (default: test)")
+    for p in sub.choices.values():
+        p.add_argument("--out", required=True, help="eval-set folder to write (manifest.jsonl, images/, card.md)")
+        p.add_argument("--overwrite", action="store_true", help="replace an existing eval set at --out")
+
+
+def run(args) -> int:
+    from workbench import evalsets
+    from workbench.evalsets import importers
+
+    if args.format == "coco":
+        out = importers.import_coco(args.captions, args.instances, args.images, args.out, args.limit, args.overwrite)
+    elif args.format == "plantvillage":
+        out = importers.import_plantvillage(args.root, args.treatments, args.out, args.limit_per_class,
+                                            args.overwrite)
+    else:
+        out = importers.import_food101(args.root, args.recipes, args.out, args.limit_per_class, args.split,
+                                       args.overwrite)
+    es = evalsets.load_eval_set(out, check_images=False)
+    print(f"wrote {out}: {len(es.items)} items " + ", ".join(f"{t} {n}" for t, n in sorted(es.counts().items())))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workbench.evalsets.importers", description=__doc__)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
