@@ -24,8 +24,10 @@ import torch
 from PIL import Image
 
 from workbench.generation import GenerationConfig, VisionFeatureCache, run_generation
-from workbench.model.random_model import random_minigpt4
 from workbench.runs import read_predictions
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the random-model fixture
+from random_model import random_minigpt4  # noqa: E402
 
 PROMPTS = ["Describe this image in detail.", "What is the dog ?", "a red circle",
            "the quick brown fox jumps over the lazy dog .", "blue square on a green field ."]

@@ -42,8 +42,10 @@ from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
 
 from workbench.generation import GenerationConfig, generate_batch
 from workbench.model.minigpt4 import MiniGPT4
-from workbench.model.random_model import word_tokenizer
 from workbench.model.templates import get_template
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the random-model fixture
+from random_model import word_tokenizer  # noqa: E402
 
 REAL = dict(image_size=224, patch_size=14, vision_hidden=1408, vision_layers=39, vision_heads=16, vision_mlp=6144,
             qformer_hidden=768, qformer_layers=12, qformer_heads=12, qformer_mlp=3072, cross_every=2, queries=32,

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from workbench.evalsets import load_eval_set
-from workbench.model.random_model import random_minigpt4
+from random_model import random_minigpt4
 
 PROMPTS = [
     "Describe this image in detail.",

@@ -8,7 +8,7 @@ from PIL import Image
 from workbench.errors import WorkbenchError
 from workbench.evalsets import load_eval_set
 from workbench.evalsets.importers import import_coco, import_food101, import_plantvillage
-from workbench.evalsets.importers.__main__ import main as import_main
+from workbench.cli import main as cli
 from workbench.evalsets.importers.plantvillage import parse_class
 
 
@@ -98,13 +98,13 @@ def test_food101_via_module_cli(tmp_path, capsys):
     recipes.write_text(json.dumps({
         "apple_pie": {"ingredients": ["apples", "flour", "butter"], "steps": ["make dough", "bake"]},
         "pancakes": {"dish": "Pancakes", "ingredients": ["flour", "eggs", "milk"], "steps": ["mix", "fry"]}}))
-    rc = import_main(["food101", "--root", str(src), "--recipes", str(recipes), "--out", str(tmp_path / "food"),
-                      "--limit-per-class", "1"])
+    rc = cli(["import", "food101", "--root", str(src), "--recipes", str(recipes), "--out", str(tmp_path / "food"),
+              "--limit-per-class", "1"])
     assert rc == 0 and "2 items" in capsys.readouterr().out
     es = load_eval_set(tmp_path / "food")
     assert [(i.id, i.reference["dish"]) for i in es.items] == [("apple_pie/1001", "apple pie"),
                                                               ("pancakes/2001", "Pancakes")]
     assert "sushi" in (tmp_path / "food" / "card.md").read_text()
-    assert import_main(["food101", "--root", str(tmp_path / "nope"), "--recipes", str(recipes),
-                        "--out", str(tmp_path / "x")]) == 1
+    assert cli(["import", "food101", "--root", str(tmp_path / "nope"), "--recipes", str(recipes),
+                "--out", str(tmp_path / "x")]) == 1
     assert "meta/test.txt: not found" in capsys.readouterr().err

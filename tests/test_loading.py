@@ -17,7 +17,7 @@ from safetensors.torch import save_file
 
 import workbench.model.snapshots as snapshots
 from workbench.model.loading import load_model, load_projection, read_card, save_blip2_snapshot, save_projection
-from workbench.model.random_model import random_parts, word_tokenizer
+from random_model import random_parts, word_tokenizer
 
 VISION_HIDDEN, QFORMER_HIDDEN, LLM_HIDDEN, N_QUERY = 32, 24, 48, 4
 IMAGE, PATCH = 32, 8  # 16 patches -> 4 concat4 tokens of width 128

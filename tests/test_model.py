@@ -5,7 +5,7 @@ import torch
 
 from workbench.errors import WorkbenchError
 from workbench.model import IMAGE_PLACEHOLDER, get_template, preprocess_images
-from workbench.model.random_model import random_minigpt4
+from random_model import random_minigpt4
 
 SYSTEM = (
     "Give the following image: <Img>ImageContent</Img>. "

@@ -1,11 +1,12 @@
-"""Import an eval set: ``python -m workbench.evalsets.importers {coco,plantvillage,food101} ... --out DIR``."""
+"""Make an eval set from data researchers already hold: COCO captions (+ instances for the object lists),
+a PlantVillage-style folder tree plus a treatments CSV, or a Food-101-style tree plus a recipes JSON.
+
+examples:
+  workbench import coco --captions captions_val2017.json --instances instances_val2017.json --images val2017/ --out eval_sets/coco-val
+  workbench import plantvillage --help
+"""
 
 from __future__ import annotations
-
-import argparse
-import sys
-
-from workbench.errors import WorkbenchError
 
 
 def add_arguments(parser):
@@ -47,18 +48,3 @@ def run(args) -> int:
     es = evalsets.load_eval_set(out, check_images=False)
     print(f"wrote {out}: {len(es.items)} items " + ", ".join(f"{t} {n}" for t, n in sorted(es.counts().items())))
     return 0
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m workbench.evalsets.importers", description=__doc__)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except WorkbenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,7 +4,7 @@
 - ``import_plantvillage(root, treatments_csv, out, limit_per_class=None)``
 - ``import_food101(root, recipes_json, out, limit_per_class=None, split="test")``
 
-Command line: ``python -m workbench.evalsets.importers {coco,plantvillage,food101} ...``.
+Command line: ``workbench import {coco,plantvillage,food101} ...`` (``workbench.commands.import_evalset``).
 """
 
 from workbench.evalsets.importers.coco import import_coco

@@ -1,0 +1,37 @@
+"""The house limits on size (developers' guide): no function over 60 lines, no module over 400 lines in workbench/."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "workbench"
+MAX_FUNCTION_LINES = 60
+MAX_MODULE_LINES = 400
+
+
+def _functions(tree: ast.AST):
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+
+
+def test_no_function_over_60_lines_and_no_module_over_400_lines():
+    too_long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(PACKAGE.parent)
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            too_long.append(f"{rel}: {len(text.splitlines())} lines (module)")
+        for fn in _functions(ast.parse(text, filename=str(path))):
+            start = min([fn.lineno] + [d.lineno for d in fn.decorator_list])
+            n = fn.end_lineno - start + 1
+            if n > MAX_FUNCTION_LINES:
+                too_long.append(f"{rel}:{fn.lineno}: {fn.name} is {n} lines")
+    assert not too_long, "over the size limits:\n" + "\n".join(too_long)
+
+
+def test_the_checker_sees_a_long_function(tmp_path):
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    fn = next(_functions(ast.parse(f"def f():\n{body}\n")))
+    assert fn.end_lineno - fn.lineno + 1 == MAX_FUNCTION_LINES + 1
