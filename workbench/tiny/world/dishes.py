@@ -77,7 +77,18 @@ def _piece(canvas: Canvas, shape: str, colour, x: float, y: float, r: float, ang
 
 def _part(canvas: Canvas, part: Part, dish: Dish, cx: float, cy: float, s: float, angle: float,
           rng: np.random.Generator, layout: dict) -> None:
-    colour = FOOD_COLOURS[part.colour]
+    """Draw one part of a dish; each kind of drawing lives in one of three groups below (same random draws in the
+    same order as ever, so the same seed still gives the same picture)."""
+    for kinds, draw in _PART_GROUPS:
+        if part.draw in kinds:
+            draw(canvas, part, dish, FOOD_COLOURS[part.colour], cx, cy, s, angle, rng, layout)
+            return
+    raise ValueError(f"unknown part drawing {part.draw!r}")
+
+
+def _scattered(canvas: Canvas, part: Part, dish: Dish, colour, cx: float, cy: float, s: float, angle: float,
+               rng: np.random.Generator, layout: dict) -> None:
+    """Fills, blobs and things scattered over the dish (strands, grains, pieces and their rims and centres)."""
     d = canvas.draw
     p = part.params
     if part.draw == "fill":
@@ -109,7 +120,14 @@ def _part(canvas: Canvas, part: Part, dish: Dish, cx: float, cy: float, s: float
     elif part.draw == "centres":
         for x, y, _ in layout.get("pieces", []):
             d.ellipse(canvas.box(x, y, p[0] * s), fill=colour)
-    elif part.draw == "swirl":
+
+
+def _shaped(canvas: Canvas, part: Part, dish: Dish, colour, cx: float, cy: float, s: float, angle: float,
+            rng: np.random.Generator, layout: dict) -> None:
+    """Single shapes: a swirl, a ring, an egg, a half disc, a wedge."""
+    d = canvas.draw
+    p = part.params
+    if part.draw == "swirl":
         r = p[0] * s
         pts = [(t / 12 * r * math.cos(t * 0.9), t / 12 * r * math.sin(t * 0.9)) for t in np.linspace(1, 12, 24)]
         d.line(canvas.xy(place(pts, cx, cy, 1.0, angle)), fill=colour, width=canvas.width(0.025), joint="curve")
@@ -128,7 +146,14 @@ def _part(canvas: Canvas, part: Part, dish: Dish, cx: float, cy: float, s: float
     elif part.draw == "wedge":
         r = p[0] * s
         d.polygon(canvas.xy(place([(0, -1.0), (0.75, 0.7), (-0.75, 0.7)], cx, cy, r, angle)), fill=colour)
-    elif part.draw == "band":
+
+
+def _arranged(canvas: Canvas, part: Part, dish: Dish, colour, cx: float, cy: float, s: float, angle: float,
+              rng: np.random.Generator, layout: dict) -> None:
+    """Parts laid out in order: stacked bands, tacos and their fillings, items around or alternating on a rim."""
+    d = canvas.draw
+    p = part.params
+    if part.draw == "band":
         bands = [q for q in dish.parts if q.draw == "band"]
         total = sum(q.params[1] for q in bands) * s
         idx, h = int(p[0]), p[1] * s
@@ -161,8 +186,13 @@ def _part(canvas: Canvas, part: Part, dish: Dish, cx: float, cy: float, s: float
             if k % 2 == parity:
                 (x, y), = place([(r * 0.75, 0.0)], cx, cy, 1.0, angle + 45 * k)
                 d.ellipse(canvas.box(x, y, 0.085 * s), fill=colour)
-    else:
-        raise ValueError(f"unknown part drawing {part.draw!r}")
+
+
+_PART_GROUPS = (
+    (("fill", "blob", "strands", "grains", "pieces", "rims", "centres"), _scattered),
+    (("swirl", "ring", "egg", "half", "wedge"), _shaped),
+    (("band", "tacos", "fillings", "around", "alternate"), _arranged),
+)
 
 
 def render_dish(spec: DishSpec, rng: np.random.Generator, size: int) -> Image.Image:
