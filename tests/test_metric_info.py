@@ -24,12 +24,12 @@ def test_the_scorers_report_exactly_the_declared_metrics(compared):
 
 def test_a_metric_declared_a_plain_mean_is_one_compare_finds_to_be_a_mean(compared):
     # compare checks, against the scorers' own aggregate, which metrics are plain means of a per-item value. A
-    # plain mean passes that check on any data; a corpus-level metric fails it on most data (on these fixture
-    # runs CHAIR_i coincides with a mean: every caption names at most one object)
+    # plain mean passes that check on any data; a corpus-level ratio fails it on most data, but can coincide with
+    # a mean on small uniform runs such as these fixtures (CHAIR_i and ingredient F1 do here; BLEU never does)
     for key, entry in compared.items():
         if not METRICS[key].corpus:
             assert entry["resampling"] == "mean", key
-    assert compared["caption/bleu_4"]["resampling"] == compared["recipe/ingredient_f1"]["resampling"] == "aggregate"
+    assert compared["caption/bleu_4"]["resampling"] == "aggregate"
 
 
 def test_verdicts_follow_the_declared_direction(compared):

@@ -144,19 +144,8 @@ def compare_task(task: str, per_run_items: list[list[dict]], per_run_aggregate: 
     prefix = task + "/"
     keys = sorted(set.intersection(*(set(k for k in agg if k.startswith(prefix)) for agg in per_run_aggregate)))
     keys = [k for k in keys if all(agg[k] is None or isinstance(agg[k], (int, float)) for agg in per_run_aggregate)]
-    probe_rng = _task_rng(seed, task, 99)
-    probes = [probe_rng.integers(0, n, size=max(1, n // 2)) for _ in range(N_PROBES)] if n else []
     full = [aggregate(task, items) for items in per_run_items]
-
-    mean_fields, corpus_keys, other_keys = {}, [], []
-    for key in keys:
-        field = _mean_field(key, task, per_run_items, [agg[key] for agg in per_run_aggregate], aggregate, probes)
-        if field is not None:
-            mean_fields[key] = field
-        elif all(isinstance(f.get(key), (int, float)) for f in full) and n:
-            corpus_keys.append(key)
-        else:
-            other_keys.append(key)
+    mean_fields, corpus_keys = _resampling_kinds(task, keys, per_run_items, per_run_aggregate, full, aggregate, seed)
 
     bar = None
     if corpus_keys:
@@ -165,12 +154,56 @@ def compare_task(task: str, per_run_items: list[list[dict]], per_run_aggregate: 
         bar = tqdm(total=total, desc=f"{task}: resampling corpus-level metrics", unit="resample", leave=False,
                    disable=not show_progress)
     progress = bar.update if bar else None
+    samples = _bootstrap_samples(task, per_run_items, mean_fields, corpus_keys, make_stat, n_resamples, seed,
+                                 progress)
+    out = []
+    base_items = per_run_items[baseline]
+    for r, items in enumerate(per_run_items):
+        if r == baseline:
+            continue
+        observed = {k: full[r][k] - full[baseline][k] for k in corpus_keys}
+        p_values = _permutation_p_values(task, base_items, items, r, mean_fields, corpus_keys, observed, make_stat,
+                                         n_resamples, seed, progress)
+        entries = {}
+        for key in keys:
+            kind = "mean" if key in mean_fields else "aggregate" if key in corpus_keys else "none"
+            metric = key.split("/", 1)[1]
+            counts = [_scored_count(base_items, metric), _scored_count(items, metric)]
+            entries[key] = _entry(task, metric, per_run_aggregate[baseline][key], per_run_aggregate[r][key],
+                                  samples[baseline].get(key), samples[r].get(key), p_values.get(key), n, kind,
+                                  higher_is_better(key), None if counts == [None, None] else counts)
+        out.append(entries)
+    if bar:
+        bar.close()
+    return out
+
+
+def _resampling_kinds(task, keys, per_run_items, per_run_aggregate, full, aggregate, seed) -> tuple[dict, list]:
+    """Which metrics are a verified plain mean of a per-item field ({key: field}) and which are corpus-level
+    metrics to recompute per resample ([key]); the rest have no per-item basis (no CI)."""
+    n = len(per_run_items[0])
+    probe_rng = _task_rng(seed, task, 99)
+    probes = [probe_rng.integers(0, n, size=max(1, n // 2)) for _ in range(N_PROBES)] if n else []
+    mean_fields, corpus_keys = {}, []
+    for key in keys:
+        field = _mean_field(key, task, per_run_items, [agg[key] for agg in per_run_aggregate], aggregate, probes)
+        if field is not None:
+            mean_fields[key] = field
+        elif all(isinstance(f.get(key), (int, float)) for f in full) and n:
+            corpus_keys.append(key)
+    return mean_fields, corpus_keys
+
+
+def _bootstrap_samples(task, per_run_items, mean_fields, corpus_keys, make_stat, n_resamples, seed,
+                       progress) -> list[dict[str, np.ndarray]]:
+    """Per run, {key: the metric on each bootstrap resample}; all runs share the resampled item indices."""
+    n = len(per_run_items[0])
     samples: list[dict[str, np.ndarray]] = [{} for _ in per_run_items]
-    boot_rng = _task_rng(seed, task, 0)
     if mean_fields and n:
         mkeys = list(mean_fields)
         stacked = np.stack([_finite_field(items, mean_fields[k]) for items in per_run_items for k in mkeys])
-        drawn = bootstrap_means(stacked, boot_rng, n_resamples).reshape(len(per_run_items), len(mkeys), -1)
+        drawn = bootstrap_means(stacked, _task_rng(seed, task, 0), n_resamples).reshape(
+            len(per_run_items), len(mkeys), -1)
         for r in range(len(per_run_items)):
             for j, k in enumerate(mkeys):
                 samples[r][k] = drawn[r, j]
@@ -179,38 +212,25 @@ def compare_task(task: str, per_run_items: list[list[dict]], per_run_aggregate: 
         drawn_c = bootstrap_stats(stats, corpus_keys, n, _task_rng(seed, task, 1), n_resamples, progress)
         for r in range(len(per_run_items)):
             samples[r].update(drawn_c[r])
+    return samples
 
-    out = []
-    base_items = per_run_items[baseline]
-    for r, items in enumerate(per_run_items):
-        if r == baseline:
-            continue
-        perm_rng = _task_rng(seed, task, 2, r)
-        p_values: dict[str, float | None] = {}
-        if mean_fields and n:
-            mkeys = list(mean_fields)
-            a = np.stack([_finite_field(base_items, mean_fields[k]) for k in mkeys])
-            b = np.stack([_finite_field(items, mean_fields[k]) for k in mkeys])
-            p_values.update(zip(mkeys, map(float, np.atleast_1d(paired_permutation_means(a, b, perm_rng, n_resamples)))))
-        if corpus_keys:
-            observed = {k: full[r][k] - full[baseline][k] for k in corpus_keys}
-            p_values.update(paired_permutation_stat(make_stat(task, base_items + items), observed, corpus_keys, n,
-                                                    _task_rng(seed, task, 3, r), n_resamples, progress))
-        entries = {}
-        for key in keys:
-            a_val = per_run_aggregate[baseline][key]
-            b_val = per_run_aggregate[r][key]
-            kind = "mean" if key in mean_fields else "aggregate" if key in corpus_keys else "none"
-            a_s = samples[baseline].get(key)
-            b_s = samples[r].get(key)
-            metric = key.split("/", 1)[1]
-            counts = [_scored_count(base_items, metric), _scored_count(items, metric)]
-            entries[key] = _entry(task, metric, a_val, b_val, a_s, b_s, p_values.get(key), n, kind,
-                                  higher_is_better(key), None if counts == [None, None] else counts)
-        out.append(entries)
-    if bar:
-        bar.close()
-    return out
+
+def _permutation_p_values(task, base_items, items, r, mean_fields, corpus_keys, observed, make_stat, n_resamples,
+                          seed, progress) -> dict[str, float | None]:
+    """Paired permutation p-values of run ``r`` against the baseline: sign flips for the means, swapped item
+    results for the corpus-level metrics (``observed``: their differences on the full set)."""
+    n = len(base_items)
+    p_values: dict[str, float | None] = {}
+    if mean_fields and n:
+        mkeys = list(mean_fields)
+        a = np.stack([_finite_field(base_items, mean_fields[k]) for k in mkeys])
+        b = np.stack([_finite_field(items, mean_fields[k]) for k in mkeys])
+        p_values.update(zip(mkeys, map(float, np.atleast_1d(
+            paired_permutation_means(a, b, _task_rng(seed, task, 2, r), n_resamples)))))
+    if corpus_keys:
+        p_values.update(paired_permutation_stat(make_stat(task, base_items + items), observed, corpus_keys, n,
+                                                _task_rng(seed, task, 3, r), n_resamples, progress))
+    return p_values
 
 
 # ---------------------------------------------------------------- orchestration
