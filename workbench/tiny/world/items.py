@@ -73,36 +73,30 @@ def sample_spec(domain: str, rng: np.random.Generator, healthy_fraction: float =
     return sample_leaf(rng, healthy_fraction)
 
 
-def render(spec, rng: np.random.Generator, size: int = IMAGE_SIZE) -> Image.Image:
+def _by_spec(spec) -> tuple:
+    """(render, short caption, detailed description, labels) of the spec's domain; a leaf for anything not a scene
+    or dish."""
     if isinstance(spec, SceneSpec):
-        return render_scene(spec, rng, size)
+        return render_scene, text.scene_caption, text.scene_description, scene_labels
     if isinstance(spec, DishSpec):
-        return render_dish(spec, rng, size)
-    return render_leaf(spec, rng, size)
+        return render_dish, text.dish_caption, text.dish_description, dish_labels
+    return render_leaf, text.leaf_caption, text.leaf_description, leaf_labels
+
+
+def render(spec, rng: np.random.Generator, size: int = IMAGE_SIZE) -> Image.Image:
+    return _by_spec(spec)[0](spec, rng, size)
 
 
 def short_caption(spec, rng: np.random.Generator) -> str:
-    if isinstance(spec, SceneSpec):
-        return text.scene_caption(spec, rng)
-    if isinstance(spec, DishSpec):
-        return text.dish_caption(spec, rng)
-    return text.leaf_caption(spec, rng)
+    return _by_spec(spec)[1](spec, rng)
 
 
 def detailed_description(spec, rng: np.random.Generator) -> str:
-    if isinstance(spec, SceneSpec):
-        return text.scene_description(spec, rng)
-    if isinstance(spec, DishSpec):
-        return text.dish_description(spec, rng)
-    return text.leaf_description(spec, rng)
+    return _by_spec(spec)[2](spec, rng)
 
 
 def labels_of(spec) -> dict[str, int | list[int]]:
-    if isinstance(spec, SceneSpec):
-        return scene_labels(spec)
-    if isinstance(spec, DishSpec):
-        return dish_labels(spec)
-    return leaf_labels(spec)
+    return _by_spec(spec)[3](spec)
 
 
 def objects_of(spec) -> list[str]:
