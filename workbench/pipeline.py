@@ -36,6 +36,32 @@ def run_dir_for(runs_root: str | Path, model: str, eval_set: str | Path) -> Path
     return Path(runs_root) / Path(str(model)).stem / Path(eval_set).name
 
 
+def generate(model: str, eval_set, run_dir: Path, config, *, batch_size: int, limit: int | None, seed: int,
+             device: str = "auto", load_in_8bit: bool = False, cache_dir: Path | None = None,
+             shard: tuple[int, int] = (0, 1), progress: bool = True, extra_info: dict | None = None,
+             set_aside: bool = False):
+    """The one generation flow (``workbench generate``, ``evaluate``): choose the device, load ``model`` (preset
+    or card) once, and run ``generation.run_generation`` over ``eval_set`` (an EvalSet) into ``run_dir``, with the
+    vision-feature cache in ``cache_dir`` (None: no cache). ``set_aside``: keep a run made with other weights of
+    this model as ``<run>.replaced-<time>`` first. -> (RunSummary, DeviceChoice)."""
+    from workbench.devices import choose_device
+    from workbench.generation import VisionFeatureCache, run_generation
+    from workbench.model.loading import load_model
+
+    choice = choose_device(device, load_in_8bit)
+    loaded = load_model(model, device=choice.device, dtype=choice.dtype, load_in_8bit=choice.load_in_8bit)
+    if set_aside:
+        set_aside_if_other_weights(run_dir, loaded)
+    summary = run_generation(
+        loaded, eval_set, run_dir, config, batch_size=batch_size, limit=limit, seed=seed,
+        cache=VisionFeatureCache(cache_dir), shard=shard, progress=progress,
+        model_info={"spec": str(model), "card": getattr(loaded, "card", None),
+                    "projection_sha256": getattr(loaded, "projection_sha256", None)},
+        extra_info={"device_choice": choice.describe(), **(extra_info or {})},
+    )
+    return summary, choice
+
+
 def evaluate(model: str, eval_set: str | Path, run_dir: str | Path, *, limit: int | None = None,
              batch_size: int = 16, seed: int = 0, sample: bool = False, max_new_tokens: int | None = None,
              device: str = "auto", cache_dir: str | Path | None = None, progress: bool = True) -> dict:
@@ -43,26 +69,17 @@ def evaluate(model: str, eval_set: str | Path, run_dir: str | Path, *, limit: in
 
     Returns the scores.json content. A run that is already complete is reused without loading weights twice.
     """
-    from workbench.devices import choose_device
     from workbench.evalsets import load_eval_set
-    from workbench.generation import GenerationConfig, VisionFeatureCache, run_generation
-    from workbench.model.loading import load_model
+    from workbench.generation import GenerationConfig
     from workbench.scoring import score_run
 
     es = load_eval_set(resolve(eval_set), check_images=False)
     run_dir = resolve(run_dir) if not Path(run_dir).is_absolute() else Path(run_dir)
     config = GenerationConfig.from_flags(sample=sample, max_new_tokens=max_new_tokens)
-    choice = choose_device(device, False)
     # Default as `workbench generate`: beside the run folder. The pipeline passes one cache for all its runs.
-    cache = VisionFeatureCache(Path(cache_dir) if cache_dir else run_dir.resolve().parent / ".vision-cache")
-    loaded = load_model(model, device=choice.device, dtype=choice.dtype)
-    set_aside_if_other_weights(run_dir, loaded)
-    run_generation(
-        loaded, es, run_dir, config, batch_size=batch_size, limit=limit, seed=seed, cache=cache,
-        model_info={"spec": str(model), "card": getattr(loaded, "card", None),
-                    "projection_sha256": getattr(loaded, "projection_sha256", None)},
-        progress=progress, extra_info={"device_choice": choice.describe()},
-    )
+    cache = Path(cache_dir) if cache_dir else run_dir.resolve().parent / ".vision-cache"
+    generate(model, es, run_dir, config, batch_size=batch_size, limit=limit, seed=seed, device=device,
+             cache_dir=cache, progress=progress, set_aside=True)
     return score_run(run_dir, es)
 
 

@@ -100,10 +100,9 @@ def hf_progress_bars(enabled: bool):
 
 
 def run(args) -> int:
-    from workbench.devices import choose_device
     from workbench.evalsets import load_eval_set
-    from workbench.generation import GenerationConfig, VisionFeatureCache, run_generation
-    from workbench.model.loading import load_model
+    from workbench.generation import GenerationConfig
+    from workbench.pipeline import generate
 
     shard = parse_shard(args.shard) if args.shard else launcher_shard()
     if shard[1] > 1 and args.device == "auto":
@@ -114,19 +113,14 @@ def run(args) -> int:
         if torch.cuda.is_available():  # one GPU per process
             args.device = f"cuda:{int(os.environ.get('LOCAL_RANK', shard[0])) % torch.cuda.device_count()}"
     config = GenerationConfig.from_flags(sample=args.sample, max_new_tokens=args.max_new_tokens)
-    choice = choose_device(args.device, args.load_in_8bit)
     eval_set = load_eval_set(args.eval_set, check_images=False)  # unreadable images fail per item
     out = Path(args.out)
     cache_dir = None if args.no_cache else Path(args.cache_dir or out.resolve().parent / ".vision-cache")
     with hf_progress_bars(not args.quiet):
-        model = load_model(args.model, device=choice.device, dtype=choice.dtype, load_in_8bit=choice.load_in_8bit)
-    model_info = {"spec": str(args.model), "card": getattr(model, "card", None),
-                  "projection_sha256": getattr(model, "projection_sha256", None)}
-    summary = run_generation(
-        model, eval_set, out, config, batch_size=args.batch_size, limit=args.limit, seed=args.seed,
-        cache=VisionFeatureCache(cache_dir), model_info=model_info, shard=shard, progress=not args.quiet,
-        extra_info={"device_choice": choice.describe(), "vision_cache": str(cache_dir) if cache_dir else None},
-    )
+        summary, choice = generate(args.model, eval_set, out, config, batch_size=args.batch_size, limit=args.limit,
+                                   seed=args.seed, device=args.device, load_in_8bit=args.load_in_8bit,
+                                   cache_dir=cache_dir, shard=shard, progress=not args.quiet,
+                                   extra_info={"vision_cache": str(cache_dir) if cache_dir else None})
     print(f"wrote {summary.n_written} prediction(s) to {summary.predictions_path} "
           f"({summary.n_done_before} already there, {summary.n_items} in this run"
           f"{'' if shard == (0, 1) else f' shard {shard[0]}/{shard[1]}'}) "
