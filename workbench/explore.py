@@ -5,9 +5,7 @@ The notebook ``01_explore`` wraps this in ipywidgets (``workbench.widgets``); ev
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from workbench.evalsets import load_eval_set
 from workbench.generation import GenerationConfig, generate_batch
 from workbench.model import open_image, preprocess_images
 from workbench.pipeline import resolve
+from workbench.report.examples import data_uri
 
 
 @dataclass
@@ -75,10 +74,7 @@ class Explorer:
 
 
 def _thumbnail_uri(image: Image.Image, size: int = 192) -> str:
-    thumb = image.convert("RGB").resize((size, size), Image.NEAREST)
-    buffer = io.BytesIO()
-    thumb.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return data_uri(image.convert("RGB").resize((size, size), Image.NEAREST), "PNG")
 
 
 def side_by_side_html(image: Image.Image, prompt: str, answers: list[Answer], reference: dict | None = None) -> str:

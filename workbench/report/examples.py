@@ -25,14 +25,16 @@ def thumbnail(path) -> str:
         raise WorkbenchError(f"{path}: cannot read the image for the report ({exc}); "
                              f"run `workbench validate` on the eval set") from None
     rgb.thumbnail((THUMB, THUMB))
-    buf = io.BytesIO()
     if rgb.width * rgb.height <= 64 * 64:
-        rgb.save(buf, format="PNG", optimize=True)
-        mime = "image/png"
-    else:
-        rgb.save(buf, format="JPEG", quality=82, optimize=True)
-        mime = "image/jpeg"
-    return f"data:{mime};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+        return data_uri(rgb, "PNG", optimize=True)
+    return data_uri(rgb, "JPEG", quality=82, optimize=True)
+
+
+def data_uri(image: Image.Image, fmt: str = "PNG", **save_options) -> str:
+    """``image`` encoded as ``fmt`` (PNG or JPEG) in a ``data:`` URI, for pages that make no request."""
+    buf = io.BytesIO()
+    image.save(buf, format=fmt, **save_options)
+    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def primary_metric(task: str, metrics: dict) -> str | None:
