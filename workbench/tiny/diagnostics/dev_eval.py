@@ -65,7 +65,8 @@ def evaluate(model, inputs_by_domain: dict[str, torch.Tensor], items_by_domain: 
         if task == "caption":
             metrics.update(cell_reading(items_by_domain[domain], [r.output for r in results]))
     scores = score_predictions(eval_set, predictions, meteor=False)
-    rounded = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in scores["aggregate"].items()}
+    rounded = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in scores["aggregate"].items()
+               if k != "caption/meteor"}  # not computed here (meteor=False), so not shown as undefined
     return {"metrics": rounded | metrics, "examples": examples}
 
 
