@@ -1,4 +1,5 @@
-"""The build's development diagnostic: per-cell reading of scene captions (does the sentence about a cell name what is there?)."""
+"""The build's development evaluation: its in-memory eval set scores as the synth sets on disk do, and the per-cell
+reading of scene captions (does the sentence about a cell name what is there?)."""
 
 from types import SimpleNamespace
 
@@ -36,3 +37,37 @@ def test_a_sentence_about_another_cell_does_not_count():
 
 def test_items_without_scene_objects_give_no_metric():
     assert cell_reading([SimpleNamespace(spec=None), SimpleNamespace()], ["a", "b"]) == {}
+
+
+def test_the_dev_eval_set_scores_answers_as_the_synth_eval_set_on_disk_does():
+    """dev_eval's in-memory set, built from world items, gives every answer the per-item metrics that scoring the
+    same answers against the committed synth set (same world items, seed 9000) gives."""
+    from pathlib import Path
+
+    import workbench.tiny.world as world
+    from workbench.evalsets import load_eval_set
+    from workbench.scoring import score_predictions
+    from workbench.tiny.diagnostics.dev_eval import dev_eval_set
+    from workbench.tiny.world.evalsets import HEALTHY_FRACTION, SETS
+
+    root, n = Path(__file__).resolve().parents[1] / "eval_sets", 6
+    for name, (task, domain) in SETS.items():
+        on_disk = load_eval_set(root / name).head(n)
+        items = [world.make_item(domain, 9000, i, healthy_fraction=HEALTHY_FRACTION) for i in range(n)]
+        dev = dev_eval_set({domain: items}, world.OBJECT_VOCABULARY, world.SYNONYMS)
+        answers = [_answer(task, it.reference) if i % 2 else _answer(task, items[(i + 1) % n].reference)
+                   for i, it in enumerate(items)]  # half right, half about another item
+        got = score_predictions(dev, {it.uid: {"output": a, "finish": "stop"} for it, a in zip(items, answers)},
+                                meteor=False)
+        want = score_predictions(on_disk, {it.id: {"output": a, "finish": "stop"}
+                                           for it, a in zip(on_disk.items, answers)}, meteor=False)
+        assert [it["metrics"] for it in got["items"]] == [it["metrics"] for it in want["items"]], name
+        assert got["aggregate"] == want["aggregate"], name
+
+
+def _answer(task: str, ref: dict) -> str:
+    if task == "caption":
+        return ref["captions"][0]
+    if task == "recipe":
+        return f"This is {ref['dish']}. Ingredients: {', '.join(ref['ingredients'])}. Steps: 1. Mix. 2. Cook."
+    return f"This {ref['crop']} leaf shows {ref['disease']}. Treatment: {', '.join(ref['treatments'])}."
