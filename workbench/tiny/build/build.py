@@ -13,7 +13,6 @@ the same seed gives byte-identical checkpoints on the same machine.
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from workbench.model import save_blip2_snapshot, save_projection
 from workbench.model.minigpt4 import MiniGPT4
 from workbench.model.preprocess import preprocess_images
 from workbench.model.templates import get_template
+from workbench.tiny import world as tiny_world
 from workbench.tiny.build import curation
 from workbench.tiny.build.card import write_card
 from workbench.tiny.build.common import LossLog, PhaseTimer, set_determinism
@@ -86,7 +86,7 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
     """Build into ``out_dir`` (replacing what a previous build wrote there) from ``world`` (default
     ``workbench.tiny.world``; see ``world_api.World``); returns the build summary (also build_summary.json).
     ``evaluate``: also answer development items after each stage and with true slots (diagnostics only)."""
-    b = _start(cfg, Path(out_dir), world or importlib.import_module("workbench.tiny.world"))
+    b = _start(cfg, Path(out_dir), world or tiny_world)
     data = world_data(b)
     tokenizer = _tokenizer(b, data)
     llm = _foundation_llm(b, data, tokenizer)
