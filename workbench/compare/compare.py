@@ -31,7 +31,10 @@ from workbench.runs import read_predictions, read_run_info
 SCHEMA = "workbench.compare/1"
 ALPHA = 0.05
 # Metrics where a smaller value is the better one; every other metric is higher-is-better.
-LOWER_IS_BETTER = {"failure_rate", "chair_i", "chair_s", "healthy_false_alarm"}
+LOWER_IS_BETTER = {"failure_rate", "chair_i", "chair_s", "healthy_false_alarm", "neither_rate",
+                   "strict_neither_rate"}
+# Metrics with no better direction (POPE's yes ratio: the share of "yes" answers, best near the labels' share).
+NO_DIRECTION = {"yes_ratio", "strict_yes_ratio"}
 # Aggregate metric -> per-item field whose mean it may be, when the names differ.
 ITEM_FIELD_ALIASES = {"failure_rate": "failure"}
 N_PROBES = 3
@@ -204,17 +207,18 @@ def _entry(task, metric, a, b, a_s, b_s, p, n, kind, n_scored=None) -> dict:
     delta = None if a is None or b is None else b - a
     have = a_s is not None and b_s is not None
     ci, a_ci, b_ci = (percentile_ci(b_s - a_s), percentile_ci(a_s), percentile_ci(b_s)) if have else (None,) * 3
-    higher = metric not in LOWER_IS_BETTER
+    name = metric.rsplit("/", 1)[-1]   # per-split metrics such as pope/adversarial/f1
+    higher = name not in LOWER_IS_BETTER
     significant = p is not None and p < ALPHA
     verdict = "n/a" if p is None else "n.s."
     if significant and delta:
-        verdict = "better" if (delta > 0) == higher else "worse"
+        verdict = "changed" if name in NO_DIRECTION else "better" if (delta > 0) == higher else "worse"
     return {
         "task": task, "metric": metric, "a": a, "b": b, "delta": delta,
         "ci": list(ci) if ci else None, "a_ci": list(a_ci) if a_ci else None,
         "b_ci": list(b_ci) if b_ci else None,
         "p": p, "n": n, "n_scored": n_scored, "significant": significant, "verdict": verdict,
-        "better": "higher" if higher else "lower", "resampling": kind,
+        "better": "neither" if name in NO_DIRECTION else "higher" if higher else "lower", "resampling": kind,
     }
 
 

@@ -13,7 +13,8 @@ from workbench.errors import WorkbenchError
 # Per-item metric that ranks wins and losses, first one present wins; failures count on top.
 PRIMARY = {"caption": ["cider", "meteor", "object_recall"],
            "recipe": ["ingredient_f1", "ingredient_recall", "dish_accuracy"],
-           "diagnosis": ["disease_accuracy", "treatment_recall", "crop_accuracy"]}
+           "diagnosis": ["disease_accuracy", "treatment_recall", "crop_accuracy"],
+           "pope": ["correct", "strict_correct"]}
 SHOW_ALL_UP_TO = 150   # eval sets this small show every item
 PER_KIND = 8           # otherwise per task: this many largest wins, losses, and unchanged items
 THUMB = 160

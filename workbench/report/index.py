@@ -21,6 +21,7 @@ HEADLINE = {
     "caption": ["failure_rate", "object_recall", "chair_i", "cider", "bleu_4"],
     "recipe": ["failure_rate", "dish_accuracy", "ingredient_f1", "steps_present"],
     "diagnosis": ["failure_rate", "disease_accuracy", "crop_accuracy", "treatment_recall", "healthy_false_alarm"],
+    "pope": ["f1_mean", "accuracy_mean", "adversarial/f1", "yes_ratio", "neither_rate", "strict_f1_mean"],
 }
 
 

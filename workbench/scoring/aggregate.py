@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from workbench.scoring.caption import N_BLEU, bleu_from_stats, meteor_from_stats
+from workbench.scoring.pope import pope_columns, pope_formulas
 
 
 def _col(metrics, key, default=0.0):
@@ -101,6 +102,7 @@ TASK_AGGREGATION = {
     "caption": (_caption_columns, _caption_formulas),
     "recipe": (_recipe_columns, _recipe_formulas),
     "diagnosis": (_diagnosis_columns, _diagnosis_formulas),
+    "pope": (pope_columns, pope_formulas),
 }
 
 

@@ -19,6 +19,7 @@ from workbench.scoring.caption import score_captions
 from workbench.scoring.diagnosis import score_diagnosis
 from workbench.scoring.failure import failure_reasons
 from workbench.scoring.hallucination import score_hallucination
+from workbench.scoring.pope import score_pope
 from workbench.scoring.recipe import score_recipe
 from workbench.scoring.vocab import TaskVocabulary
 
@@ -67,6 +68,8 @@ def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = Tru
             m.update(score_hallucination(text, item.reference["objects"], vocab.objects))
         elif item.task == "recipe":
             m.update(score_recipe(text, item.reference, vocab))
+        elif item.task == "pope":
+            m.update(score_pope(text, item.reference))
         else:
             m.update(score_diagnosis(text, item.reference, vocab))
         metrics[item.id] = m

@@ -1,4 +1,4 @@
-"""Import an eval set: ``python -m workbench.evalsets.importers {coco,plantvillage,food101} ... --out DIR``."""
+"""Import an eval set: ``python -m workbench.evalsets.importers {coco,plantvillage,food101,pope} ... --out DIR``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,14 @@ def add_arguments(parser):
                    help='JSON {"<class>": {"ingredients": [...], "steps": [...]}} for the classes to keep')
     p.add_argument("--limit-per-class", type=int, help="at most N images per class")
     p.add_argument("--split", default="test", help="meta/<split>.txt lists the images (default: test)")
+    p = sub.add_parser("pope", help="COCO instances + images -> POPE yes/no set (3 splits), "
+                                    "or POPE's released question files")
+    p.add_argument("--images", required=True, help="folder holding the images")
+    p.add_argument("--instances", help="instances_<split>.json: build the questions with POPE's sampling")
+    p.add_argument("--questions", nargs="+", help="POPE's released files (coco_pope_random.json ...), read as published")
+    p.add_argument("--n-images", type=int, default=500, help="images to sample (default 500, as POPE)")
+    p.add_argument("--per-image", type=int, default=3, help="present (and absent) objects per image (default 3)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the image draw and random negatives (default 0)")
     for p in sub.choices.values():
         p.add_argument("--out", required=True, help="eval-set folder to write (manifest.jsonl, images/, card.md)")
         p.add_argument("--overwrite", action="store_true", help="replace an existing eval set at --out")
@@ -41,6 +49,12 @@ def run(args) -> int:
     elif args.format == "plantvillage":
         out = importers.import_plantvillage(args.root, args.treatments, args.out, args.limit_per_class,
                                             args.overwrite)
+    elif args.format == "pope":
+        if bool(args.instances) == bool(args.questions):
+            raise WorkbenchError("import pope: give exactly one of --instances (build) or --questions (read)")
+        out = (importers.import_pope_coco(args.instances, args.images, args.out, args.n_images, args.per_image,
+                                          args.seed, args.overwrite) if args.instances else
+               importers.import_pope_questions(args.questions, args.images, args.out, args.overwrite))
     else:
         out = importers.import_food101(args.root, args.recipes, args.out, args.limit_per_class, args.split,
                                        args.overwrite)
