@@ -17,6 +17,7 @@ VERBS = {
     "import": ("import_evalset", "make an eval set from COCO captions, a PlantVillage tree, a Food-101 tree or POPE questions"),
     "generate": ("generate", "run a model over an eval set into a resumable run folder"),
     "score": ("score", "score a run's predictions against an eval set -> scores.json"),
+    "judge": ("judge", "judge runs' answers with a local or HTTP LLM (cached) -> <task>/judge_<protocol>"),
     "compare": ("compare", "paired comparison of two or more runs -> compare.json"),
     "report": ("report", "self-contained HTML ablation report from runs"),
     "pipeline": ("pipeline", "the demo: run the notebooks with papermill -> reports/index.html"),

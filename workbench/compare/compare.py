@@ -32,7 +32,7 @@ SCHEMA = "workbench.compare/1"
 ALPHA = 0.05
 # Metrics where a smaller value is the better one; every other metric is higher-is-better.
 LOWER_IS_BETTER = {"failure_rate", "chair_i", "chair_s", "healthy_false_alarm", "neither_rate",
-                   "strict_neither_rate"}
+                   "strict_neither_rate", "judge_failure"}
 # Metrics with no better direction (POPE's yes ratio: the share of "yes" answers, best near the labels' share).
 NO_DIRECTION = {"yes_ratio", "strict_yes_ratio"}
 # Aggregate metric -> per-item field whose mean it may be, when the names differ.

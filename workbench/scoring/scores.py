@@ -137,6 +137,9 @@ def score_file(predictions_path, eval_set, out, meteor: bool = True) -> dict:
     limit = _run_info(Path(predictions_path).parent).get("limit")
     scores = score_predictions(eval_set.head(limit), predictions, meteor=meteor)
     scores["limit"] = limit
+    from workbench.judge.attach import attach_judgements   # judge_<protocol>.json from `workbench judge`
+
+    attach_judgements(scores, Path(predictions_path).parent, predictions)
     if run_sha and run_sha != eval_set.manifest_sha256:
         read_warnings.append(f"{Path(predictions_path).parent / 'run.json'}: run was made on a manifest with "
                              f"sha256 {run_sha[:12]}..., not {eval_set.manifest_sha256[:12]}... of {eval_set.root}")
