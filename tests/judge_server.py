@@ -34,7 +34,7 @@ def serve(judge, model_id: str, version: str = "test-1"):
                 self._send(404, {"error": "unknown path or model"})
                 return
             calls.append(body)
-            text = judge.complete(body["messages"][-1]["content"])
+            text = judge.complete(body["messages"][-1]["content"], body.get("max_tokens"))
             self._send(200, {"object": "chat.completion", "model": model_id,
                              "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                           "finish_reason": "stop"}]})

@@ -58,7 +58,7 @@ class FakeJudge:
     def __init__(self, key="fake:1"):
         self.name, self.key, self.identity, self.calls = "fake", key, {"kind": "fake"}, 0
 
-    def complete(self, prompt):
+    def complete(self, prompt, max_new_tokens=None):
         self.calls += 1
         answer = prompt.split("Answer: ", 1)[1].split("\n", 1)[0]
         if answer == "Yes":

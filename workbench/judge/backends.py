@@ -8,7 +8,8 @@
   (``*.safetensors``, ``*.bin``, ``*.gguf``, sorted by name), so new weights under the same name get new
   cache keys. A GGUF file is de-quantized by transformers once and kept as safetensors under
   ``$HF_HOME/workbench-judge/<sha256[:16]>/`` (loading a GGUF through transformers takes minutes on CPU).
-Both decode greedily (temperature 0) at most ``max_new_tokens`` tokens with the model's chat template.
+Both decode greedily (temperature 0) at most ``max_new_tokens`` tokens (the protocol's budget) with the
+model's chat template.
 ``complete(prompt)`` raises ``JudgeCallError`` when the call itself fails (not cached, retried next time).
 """
 
@@ -77,7 +78,7 @@ class TransformersJudge:
             self._model = AutoModelForCausalLM.from_pretrained(folder).eval()
         return self._model, self._tokenizer
 
-    def complete(self, prompt: str) -> str:
+    def complete(self, prompt: str, max_new_tokens: int | None = None) -> str:
         import torch
 
         model, tok = self.load()
@@ -86,7 +87,7 @@ class TransformersJudge:
         ids = tok(text, return_tensors="pt")
         try:
             with torch.no_grad():
-                out = model.generate(**ids, max_new_tokens=self.max_new_tokens, do_sample=False,
+                out = model.generate(**ids, max_new_tokens=max_new_tokens or self.max_new_tokens, do_sample=False,
                                      pad_token_id=tok.pad_token_id or tok.eos_token_id)
         except RuntimeError as exc:
             raise JudgeCallError(f"{self.name}: generation failed ({exc})") from exc
@@ -140,9 +141,9 @@ class HttpJudge:
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise JudgeCallError(f"{self.base}{path}: {exc}") from exc
 
-    def complete(self, prompt: str) -> str:
+    def complete(self, prompt: str, max_new_tokens: int | None = None) -> str:
         body = {"model": self.model, "messages": [{"role": "user", "content": prompt}], "temperature": 0,
-                "max_tokens": self.max_new_tokens}
+                "max_tokens": max_new_tokens or self.max_new_tokens}
         reply = self._request("POST", "/chat/completions", body)
         try:
             return reply["choices"][0]["message"]["content"] or ""

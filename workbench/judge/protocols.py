@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 PROTOCOLS = {"failure": 1, "relative": 1, "match": 1}   # name -> current template version
+# new-token budget of a reply: a yes/no word, or LLaVA's score line (its explanation is not needed)
+MAX_NEW_TOKENS = {"failure": 8, "relative": 16, "match": 8}
 
 
 class UnparsableReply(ValueError):
@@ -37,6 +39,10 @@ class Protocol:
     @property
     def template_hash(self) -> str:
         return hashlib.sha256(self.template.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def max_new_tokens(self) -> int:
+        return MAX_NEW_TOKENS[self.name]
 
     @property
     def label(self) -> str:

@@ -32,7 +32,7 @@ def _judge_one(judge, protocol, cache, item, answer: str, counts: dict) -> dict:
     counts["made"] += 1
     prompt = protocol.prompt(item.task, item.prompt, item.reference, answer)
     try:
-        reply = judge.complete(prompt)
+        reply = judge.complete(prompt, protocol.max_new_tokens)
     except JudgeCallError as exc:   # not cached: the next run asks again
         return {"status": "failed", "reply": None, "fields": None, "error": f"call failed: {exc}"}
     try:
