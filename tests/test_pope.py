@@ -7,6 +7,7 @@ into OFFICIAL. The strict reading's values are worked by hand in the comments.
 """
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -134,3 +135,14 @@ def test_schema_rejects_unknown_label_and_split(tmp_path):
     problems = [str(p) for p in validate_eval_set(root)]
     assert any("manifest.jsonl:1" in p and "reference.label is 'maybe'" in p for p in problems)
     assert any("manifest.jsonl:2" in p and "reference.split is 'hard'" in p for p in problems)
+
+
+def test_local_evaluate_module_loads_offline_and_agrees():
+    import evaluate
+
+    metric = evaluate.load(str(Path(__file__).resolve().parent.parent / "workbench/scoring/metrics/pope"))
+    refs = [{"label": lab, "object": "dog", "split": "random"} for lab in ("yes", "no", "no", "yes")]
+    # TP ("Yes."), TN ("No."), FP ("There is a dog." read as yes), FN ("no")
+    out = metric.compute(predictions=["Yes.", "No.", "There is a dog.", "no"], references=refs)
+    assert (out["accuracy"], out["precision"], out["recall"], out["f1"]) == (0.5, 0.5, 0.5, 0.5)
+    assert out["yes_ratio"] == 0.5 and out["neither_rate"] == 0.25 and out["strict_neither_rate"] == 0.25

@@ -48,3 +48,17 @@ def test_compare_and_report_show_pope_and_judge(tmp_path):
     assert 'data-key="pope/f1_mean"' in html and 'data-key="pope/judge_failure"' in html
     assert "LLM judges" in html and load_protocol("failure").template_hash in html
     assert ">changed</span>" in html
+
+
+def test_pipeline_runs_synth_pope_with_the_pope_token_budget(tmp_path):
+    from workbench.pipeline import POPE_MAX_NEW_TOKENS, evaluate
+    from workbench.train.build import build_tiny
+    from workbench.train.config import get_config
+
+    build_tiny(get_config("micro"), tmp_path / "tiny", evaluate=False)
+    run = tmp_path / "runs" / "synth-pope"
+    scores = evaluate(str(tmp_path / "tiny" / "tiny-stage2.json"), "synth-pope", run, limit=4, batch_size=4,
+                      progress=False)
+    info = json.loads((run / "run.json").read_text())
+    assert info["generation"]["max_new_tokens"] == POPE_MAX_NEW_TOKENS == 32
+    assert scores["counts"] == {"pope": 4} and "pope/f1_mean" in scores["aggregate"]
