@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from workbench.errors import WorkbenchError
 from workbench.judge.agreement import cohen_kappa
 from workbench.judge.cache import answer_sha
 from workbench.judge.protocols import PROTOCOLS
@@ -56,7 +57,10 @@ def attach_judgements(scores: dict, run_dir, predictions: dict) -> dict:
         path = Path(run_dir) / f"judge_{name}.json"
         if not path.is_file():
             continue
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise WorkbenchError(f"{path}: not valid JSON ({exc}); delete it and rerun `workbench judge`") from None
         if data.get("eval_set", {}).get("manifest_sha256") != scores["eval_set"]["manifest_sha256"]:
             scores["warnings"].append(f"{path}: judged another eval set; rerun `workbench judge`")
             continue
