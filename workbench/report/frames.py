@@ -51,6 +51,7 @@ def plot_scores(scores: dict):
 
     agg = aggregate_frame(scores)["value"]
     rates = agg[(agg >= 0) & (agg <= 1)]
+    rates = rates[[("/" not in m) for _, m in rates.index]]   # POPE's per-split metrics: in the table only
     reasons = failure_reason_counts(scores)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [3, 2]})
     left.barh([f"{t}/{m}" for t, m in rates.index], rates.values, color="#4C78A8")

@@ -62,8 +62,8 @@ def metric_panels(run_names: list[str], metrics: list[dict]) -> str:
                 if mark:
                     ax.text(i, values[i] + highs[i] + 0.03 * top, mark, ha="center", va="bottom", fontsize=11)
             ax.set_ylim(min(0.0, min(values)), top * 1.2)
-            arrow = "\u2191" if m["better"] == "higher" else "\u2193"
-            ax.set_title(f"{m['name']} ({arrow} better)")
+            arrow = {"higher": "\u2191 better", "lower": "\u2193 better"}.get(m["better"], "no direction")
+            ax.set_title(f"{m['name']} ({arrow})")
             ax.set_xticks(x, [_short(n) for n in run_names], rotation=0)
             ax.grid(axis="y", color="#dddddd", linewidth=0.5)
             ax.set_axisbelow(True)

@@ -96,6 +96,8 @@ def _summary(es_tasks: dict[str, int], compare: dict, run_names: list[str]) -> l
         panels = []
         for row in tables[0]["rows"]:
             key = row["key"]
+            if "/" in row["metric"]:
+                continue   # per-split POPE metrics stay in the table; the plot shows the pooled and mean ones
             if row["a"] is None and all(c["metrics"][key]["b"] is None for c in compare["comparisons"]):
                 continue   # undefined for every run (e.g. METEOR not computed): nothing to draw
             values, cis, marks = [row["a"]], [row["a_ci"]], [""]
@@ -265,6 +267,19 @@ def _checkpoint(info: dict) -> str:
     return f"checkpoint sha256 {str(sha)[:16]}…" if sha else "checkpoint sha256 not recorded"
 
 
+def _judges(runs) -> list[dict]:
+    """One row per (run, judge protocol) from scores.json's ``judges`` (``workbench judge``)."""
+    rows = []
+    for run in runs:
+        for protocol, j in sorted((run.scores.get("judges") or {}).items()):
+            kappas = [{"task": t, "vs": k["vs"], "kappa": k["kappa"], "n": k["n"], "reason": k["reason"]}
+                      for t, k in sorted(j["kappa"].items())]
+            rows.append({"run": run.name, "protocol": f"{protocol}.v{j['version']}", "judge": j["judge"],
+                         "template_hash": j["template_hash"], "ok": j["n_ok"], "failed": j["n_failed"],
+                         "skipped": j["n_skipped"], "stale": j["n_stale"], "kappas": kappas})
+    return rows
+
+
 def build_context(es, runs, compare: dict) -> dict:
     es_tasks = dict(Counter(item.task for item in es.items))
     return {
@@ -279,6 +294,7 @@ def build_context(es, runs, compare: dict) -> dict:
         "tasks": _summary(es_tasks, compare, [run.name for run in runs]),
         "failures": _failures(es, runs), "lengths": _lengths(es, runs), "examples": _examples(es, runs),
         "provenance": _provenance(runs), "workbench": _workbench_info(), "compare": compare,
+        "judges": _judges(runs),
     }
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from workbench.scoring.caption import N_BLEU, bleu_from_stats, meteor_from_stats
+from workbench.scoring.judged import judge_columns, judge_formulas
+from workbench.scoring.pope import pope_columns, pope_formulas
 
 
 def _col(metrics, key, default=0.0):
@@ -101,6 +103,7 @@ TASK_AGGREGATION = {
     "caption": (_caption_columns, _caption_formulas),
     "recipe": (_recipe_columns, _recipe_formulas),
     "diagnosis": (_diagnosis_columns, _diagnosis_formulas),
+    "pope": (pope_columns, pope_formulas),
 }
 
 
@@ -116,6 +119,7 @@ class Aggregator:
         columns, self._formulas = TASK_AGGREGATION[task]
         self.columns = columns(metrics) if metrics else {}
         self.columns["failure"] = _col(metrics, "failure")
+        self.columns.update(judge_columns(metrics))   # only when the run was judged (workbench judge)
 
     def resample(self, index) -> dict[str, np.ndarray]:
         """``index``: int array (B, k) of item positions -> {"<task>/<metric>": (B,) values}."""
@@ -129,6 +133,7 @@ class Aggregator:
         count = np.full(b, float(k))
         out = {"failure_rate": sums["failure"] / count}
         out.update(self._formulas(sums, count))
+        out.update(judge_formulas(sums))
         return {f"{self.task}/{name}": np.asarray(value, dtype=float) for name, value in out.items()}
 
     def aggregate(self) -> dict[str, float | None]:

@@ -13,17 +13,19 @@ Card (reasons, checked in this order; all that apply are listed)
 - ``off_task``: the answer does not engage with the task, judged against the eval set's vocabulary
   (``workbench.scoring.vocab``): caption names no vocabulary object; recipe names no ingredient of the
   set, no dish of the set and no cooking verb (``COOKING_VERBS``); diagnosis names no crop of the set and no condition
-  (disease of the set, or a healthy phrase). Not raised for ``empty`` answers.
+  (disease of the set, or a healthy phrase); pope (a yes/no question, ``MIN_WORDS`` 1) answers neither
+  yes nor no in its first sentence (``scoring.pope.says_neither``). Not raised for ``empty`` answers.
 Known limits: thresholds are fixed conventions, not learned; a fluent answer about the wrong object is
 not a failure here (CHAIR and accuracy measure that); off_task depends on vocabulary coverage.
 """
 
 from __future__ import annotations
 
+from workbench.scoring.pope import says_neither
 from workbench.scoring.text import words
 from workbench.scoring.vocab import TaskVocabulary
 
-MIN_WORDS = {"caption": 8, "recipe": 12, "diagnosis": 5}
+MIN_WORDS = {"caption": 8, "recipe": 12, "diagnosis": 5, "pope": 1}
 REPETITION_N = 3
 REPETITION_SHARE = 0.3
 TEMPLATE_MARKERS = ("###", "Human:", "Assistant:", "<Img>", "</Img>", "<ImageHere>", "[INST]", "[/INST]",
@@ -36,6 +38,8 @@ def repetition_share(tokens: list[str], n: int = REPETITION_N) -> float:
 
 
 def on_task(task: str, output: str, vocab: TaskVocabulary) -> bool:
+    if task == "pope":
+        return not says_neither(output)
     if task == "caption":
         return bool(vocab.objects.find(output))
     if task == "recipe":

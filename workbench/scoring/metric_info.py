@@ -4,7 +4,7 @@ headline, the examples' ranking) and the tiny model's card read this table; none
 
 How the fields are meant, as lmms-eval's ``higher_is_better`` and Hugging Face ``evaluate``'s ``MetricInfo``:
 - ``higher_is_better``: a larger value is the better one (a paired difference is called "better" in that
-  direction).
+  direction); None when neither direction is better (POPE's yes ratio: best near the labels' share).
 - ``value_range``: (low, high) the metric can take; CIDEr-D, as pycocoevalcap computes it, is up to 10.
 - ``corpus``: True when the set's value is computed from per-item statistics summed over the set (BLEU's n-gram
   counts, micro-averaged ratios, macro-F1), so it is not the mean of one per-item value and is recomputed on each
@@ -26,7 +26,7 @@ from workbench.errors import WorkbenchError
 class MetricInfo:
     task: str
     name: str
-    higher_is_better: bool
+    higher_is_better: bool | None   # None: no better direction (POPE's yes ratio); compare says "changed"
     value_range: tuple[float, float]
     corpus: bool
     card: str
@@ -42,6 +42,7 @@ class MetricInfo:
 _UNIT = (0.0, 1.0)
 _CAPTION, _CHAIR, _FAILURE = "workbench.scoring.caption", "workbench.scoring.hallucination", "workbench.scoring.failure"
 _RECIPE, _DIAGNOSIS = "workbench.scoring.recipe", "workbench.scoring.diagnosis"
+_POPE, _JUDGE = "workbench.scoring.pope", "workbench.judge.protocols"
 
 
 def _failure_rate(task: str) -> MetricInfo:
@@ -75,6 +76,40 @@ METRICS: dict[str, MetricInfo] = {m.key: m for m in (
 )}
 
 
+def _pope_metrics() -> list[MetricInfo]:
+    """POPE's corpus metrics (workbench.scoring.pope): the official and the strict reading, pooled and per split,
+    and the split means; every one is recomputed from summed counts on each resample."""
+    out = []
+    for tag in ("", "strict_"):
+        for prefix in ("", "random/", "popular/", "adversarial/"):
+            for name, higher in (("accuracy", True), ("precision", True), ("recall", True), ("f1", True),
+                                 ("yes_ratio", None), ("neither_rate", False)):
+                headline = (prefix, tag, name) in {("", "", "yes_ratio"), ("", "", "neither_rate"),
+                                                   ("adversarial/", "", "f1")}
+                out.append(MetricInfo("pope", f"{prefix}{tag}{name}", higher, _UNIT, True, _POPE,
+                                      headline=headline))
+        for name in ("f1_mean", "accuracy_mean"):
+            out.append(MetricInfo("pope", f"{tag}{name}", True, _UNIT, True, _POPE,
+                                  headline=not tag or name == "f1_mean"))
+    # the headline order: the split means first
+    return sorted(out, key=lambda m: not m.name.endswith("_mean"))
+
+
+def _judge_metrics() -> list[MetricInfo]:
+    """LLM-judge metrics (workbench.judge.protocols), per task: the judged failure rate, LLaVA-Bench's relative
+    score (x100, above 100 when the model's answers are rated above the references) and the judged match."""
+    out = []
+    for task in ("caption", "recipe", "diagnosis", "pope"):
+        out.append(MetricInfo(task, "judge_failure", False, _UNIT, False, _JUDGE))
+        out.append(MetricInfo(task, "judge_relative", True, (0.0, 1000.0), True, _JUDGE))
+        if task != "caption":
+            out.append(MetricInfo(task, "judge_match", True, _UNIT, False, _JUDGE))
+    return out
+
+
+METRICS.update({m.key: m for m in (_failure_rate("pope"), *_pope_metrics(), *_judge_metrics())})
+
+
 def metric_info(key: str) -> MetricInfo:
     """The declaration of ``<task>/<name>``; WorkbenchError naming the known keys of that task if undeclared."""
     if key not in METRICS:
@@ -90,7 +125,12 @@ def headline(task: str) -> list[str]:
     return [m.name for m in METRICS.values() if m.task == task and m.headline]
 
 
+# Per-item fields that rank a task's examples when no declared aggregate has a per-item field of its own name
+# (POPE's per-item ``correct`` is what ``pope/accuracy`` averages).
+ITEM_RANKING = {"pope": ["correct", "strict_correct"]}
+
+
 def example_ranking(task: str) -> list[str]:
     """The task's per-item metrics that rank the report's examples, first choice first."""
     ranked = [m for m in METRICS.values() if m.task == task and m.example_rank is not None]
-    return [m.name for m in sorted(ranked, key=lambda m: m.example_rank)]
+    return [m.name for m in sorted(ranked, key=lambda m: m.example_rank)] + ITEM_RANKING.get(task, [])

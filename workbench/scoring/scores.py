@@ -20,6 +20,7 @@ from workbench.scoring.caption import score_captions
 from workbench.scoring.diagnosis import score_diagnosis
 from workbench.scoring.failure import failure_reasons
 from workbench.scoring.hallucination import score_hallucination
+from workbench.scoring.pope import score_pope
 from workbench.scoring.recipe import score_recipe
 from workbench.scoring.vocab import TaskVocabulary
 
@@ -57,6 +58,8 @@ def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = Tru
             m.update(score_hallucination(text, item.reference["objects"], vocab.objects))
         elif item.task == "recipe":
             m.update(score_recipe(text, item.reference, vocab))
+        elif item.task == "pope":
+            m.update(score_pope(text, item.reference))
         else:
             m.update(score_diagnosis(text, item.reference, vocab))
         metrics[item.id] = m
@@ -124,6 +127,9 @@ def score_file(predictions_path, eval_set, out, meteor: bool = True) -> dict:
     limit = _run_info(Path(predictions_path).parent).get("limit")
     scores = score_predictions(eval_set.head(limit), predictions, meteor=meteor)
     scores["limit"] = limit
+    from workbench.judge.attach import attach_judgements   # judge_<protocol>.json from `workbench judge`
+
+    attach_judgements(scores, Path(predictions_path).parent, predictions)
     if run_sha and run_sha != eval_set.manifest_sha256:
         read_warnings.append(f"{Path(predictions_path).parent / 'run.json'}: run was made on a manifest with "
                              f"sha256 {run_sha[:12]}..., not {eval_set.manifest_sha256[:12]}... of {eval_set.root}")

@@ -144,5 +144,8 @@ def write_eval_sets(out_dir, seed: int = SEEDS["eval"], n_per_set: int = 200, si
 if __name__ == "__main__":  # python -m workbench.tiny.world.evalsets [OUT_DIR]: regenerate the committed sets
     import sys
 
-    for path in write_eval_sets(sys.argv[1] if len(sys.argv) > 1 else "eval_sets"):
+    from workbench.tiny.world.pope import write_pope_set
+
+    out = sys.argv[1] if len(sys.argv) > 1 else "eval_sets"
+    for path in write_eval_sets(out) + [write_pope_set(out)]:
         print(path)

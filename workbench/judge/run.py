@@ -1,0 +1,70 @@
+"""Judge a run's answers: ask (or read from the cache) one judgement per item, write ``judge_<protocol>.json``.
+
+``judge_run(run_dir, eval_set, judge, protocol, cache)`` -> summary dict (also written to
+``run_dir/judge_<protocol>.json``): judge name and identity, protocol version and template hash, counts
+(``made`` calls, ``cached`` reads, ``failed`` judgements, ``skipped`` items) and one row per item
+(``id``, ``answer_sha256``, ``status`` ok|failed|skipped, ``fields``, ``reply``, ``error``).
+Items without a prediction, and captions under ``match``, are skipped (no judgement, no number).
+``workbench.judge.attach`` merges these files into scores.json.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.atomic import atomic_write_json
+from workbench.judge.backends import JudgeCallError
+from workbench.judge.cache import answer_sha, cache_key
+from workbench.judge.protocols import UnparsableReply
+from workbench.runs import read_predictions, read_run_info
+
+
+def judgement_path(run_dir, protocol_name: str) -> Path:
+    return Path(run_dir) / f"judge_{protocol_name}.json"
+
+
+def _judge_one(judge, protocol, cache, item, answer: str, counts: dict) -> dict:
+    key = cache_key(judge.key, protocol.template_hash, item.id, answer)
+    hit = cache.get(key)
+    if hit is not None:
+        counts["cached"] += 1
+        return hit
+    counts["made"] += 1
+    prompt = protocol.prompt(item.task, item.prompt, item.reference, answer)
+    try:
+        reply = judge.complete(prompt, protocol.max_new_tokens)
+    except JudgeCallError as exc:   # not cached: the next run asks again
+        return {"status": "failed", "reply": None, "fields": None, "error": f"call failed: {exc}"}
+    try:
+        row = {"status": "ok", "reply": reply, "fields": protocol.parse(reply), "error": None}
+    except UnparsableReply as exc:
+        row = {"status": "failed", "reply": reply, "fields": None, "error": f"unparsable: {exc}"}
+    cache.put(key, judge=judge.key, template_hash=protocol.template_hash, item_id=item.id, answer=answer, **row)
+    return row
+
+
+def judge_run(run_dir, eval_set, judge, protocol, cache, show_progress: bool = True) -> dict:
+    from tqdm.auto import tqdm
+
+    predictions = read_predictions(run_dir)
+    eval_set = eval_set.head(read_run_info(run_dir).get("limit"))   # a --limit N run covers the first N items
+    counts = {"made": 0, "cached": 0, "failed": 0, "skipped": 0, "ok": 0}
+    rows = []
+    for item in tqdm(eval_set.items, desc=f"judge {protocol.name}", unit="item", disable=not show_progress):
+        record = predictions.get(item.id)
+        if record is None or not protocol.applies(item.task):
+            counts["skipped"] += 1
+            rows.append({"id": item.id, "task": item.task, "status": "skipped", "answer_sha256": None,
+                         "fields": None, "reply": None,
+                         "error": "no prediction" if record is None else f"{protocol.name} does not apply to {item.task}"})
+            continue
+        answer = record.get("output") or ""
+        row = _judge_one(judge, protocol, cache, item, answer, counts)
+        counts["ok" if row["status"] == "ok" else "failed"] += 1
+        rows.append({"id": item.id, "task": item.task, "answer_sha256": answer_sha(answer)} | row)
+    summary = {"protocol": protocol.name, "version": protocol.version, "template_hash": protocol.template_hash,
+               "judge": {"name": judge.name, "key": judge.key, "identity": judge.identity},
+               "eval_set": {"name": eval_set.name, "manifest_sha256": eval_set.manifest_sha256},
+               "counts": counts, "items": rows}
+    atomic_write_json(judgement_path(run_dir, protocol.name), summary, indent=1)
+    return summary
