@@ -4,9 +4,9 @@ A model card names MiniGPT-4's three local ingredients plus how to wire them::
 
     name: minigpt4-vicuna0-7b            # optional, for reports
     blip2: blip2-flan-t5-xxl/            # HF BLIP-2 snapshot: ViT-g + Q-Former + query tokens (T5 never read)
-    llm: vicuna-7b-v0/                   # HF causal-LM snapshot with its tokenizer
+    llm: vicuna-7b-v0/                   # HF causal-LM snapshot with its tokenizer, or a .gguf file
     projection: prerained_minigpt4_7b.pth
-    template: vicuna0                    # vicuna0 | llama2
+    template: vicuna0                    # vicuna0 | llama2 | chat (the LLM tokenizer's own chat template)
     connector: qformer                   # qformer | concat4
     image_size: 224                      # optional; must match the vision encoder
 
@@ -42,7 +42,7 @@ from workbench.model.snapshots import (
     read_llm_config,
     save_blip2_snapshot,
 )
-from workbench.model.templates import TEMPLATES, get_template
+from workbench.model.templates import TEMPLATE_NAMES, chat_template, get_template
 
 __all__ = [
     "CARD_FIELDS",
@@ -139,10 +139,10 @@ def read_card(spec, base_dir: str | os.PathLike | None = None) -> dict:
         if not isinstance(raw[key], (str, os.PathLike)):
             raise WorkbenchError(f"{source}: {key} must be a path, got {raw[key]!r}")
         card[key] = str((base / Path(raw[key]).expanduser()).resolve())
-    if raw["template"] not in TEMPLATES:
+    if raw["template"] not in TEMPLATE_NAMES:
         raise WorkbenchError(
-            f"{source}: unknown template {raw['template']!r}; valid templates: {', '.join(TEMPLATES)} "
-            "(vicuna0 for Vicuna-v0 checkpoints, llama2 for the Llama-2 one)"
+            f"{source}: unknown template {raw['template']!r}; valid templates: {', '.join(TEMPLATE_NAMES)} "
+            "(vicuna0 for Vicuna-v0 checkpoints, llama2 for the Llama-2 one, chat for the LLM's own chat template)"
         )
     if raw["connector"] not in CONNECTORS:
         raise WorkbenchError(
@@ -175,7 +175,8 @@ def _resolve_dtype(dtype, default: torch.dtype) -> torch.dtype:
 def _check_files(card: dict) -> None:
     for key in ("blip2", "llm"):
         if not Path(card[key]).exists():
-            raise WorkbenchError(f"{card['source']}: {key} folder {card[key]} does not exist")
+            what = "file" if card[key].lower().endswith(".gguf") else "folder"
+            raise WorkbenchError(f"{card['source']}: {key} {what} {card[key]} does not exist")
     if not Path(card["projection"]).is_file():
         raise WorkbenchError(f"{card['source']}: projection checkpoint {card['projection']} does not exist")
 
@@ -219,9 +220,11 @@ def load_model(spec, device=None, dtype=None, load_in_8bit: bool = False) -> Min
 
     vision, qformer, query_tokens = load_blip2(card["blip2"], with_qformer=card["connector"] == "qformer")
     llm, tokenizer = load_llm(card["llm"], dtype=dtype, device=device, load_in_8bit=load_in_8bit,
-                              tokenizer=tokenizer)
+                              tokenizer=tokenizer, config=llm_cfg)
+    template = (chat_template(tokenizer, card["llm"]) if card["template"] == "chat"
+                else get_template(card["template"]))
     model = MiniGPT4(
-        vision, qformer, query_tokens, llm, tokenizer, get_template(card["template"]),
+        vision, qformer, query_tokens, llm, tokenizer, template,
         connector=card["connector"], image_size=card["image_size"] or vision_cfg.image_size,
     )
     model.llama_proj.load_state_dict(
