@@ -179,3 +179,29 @@ def test_greedy_batch_one_equals_batch_n_and_resume_matches(smol, eval_set, tmp_
     assert one == many == resumed
     assert len(one) == 3 and all(r["n_tokens"] >= 1 for r in one.values())
     assert any(r["output"] for r in one.values())
+
+
+# ---- errors a user sees -------------------------------------------------------------------------------------------
+def tiny_card(**changes) -> dict:
+    tiny = models_dir() / "tiny"
+    return {"blip2": str(tiny / "blip2"), "llm": str(tiny / "llm"), "projection": str(tiny / "stage1.pth"),
+            "template": "vicuna0", "connector": "qformer", **changes}
+
+
+def test_chat_template_on_a_tokenizer_without_one_is_refused_before_loading_weights(monkeypatch):
+    import workbench.model.loading as loading
+
+    monkeypatch.setattr(loading, "load_blip2", lambda *a, **k: pytest.fail("weights read before the check"))
+    with pytest.raises(loading.WorkbenchError, match=r"models/tiny/llm: the tokenizer has no chat template"):
+        load_model(tiny_card(template="chat"), device="cpu")
+
+
+def test_gguf_files_that_are_absent_or_not_gguf_are_named(tmp_path):
+    from workbench.errors import WorkbenchError
+
+    with pytest.raises(WorkbenchError, match=r"llm file .*absent\.gguf does not exist"):
+        load_model(tiny_card(llm=str(tmp_path / "absent.gguf")), device="cpu")
+    fake = tmp_path / "fake.gguf"
+    fake.write_text("not a gguf")
+    with pytest.raises(WorkbenchError, match=r"fake\.gguf: transformers cannot read this GGUF file"):
+        load_model(tiny_card(llm=str(fake)), device="cpu")

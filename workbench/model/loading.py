@@ -217,12 +217,12 @@ def load_model(spec, device=None, dtype=None, load_in_8bit: bool = False) -> Min
         raise WorkbenchError(f"{card['projection']}: {problem}")
 
     tokenizer = load_tokenizer(card["llm"])
+    template = (chat_template(tokenizer, card["llm"]) if card["template"] == "chat"
+                else get_template(card["template"]))
 
     vision, qformer, query_tokens = load_blip2(card["blip2"], with_qformer=card["connector"] == "qformer")
     llm, tokenizer = load_llm(card["llm"], dtype=dtype, device=device, load_in_8bit=load_in_8bit,
                               tokenizer=tokenizer, config=llm_cfg)
-    template = (chat_template(tokenizer, card["llm"]) if card["template"] == "chat"
-                else get_template(card["template"]))
     model = MiniGPT4(
         vision, qformer, query_tokens, llm, tokenizer, template,
         connector=card["connector"], image_size=card["image_size"] or vision_cfg.image_size,
