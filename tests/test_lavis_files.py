@@ -158,5 +158,12 @@ def test_files_that_do_not_fit_are_named(files, tmp_path):
         load_model({**files["lavis_card"], "vision": str(tmp_path / "eva2.pth")}, device="cpu")
     with pytest.raises(WorkbenchError, match=r"proj\.pth: no cls_token in this file; expected LAVIS's eva_vit_g\.pth"):
         load_model({**files["lavis_card"], "vision": files["hf_card"]["projection"]}, device="cpu")
+    q = torch.load(files["lavis_card"]["qformer"], weights_only=True)
+    q["model"]["Qformer.bert.encoder.layer.0.crossattention.self.key.weight"] = torch.zeros(Q_HIDDEN, 100)
+    torch.save(q, tmp_path / "qf.pth")
+    with pytest.raises(WorkbenchError, match=r"qf\.pth: Qformer\.bert\.encoder\.layer\.0\.crossattention\.self\.key\.weight "
+                                             r"has shape \(128, 100\): the Q-Former reads 100-wide patches but the "
+                                             r"vision file gives 176"):
+        load_model({**files["lavis_card"], "qformer": str(tmp_path / "qf.pth")}, device="cpu")
     with pytest.raises(WorkbenchError, match="either blip2 .* or vision/qformer"):
         load_model({**files["lavis_card"], "blip2": files["hf_card"]["blip2"]}, device="cpu")
