@@ -80,7 +80,34 @@ TEMPLATES: dict[str, Template] = {
         train_user_role="[INST] ",
         train_assistant_role=" [/INST] ",
     ),
+    # CONV_VISION_minigptv2: no system text, roles "<s>[INST] " / " [/INST]", sep ""; the question starts with a
+    # task word ("[vqa] ...", see MINIGPTV2_TASKS); the model ends with </s> (Chat stops on id 2).
+    "minigptv2": Template(
+        name="minigptv2",
+        system="",
+        user_role="<s>[INST] ",
+        assistant_role=" [/INST]",
+        sep="",
+        end_sym="</s>",
+        train_user_role="[INST] ",
+        train_assistant_role=" [/INST] ",
+    ),
 }
+
+# MiniGPT-v2's task identifiers (arXiv:2310.09478 Tab. 1; eval_scripts/eval_ref.py and eval_vqa.py prompts)
+MINIGPTV2_TASKS = ("vqa", "caption", "grounding", "refer", "detection", "identify")
+
+
+def with_task(question: str, task: str | None) -> str:
+    """``[task] question`` for MiniGPT-v2; a question that already starts with a task word is left as it is.
+
+    Raises WorkbenchError for an unknown task word.
+    """
+    if task is None or question.lstrip().startswith("["):
+        return question
+    if task not in MINIGPTV2_TASKS:
+        raise WorkbenchError(f"unknown MiniGPT-v2 task {task!r}; known tasks: {', '.join(MINIGPTV2_TASKS)}")
+    return f"[{task}] {question}"
 
 
 @dataclass(frozen=True)
