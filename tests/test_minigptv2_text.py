@@ -28,3 +28,18 @@ def test_grounding_outputs_become_boxes():
     ]
     assert parse_boxes("{<0><0><100><100>}") == [{"phrase": None, "box": [0, 0, 100, 100]}]
     assert parse_boxes("{<40><10><20><30>} {<1><2><3><101>} no box {<1><2><3>}") == []  # unordered, off-grid, short
+
+
+def test_runs_with_the_v2_template_record_boxes(tmp_path):
+    import json
+
+    from generation_support import load_set, make_eval_set, tiny_model
+    from workbench.generation.config import GenerationConfig
+    from workbench.generation.runner import run_generation
+
+    model = tiny_model()
+    model.template = get_template("minigptv2")
+    eval_set = load_set(make_eval_set(tmp_path / "set", n_items=2))
+    run_generation(model, eval_set, tmp_path / "run", GenerationConfig.greedy(6), progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(row["boxes"] == parse_boxes(row["output"]) for row in rows)
