@@ -40,7 +40,7 @@ QFORMER_LAYER = {"attention.self.": "attention.attention.", "attention.output.":
 QFORMER_TEXT_ONLY = ("intermediate.", "output.")
 
 
-def _read(path: Path, role: str) -> dict[str, torch.Tensor]:
+def _read(path: Path) -> dict[str, torch.Tensor]:
     obj = load_checkpoint(path)
     state = obj["model"] if isinstance(obj.get("model"), dict) else obj
     return {str(k): v for k, v in state.items() if isinstance(v, torch.Tensor)}
@@ -147,12 +147,12 @@ def _assign(module, state: dict[str, torch.Tensor], path: Path, prefix: str) -> 
 def read_lavis_configs(vision_path: str | os.PathLike, qformer_path: str | os.PathLike | None):
     """``(vision_config, qformer_config | None, states)``: the configs implied by the files, and the mapped tensors."""
     vision_path = Path(vision_path)
-    vision_cfg, vision_state = eva_to_hf(_read(vision_path, "vision"), vision_path)
+    vision_cfg, vision_state = eva_to_hf(_read(vision_path), vision_path)
     states = {"vision": vision_state}
     qformer_cfg = None
     if qformer_path is not None:
         qformer_path = Path(qformer_path)
-        qformer_cfg, q_state, query_tokens, ln = qformer_to_hf(_read(qformer_path, "qformer"), qformer_path,
+        qformer_cfg, q_state, query_tokens, ln = qformer_to_hf(_read(qformer_path), qformer_path,
                                                                vision_cfg.hidden_size)
         states.update(qformer=q_state, query_tokens=query_tokens, ln_vision=ln)
     return vision_cfg, qformer_cfg, states
