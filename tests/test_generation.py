@@ -112,6 +112,7 @@ def test_stop_on_end_symbol_text_whatever_its_tokenization():
     ]
     crit = EndSymbolStop(tok, "###", eos_token_id=eos, batch_size=len(rows))
     assert run_criterion(crit, rows) == [5, 3, 2, None, 3]
+    crit.finish(torch.tensor(rows))  # the one host read, after generation
     assert crit.stop_step == [5, 3, 2, None, 3]
 
 
@@ -132,6 +133,7 @@ def test_stop_on_end_symbol_ids_when_decode_does_not_round_trip():
     rows = [[5, 5, 4, 4, 4, 5, 5, 5], [5] * 8]
     crit = EndSymbolStop(tok, "###", eos_token_id=tok.eos_token_id, batch_size=2)
     assert run_criterion(crit, rows) == [5, None]
+    crit.finish(torch.tensor(rows))
     assert crit.strip_tokens[0] == 3  # the end symbol's tokens are dropped before decoding
 
 

@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - Windows
 RUN_INFO = "run.json"
 PREDICTIONS = "predictions.jsonl"
 PREDICTION_KEYS = ("id", "output", "n_tokens", "finish")
+OPTIONAL_PREDICTION_KEYS = ("boxes",)  # MiniGPT-v2 runs: grounding boxes parsed from the output
 FINISH_VALUES = ("stop", "length")
 
 
@@ -277,7 +278,8 @@ class RunStore:
         item_id = str(record["id"])
         if item_id in self.done:
             raise ValueError(f"prediction for {item_id!r} already written")
-        self._append(self._pred_handle, {k: record[k] for k in PREDICTION_KEYS})
+        self._append(self._pred_handle, {k: record[k] for k in PREDICTION_KEYS + OPTIONAL_PREDICTION_KEYS
+                                         if k in record})
         self.done[item_id] = record
 
     def append_error(self, item_id: str, error: str) -> None:
@@ -316,7 +318,8 @@ def merge_shards(run_dir: str | Path, num_processes: int, order: list[str]) -> P
             records.setdefault(str(record["id"]), record)
     target = run_dir / PREDICTIONS
     atomic_write(target, "".join(
-        json.dumps({k: records[item_id][k] for k in PREDICTION_KEYS}, ensure_ascii=False) + "\n"
+        json.dumps({k: records[item_id][k] for k in PREDICTION_KEYS + OPTIONAL_PREDICTION_KEYS
+                    if k in records[item_id]}, ensure_ascii=False) + "\n"
         for item_id in order if item_id in records))
     return target
 

@@ -88,6 +88,7 @@ def generate_from_contexts(llm, tokenizer, contexts: list[torch.Tensor], end_sym
         new_tokens = llm.generate(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
                                   generation_config=hf_config, logits_processor=processors,
                                   stopping_criteria=StoppingCriteriaList([stop]))
+    stop.finish(new_tokens)
     results = []
     for row in range(len(contexts)):
         n = stop.stop_step[row] if stop.stop_step[row] is not None else new_tokens.shape[1]

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from workbench.errors import WorkbenchError
 from workbench.generation.batch import generate_batch
 from workbench.generation.config import GenerationConfig
+from workbench.generation.grounding import parse_boxes
 from workbench.generation.sampling import row_seed
 from workbench.generation.vision_cache import VisionFeatureCache
 from workbench.provenance import git_commit, package_versions
@@ -150,8 +151,11 @@ def run_generation(model, eval_set, out_dir: str | Path, config: GenerationConfi
                     store.append_error(str(item.id), _error_text(outcome))
                     n_errors += 1
                 else:
-                    store.append_prediction({"id": str(item.id), "output": outcome.output,
-                                             "n_tokens": outcome.n_tokens, "finish": outcome.finish})
+                    record = {"id": str(item.id), "output": outcome.output, "n_tokens": outcome.n_tokens,
+                              "finish": outcome.finish}
+                    if getattr(getattr(model, "template", None), "name", None) == "minigptv2":
+                        record["boxes"] = parse_boxes(outcome.output)  # grounding answers, 0-100 grid
+                    store.append_prediction(record)
                     n_written += 1
                 bar.update(1)
         bar.close()

@@ -4,9 +4,9 @@ A model card names MiniGPT-4's three local ingredients plus how to wire them::
 
     name: minigpt4-vicuna0-7b            # optional, for reports
     blip2: blip2-flan-t5-xxl/            # HF BLIP-2 snapshot: ViT-g + Q-Former + query tokens (T5 never read)
-    llm: vicuna-7b-v0/                   # HF causal-LM snapshot with its tokenizer
+    llm: vicuna-7b-v0/                   # HF causal-LM snapshot with its tokenizer, or a .gguf file
     projection: prerained_minigpt4_7b.pth
-    template: vicuna0                    # vicuna0 | llama2
+    template: vicuna0                    # vicuna0 | llama2 | chat (the LLM tokenizer's own chat template)
     connector: qformer                   # qformer | concat4
     image_size: 224                      # optional; must match the vision encoder
 
@@ -33,6 +33,7 @@ from workbench.model.checkpoint import (
     load_projection,
     save_projection,
 )
+from workbench.model.lavis import load_lavis
 from workbench.model.minigpt4 import CONNECTORS, MiniGPT4
 from workbench.model.snapshots import (
     load_blip2,
@@ -42,7 +43,7 @@ from workbench.model.snapshots import (
     read_llm_config,
     save_blip2_snapshot,
 )
-from workbench.model.templates import TEMPLATES, get_template
+from workbench.model.templates import TEMPLATE_NAMES, chat_template, get_template
 
 __all__ = [
     "CARD_FIELDS",
@@ -58,8 +59,9 @@ __all__ = [
 
 REQUIRED_FIELDS = ("blip2", "llm", "projection", "template", "connector")
 OPTIONAL_FIELDS = ("image_size", "name")
-CARD_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
-PATH_FIELDS = ("blip2", "llm", "projection")
+LAVIS_FIELDS = ("vision", "qformer")  # MiniGPT-4's own files, instead of blip2 (see workbench/model/lavis.py)
+CARD_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS + LAVIS_FIELDS
+PATH_FIELDS = ("blip2", "llm", "projection", "vision", "qformer")
 CARD_SUFFIXES = (".json", ".yaml", ".yml")
 
 PRESETS = {"tiny-stage1": "tiny/tiny-stage1.json", "tiny-stage2": "tiny/tiny-stage2.json"}
@@ -128,7 +130,15 @@ def read_card(spec, base_dir: str | os.PathLike | None = None) -> dict:
             f"{source}: unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
             f"valid fields: {', '.join(CARD_FIELDS)}"
         )
-    missing = [k for k in REQUIRED_FIELDS if raw.get(k) in (None, "")]
+    lavis = raw.get("vision") not in (None, "") or raw.get("qformer") not in (None, "")
+    if lavis and raw.get("blip2") not in (None, ""):
+        raise WorkbenchError(f"{source}: give either blip2 (a Hugging Face snapshot) or vision/qformer "
+                             "(MiniGPT-4's eva_vit_g.pth / blip2_pretrained_flant5xxl.pth), not both")
+    if lavis and raw.get("vision") in (None, ""):
+        raise WorkbenchError(f"{source}: qformer needs vision too (eva_vit_g.pth)")
+    if lavis and raw.get("connector") == "qformer" and raw.get("qformer") in (None, ""):
+        raise WorkbenchError(f"{source}: connector qformer needs qformer: (blip2_pretrained_flant5xxl.pth)")
+    missing = [k for k in REQUIRED_FIELDS if raw.get(k) in (None, "") and not (k == "blip2" and lavis)]
     if missing:
         raise WorkbenchError(
             f"{source}: missing {', '.join(missing)}; a model card needs {', '.join(REQUIRED_FIELDS)} "
@@ -136,13 +146,16 @@ def read_card(spec, base_dir: str | os.PathLike | None = None) -> dict:
         )
     card = {"name": str(raw.get("name") or "model")}
     for key in PATH_FIELDS:
+        if raw.get(key) in (None, ""):
+            card[key] = None
+            continue
         if not isinstance(raw[key], (str, os.PathLike)):
             raise WorkbenchError(f"{source}: {key} must be a path, got {raw[key]!r}")
         card[key] = str((base / Path(raw[key]).expanduser()).resolve())
-    if raw["template"] not in TEMPLATES:
+    if raw["template"] not in TEMPLATE_NAMES:
         raise WorkbenchError(
-            f"{source}: unknown template {raw['template']!r}; valid templates: {', '.join(TEMPLATES)} "
-            "(vicuna0 for Vicuna-v0 checkpoints, llama2 for the Llama-2 one)"
+            f"{source}: unknown template {raw['template']!r}; valid templates: {', '.join(TEMPLATE_NAMES)} "
+            "(vicuna0 for Vicuna-v0 checkpoints, llama2 for the Llama-2 one, chat for the LLM's own chat template)"
         )
     if raw["connector"] not in CONNECTORS:
         raise WorkbenchError(
@@ -173,9 +186,10 @@ def _resolve_dtype(dtype, default: torch.dtype) -> torch.dtype:
 
 # ---- loading --------------------------------------------------------------------------------------------------
 def _check_files(card: dict) -> None:
-    for key in ("blip2", "llm"):
-        if not Path(card[key]).exists():
-            raise WorkbenchError(f"{card['source']}: {key} folder {card[key]} does not exist")
+    for key in ("blip2", "llm", "vision", "qformer"):
+        if card[key] is not None and not Path(card[key]).exists():
+            what = "file" if card[key].lower().endswith(".gguf") else "folder"
+            raise WorkbenchError(f"{card['source']}: {key} {what} {card[key]} does not exist")
     if not Path(card["projection"]).is_file():
         raise WorkbenchError(f"{card['source']}: projection checkpoint {card['projection']} does not exist")
 
@@ -192,8 +206,15 @@ def load_model(spec, device=None, dtype=None, load_in_8bit: bool = False) -> Min
     device, dtype = choice.device, _resolve_dtype(dtype, choice.dtype)
     _check_files(card)
 
-    # Cheap checks first: configs, the projection's shape, the tokenizer.
-    vision_cfg, qformer_cfg, _ = read_blip2_config(Path(card["blip2"]))
+    # Cheap checks first: configs, the projection's shape, the tokenizer. MiniGPT-4's own .pth files hold no
+    # config: their shapes are the config, so they are read (and mapped) first.
+    lavis = None
+    if card["vision"] is not None:
+        lavis = load_lavis(card["vision"], card["qformer"], with_qformer=card["connector"] == "qformer")
+        vision_cfg = lavis[0].config
+        qformer_cfg = lavis[1].config if lavis[1] is not None else None
+    else:
+        vision_cfg, qformer_cfg, _ = read_blip2_config(Path(card["blip2"]))
     if card["connector"] == "qformer" and qformer_cfg is None:
         raise WorkbenchError(f"{card['blip2']}: this BLIP-2 snapshot has no Q-Former; connector qformer needs one")
     if card["image_size"] is not None and card["image_size"] != vision_cfg.image_size:
@@ -216,12 +237,17 @@ def load_model(spec, device=None, dtype=None, load_in_8bit: bool = False) -> Min
         raise WorkbenchError(f"{card['projection']}: {problem}")
 
     tokenizer = load_tokenizer(card["llm"])
+    template = (chat_template(tokenizer, card["llm"]) if card["template"] == "chat"
+                else get_template(card["template"]))
 
-    vision, qformer, query_tokens = load_blip2(card["blip2"], with_qformer=card["connector"] == "qformer")
+    if lavis is not None:
+        vision, qformer, query_tokens = lavis
+    else:
+        vision, qformer, query_tokens = load_blip2(card["blip2"], with_qformer=card["connector"] == "qformer")
     llm, tokenizer = load_llm(card["llm"], dtype=dtype, device=device, load_in_8bit=load_in_8bit,
-                              tokenizer=tokenizer)
+                              tokenizer=tokenizer, config=llm_cfg)
     model = MiniGPT4(
-        vision, qformer, query_tokens, llm, tokenizer, get_template(card["template"]),
+        vision, qformer, query_tokens, llm, tokenizer, template,
         connector=card["connector"], image_size=card["image_size"] or vision_cfg.image_size,
     )
     model.llama_proj.load_state_dict(
@@ -238,6 +264,8 @@ def load_model(spec, device=None, dtype=None, load_in_8bit: bool = False) -> Min
         model.llm.to(device=device)
     model.eval()
     model.card = {k: card[k] for k in ("name", "blip2", "llm", "projection", "template", "connector", "source")}
+    if lavis is not None:
+        model.card.update(vision=card["vision"], qformer=card["qformer"])
     model.card["image_size"] = model.image_size
     model.projection_sha256 = file_sha256(card["projection"])
     model.card["projection_sha256"] = model.projection_sha256

@@ -108,7 +108,9 @@ class MiniGPT4(nn.Module):
 
     # ---- text side ----------------------------------------------------------------------------------------
     def segment_ids(self, text: str, first: bool) -> list[int]:
-        """Token ids of one prompt segment; only the first segment gets BOS (``get_context_emb``)."""
+        """Token ids of one prompt segment; only the first segment gets BOS (``get_context_emb``), unless the
+        template renders its own (``template.add_bos`` False: the LLM's chat template)."""
+        first = first and getattr(self.template, "add_bos", True)
         key = ("B" if first else "-") + text
         if key not in self._segment_ids:
             ids = self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []

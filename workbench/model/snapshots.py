@@ -213,11 +213,42 @@ def save_blip2_snapshot(
 
 
 # ---- LLM ------------------------------------------------------------------------------------------------------
+GGUF_SUFFIX = ".gguf"
+
+
+def llm_source(path: str | os.PathLike) -> tuple[Path, dict]:
+    """``(folder, from_pretrained kwargs)``: a ``.gguf`` file is read by transformers with ``gguf_file=``.
+
+    A GGUF file (llama.cpp's format) holds the weights, the config and the tokenizer together; transformers
+    dequantizes it to float on load (needs the ``gguf`` package).
+    """
+    path = Path(path)
+    if path.suffix.lower() == GGUF_SUFFIX:
+        return path.parent, {"gguf_file": path.name}
+    return path, {}
+
+
+def _gguf_error(path: Path, exc: Exception) -> WorkbenchError:
+    if isinstance(exc, ImportError) or ("gguf" in str(exc).lower() and "install" in str(exc).lower()):
+        return WorkbenchError(f"{path}: reading a GGUF file needs the gguf package: pip install gguf")
+    return WorkbenchError(f"{path}: transformers cannot read this GGUF file ({str(exc).splitlines()[0][:200]}); "
+                          "it supports GGUF files of Llama, Mistral, Qwen2 and similar architectures")
+
+
 def read_llm_config(folder: str | os.PathLike):
-    """The LLM's transformers config, checked to be a causal LM snapshot with a tokenizer beside it."""
+    """The LLM's transformers config, checked to be a causal LM snapshot (or GGUF file) with a tokenizer."""
     from transformers import AutoConfig
 
-    folder = Path(folder)
+    folder, extra = llm_source(folder)
+    if extra:
+        path = folder / extra["gguf_file"]
+        if not path.is_file():
+            raise WorkbenchError(f"{path}: GGUF file not found")
+        try:
+            config = AutoConfig.from_pretrained(folder, local_files_only=True, **extra)
+        except (OSError, ValueError, KeyError, ImportError, RuntimeError) as exc:
+            raise _gguf_error(path, exc) from exc
+        return config
     raw = snapshot_config(folder, "llm")
     if raw.get("model_type") == "blip-2" or "vision_config" in raw:
         raise WorkbenchError(
@@ -242,10 +273,12 @@ def load_tokenizer(folder: str | os.PathLike):
     """The LLM's tokenizer with a pad token (the unk token, else EOS: no new token, embeddings untouched)."""
     from transformers import AutoTokenizer
 
-    folder = Path(folder)
+    folder, extra = llm_source(folder)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
     except (OSError, ValueError, ImportError, KeyError, RuntimeError, TypeError) as exc:
+        if extra:
+            raise _gguf_error(folder / extra["gguf_file"], exc) from exc
         hint = ""
         if (folder / "tokenizer.model").is_file():
             hint = " (a tokenizer.model needs: pip install sentencepiece protobuf)"
@@ -276,14 +309,16 @@ def set_special_ids(llm: nn.Module, tokenizer, folder: Path) -> None:
 
 
 def load_llm(folder: str | os.PathLike, dtype: torch.dtype, device: torch.device, load_in_8bit: bool = False,
-             tokenizer=None):
+             tokenizer=None, config=None):
     """``(causal LM in eval mode, tokenizer)`` from a local snapshot; 8-bit goes through bitsandbytes on CUDA."""
     from transformers import AutoModelForCausalLM
 
-    folder = Path(folder)
-    read_llm_config(folder)
+    config = config if config is not None else read_llm_config(folder)  # a GGUF file is parsed once per read
     tokenizer = tokenizer if tokenizer is not None else load_tokenizer(folder)
-    kwargs = {"local_files_only": True, "dtype": dtype}
+    folder, extra = llm_source(folder)
+    if extra:
+        extra["config"] = config
+    kwargs = {"local_files_only": True, "dtype": dtype, **extra}
     if device.type == "cuda":
         index = device.index if device.index is not None else torch.cuda.current_device()
         kwargs["device_map"] = {"": index}
@@ -293,7 +328,9 @@ def load_llm(folder: str | os.PathLike, dtype: torch.dtype, device: torch.device
         kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
     try:
         llm = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ImportError) as exc:
+        if extra:
+            raise _gguf_error(folder / extra["gguf_file"], exc) from exc
         raise WorkbenchError(f"{folder}: cannot load the LLM weights ({str(exc).splitlines()[0][:200]})") from exc
     set_special_ids(llm, tokenizer, folder)
     return llm.eval(), tokenizer

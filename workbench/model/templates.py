@@ -6,7 +6,7 @@ The image is a plain-text placeholder: ``<Img><ImageHere></Img>``. The model spl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workbench.errors import WorkbenchError
 
@@ -31,6 +31,7 @@ class Template:
     end_sym: str
     train_user_role: str
     train_assistant_role: str
+    add_bos: bool = True  # MiniGPT-4 puts the tokenizer's BOS before the first prompt segment
 
     def chat_prompt(self, question: str) -> str:
         """The inference prompt, exactly as MiniGPT-4's ``Chat`` builds it for one image and one question.
@@ -79,7 +80,87 @@ TEMPLATES: dict[str, Template] = {
         train_user_role="[INST] ",
         train_assistant_role=" [/INST] ",
     ),
+    # CONV_VISION_minigptv2: no system text, roles "<s>[INST] " / " [/INST]", sep ""; the question starts with a
+    # task word ("[vqa] ...", see MINIGPTV2_TASKS); the model ends with </s> (Chat stops on id 2).
+    "minigptv2": Template(
+        name="minigptv2",
+        system="",
+        user_role="<s>[INST] ",
+        assistant_role=" [/INST]",
+        sep="",
+        end_sym="</s>",
+        train_user_role="[INST] ",
+        train_assistant_role=" [/INST] ",
+    ),
 }
+
+# MiniGPT-v2's task identifiers (arXiv:2310.09478 Tab. 1; eval_scripts/eval_ref.py and eval_vqa.py prompts)
+MINIGPTV2_TASKS = ("vqa", "caption", "grounding", "refer", "detection", "identify")
+
+
+def with_task(question: str, task: str | None) -> str:
+    """``[task] question`` for MiniGPT-v2; a question that already starts with a task word is left as it is.
+
+    Raises WorkbenchError for an unknown task word.
+    """
+    if task is None or question.lstrip().startswith("["):
+        return question
+    if task not in MINIGPTV2_TASKS:
+        raise WorkbenchError(f"unknown MiniGPT-v2 task {task!r}; known tasks: {', '.join(MINIGPTV2_TASKS)}")
+    return f"[{task}] {question}"
+
+
+@dataclass(frozen=True)
+class ChatTemplate:
+    """``template: chat``: the LLM's own chat template (``tokenizer.chat_template``, Jinja, as transformers renders it).
+
+    The user turn holds ``<Img><ImageHere></Img> {question}``, MiniGPT-4's image message; no system message is
+    passed, so the template's own default (if any) applies. ``end_sym`` is the template's end-of-turn: the text
+    the template writes after an assistant message (``<|im_end|>`` for ChatML, ``<|eot_id|>`` for Llama-3),
+    or the tokenizer's EOS when it writes nothing. The rendered text already holds whatever BOS the template
+    wants, so no BOS is added in front (``add_bos`` False), as ``apply_chat_template(tokenize=True)`` does.
+    """
+
+    tokenizer: object = field(compare=False, repr=False)
+    end_sym: str
+    name: str = "chat"
+    add_bos: bool = False
+
+    def _render(self, question: str) -> str:
+        turn = [{"role": "user", "content": f"{IMAGE_SLOT} {question}"}]
+        return self.tokenizer.apply_chat_template(turn, tokenize=False, add_generation_prompt=True)
+
+    def chat_prompt(self, question: str) -> str:
+        """The inference prompt: one user turn plus the template's generation prompt (assistant header)."""
+        return self._render(question)
+
+    def train_prompt(self, question: str) -> str:
+        """Training uses the same rendering: the answer follows the assistant header, then ``end_sym``."""
+        return self._render(question)
+
+    def cut(self, text: str) -> str:
+        return text.split(self.end_sym, 1)[0].strip()
+
+
+def chat_template(tokenizer, source: str = "the LLM") -> ChatTemplate:
+    """The ``chat`` template of this tokenizer; WorkbenchError if it has none or its turns cannot be found."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise WorkbenchError(
+            f"{source}: the tokenizer has no chat template (tokenizer_config.json / chat_template.jinja); "
+            "use template: vicuna0 or llama2, or an instruction-tuned LLM's tokenizer"
+        )
+    marker = "WORKBENCH-ANSWER-MARK"
+    turns = [{"role": "user", "content": "question"}, {"role": "assistant", "content": marker}]
+    text = tokenizer.apply_chat_template(turns, tokenize=False)
+    if marker not in text:
+        raise WorkbenchError(f"{source}: the chat template drops the assistant's message; cannot find its end of turn")
+    end = text.split(marker, 1)[1].strip() or (tokenizer.eos_token or "")
+    if not end:
+        raise WorkbenchError(f"{source}: the chat template writes nothing after an answer and the tokenizer has no EOS")
+    return ChatTemplate(tokenizer=tokenizer, end_sym=end)
+
+
+TEMPLATE_NAMES = (*TEMPLATES, "chat")
 
 
 def get_template(name: str) -> Template:
