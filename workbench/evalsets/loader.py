@@ -31,13 +31,19 @@ class EvalSet:
     has_vocabulary_file: bool = False
     # optional synonyms.json: term -> synonyms for dishes, ingredients, crops, diseases, treatments
     synonyms: dict[str, list[str]] = field(default_factory=dict)
+    # every item of the manifest, also in a head(limit): vocabularies come from the whole set
+    all_items: list[EvalItem] | None = None
+    # problems that do not stop scoring, as "manifest.jsonl:LINE: ..." lines (e.g. lone surrogates replaced)
+    warnings: list[str] = field(default_factory=list)
 
     def by_id(self) -> dict[str, EvalItem]:
         return {item.id: item for item in self.items}
 
     def head(self, limit: int | None) -> "EvalSet":
         """The first ``limit`` items (what a run made with ``--limit`` covers); the manifest hash is unchanged."""
-        return self if limit is None else replace(self, items=self.items[:limit])
+        if limit is None:
+            return self
+        return replace(self, items=self.items[:limit], all_items=self.all_items or self.items)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
