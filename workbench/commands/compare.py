@@ -34,11 +34,13 @@ def run(args) -> int:
         print(f"\n{comp['other']} vs {comp['baseline']} (delta = other - baseline)")
         print(f"  {'metric':<32} {'baseline':>9} {'other':>9} {'delta':>8}  {'95% CI':<18} {'p':>7}  verdict")
         for key, m in comp["metrics"].items():
-            num = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
+            num = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
             ci = f"[{m['ci'][0]:+.3f}, {m['ci'][1]:+.3f}]" if m["ci"] else "-"
             p = "-" if m["p"] is None else ("<0.001" if m["p"] < 0.001 else f"{m['p']:.3f}")
             delta = "-" if m["delta"] is None else f"{m['delta']:+.3f}"
             print(f"  {key:<32} {num(m['a']):>9} {num(m['b']):>9} {delta:>8}  {ci:<18} {p:>7}  {m['verdict']}")
+            if m.get("undefined"):
+                print(f"  {'':<32} n/a: {m['undefined']}")
         better = sum(m["verdict"] == "better" for m in comp["metrics"].values())
         worse = sum(m["verdict"] == "worse" for m in comp["metrics"].values())
         print(f"{comp['other']} vs {comp['baseline']}: {better} metrics significantly better, "
