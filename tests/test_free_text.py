@@ -32,7 +32,8 @@ def vocab():
 
 
 def test_plantvillage_lexicon_covers_the_38_classes_under_their_imported_names():
-    classes = ["Apple___Apple_scab", "Apple___Black_rot", "Apple___Cedar_apple_rust", "Cherry_(including_sour)___Powdery_mildew",
+    classes = ["Apple___Apple_scab", "Apple___Black_rot", "Apple___Cedar_apple_rust",
+               "Cherry_(including_sour)___Powdery_mildew",
                "Corn_(maize)___Cercospora_leaf_spot Gray_leaf_spot", "Corn_(maize)___Common_rust_",
                "Corn_(maize)___Northern_Leaf_Blight", "Grape___Black_rot", "Grape___Esca_(Black_Measles)",
                "Grape___Leaf_blight_(Isariopsis_Leaf_Spot)", "Orange___Haunglongbing_(Citrus_greening)",

@@ -2,7 +2,8 @@
 
 coco-caption's demo (tylin/coco-caption ``cocoEvalCapDemo.ipynb``): its 1,000 "fake captions" against the
 COCO val2014 references give BLEU-1..4 0.579/0.404/0.279/0.191, METEOR 0.195, ROUGE-L 0.396, CIDEr 0.600.
-They are reproduced here (to the 3 printed digits) through the workbench's own path, ``workbench import coco`` + ``workbench score``.
+They are reproduced here (to the 3 printed digits) through the workbench's own path,
+``workbench import coco`` + ``workbench score``.
 The caption metrics do not read the images, so a placeholder image stands in for each COCO file.
 """
 
@@ -17,7 +18,8 @@ from PIL import Image
 from workbench.cli import main
 
 # beside the checkout, as the project's machines lay it out; WORKBENCH_REALDATA points elsewhere
-REALDATA = Path(os.environ.get("WORKBENCH_REALDATA", Path(__file__).resolve().parents[1].parent / "shared" / "realdata"))
+REALDATA = Path(os.environ.get("WORKBENCH_REALDATA",
+                               Path(__file__).resolve().parents[1].parent / "shared" / "realdata"))
 FAKECAP = REALDATA / "coco-fakecap"
 PUBLISHED = {"caption/bleu_1": 0.579, "caption/bleu_2": 0.404, "caption/bleu_3": 0.279, "caption/bleu_4": 0.191,
              "caption/meteor": 0.195, "caption/rouge_l": 0.396, "caption/cider": 0.600}

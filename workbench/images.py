@@ -1,7 +1,8 @@
 """Decode an image file: the one function ``generate`` and ``validate`` both use, so what validates decodes.
 
-``open_image(path)`` (over ``decode_image``) opens and fully decodes the file as RGB (PIL's ``convert`` reads every pixel, so a
-truncated JPEG fails here, not later in a batch). ``Image.verify()`` alone would pass such a file.
+``open_image(path)`` (over ``decode_image``) opens and fully decodes the file as RGB (PIL's ``convert``
+reads every pixel, so a truncated JPEG fails here, not later in a batch). ``Image.verify()`` alone would
+pass such a file.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 name to ``{"dish": optional display name, "ingredients": [...], "steps": [...]}``; classes without a recipe
 are skipped and listed in the card. The dish name defaults to the class name normalized by
 ``workbench.names.food101_dish`` (``apple_pie`` -> ``apple pie``); a dish name that differs from the
-folder name keeps the folder name as a synonym in ``synonyms.json``. ``limit_per_class`` keeps the first N test images per class (file order).
+folder name keeps the folder name as a synonym in ``synonyms.json``. ``limit_per_class`` keeps the first
+N test images per class (file order).
 """
 
 from __future__ import annotations

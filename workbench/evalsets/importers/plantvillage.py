@@ -62,6 +62,10 @@ def _matches(name: ClassName, crop: str, disease: str) -> bool:
     return normalize(disease) in diseases and (not crop or normalize(crop) in crops)
 
 
+def _rows(rows) -> str:
+    return "; ".join(f"{line}: {crop or '-'}, {disease}" for line, crop, disease, _ in rows) or "none"
+
+
 def _synonyms(names: list[ClassName]) -> dict[str, list[str]]:
     """``{name: [synonyms]}`` for synonyms.json: every crop and disease with its raw spellings."""
     out: dict[str, list[str]] = {}
@@ -114,7 +118,7 @@ def import_plantvillage(root, treatments_csv, out, limit_per_class: int | None =
 - Names: crop and disease normalized from the folder name (`workbench.names.plantvillage_class`); raw
   spellings and alternative names kept as synonyms in `synonyms.json`.
 - Classes without any treatment in the CSV (their items have `"treatments": []`): {', '.join(untreated) or 'none'}.
-- Treatment rows matching no class (CSV line: crop, disease): {'; '.join(f'{r[0]}: {r[1] or "-"}, {r[2]}' for r in unmatched) or 'none'}.
+- Treatment rows matching no class (CSV line: crop, disease): {_rows(unmatched)}.
 - Known limits: one leaf per image on a plain background (lab photos), unlike field photos.
 
 {counts_table(counts, 'class')}
