@@ -51,7 +51,8 @@ def test_plantvillage_lexicon_covers_the_38_classes_under_their_imported_names()
         assert name.crop in crops, folder
         assert name.disease == "healthy" or name.disease in diseases, folder
     for word in ("blight", "rust", "scab", "mildew", "rot", "mosaic", "leaf curl", "spot", "wilt", "canker", "mold"):
-        assert any(normalize(word) in map(normalize, [c, *s]) for c, s in diseases.items()), word
+        terms = diseases | lexicon("plant_diseases", "generic")
+        assert any(normalize(word) in map(normalize, [c, *s]) for c, s in terms.items()), word
     dishes = lexicon("dishes")
     assert len(dishes) == 101 and food101_dish("apple_pie") in dishes and "tacos" in dishes
 
@@ -69,6 +70,10 @@ def test_a_disease_the_eval_set_never_uses_is_a_false_alarm_or_a_wrong_diagnosis
     # a bare generic word is a disease too: "blight" on a healthy leaf is a false alarm, on late blight wrong
     assert score_diagnosis("Some blight here.", TOMATO_OK, vocab)["healthy_false_alarm"] == 1
     assert score_diagnosis("Some blight here.", TOMATO_LB, vocab)["disease_accuracy"] == 0
+    # ... but a specific name wins over a generic symptom word said first
+    d = score_diagnosis("Many small grey spots: this tomato leaf has late blight.", TOMATO_LB, vocab)
+    assert (d["disease_pred"], d["disease_accuracy"]) == ("late blight", 1)
+    assert score_diagnosis("Small brown spots on a tomato leaf.", TOMATO_OK, vocab)["disease_pred"] == "spot"
     # the eval set's own name still wins over the lexicon's generic word ("late blight", not "blight")
     assert score_diagnosis("Late blight on a tomato leaf.", TOMATO_LB, vocab)["disease_accuracy"] == 1
 

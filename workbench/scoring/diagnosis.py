@@ -8,8 +8,9 @@ Card
 - Negated mentions name nothing (``workbench.scoring.negation``): "no sign of blight" does not name
   blight, "not healthy" does not say healthy.
 - ``crop_pred``: the first crop mentioned; ``crop_accuracy`` = 1 if it is the reference crop.
-- ``disease_pred``: the first disease mentioned; if none, "healthy" when a healthy phrase appears; else
-  ``None`` (no condition named). ``disease_accuracy`` = 1 if it equals the reference condition (a healthy
+- ``disease_pred``: the first specific disease named (the set's, or the lexicon's); without one, the first
+  generic disease word ("blight", "spots": the lexicon's ``generic`` words); if none, "healthy" when a
+  healthy phrase appears; else ``None`` (no condition named). ``disease_accuracy`` = 1 if it equals the reference condition (a healthy
   leaf must be called healthy).
 - ``disease_macro_f1`` (corpus only): F1 per condition, averaged over the conditions present in the
   references of the scored items (healthy included); per-item labels ``disease_true``/``disease_pred``
@@ -44,7 +45,9 @@ def score_diagnosis(output: str, reference: dict, vocab: TaskVocabulary) -> dict
     found = mentions(output, vocab.diagnosis)
     named = [m.canonical for m in found if not m.negated]
     crops = [name for kind, name in named if kind == "crop"]
-    diseases = [name for kind, name in named if kind == "disease"]
+    # a specific name first ("septoria leaf spot"); a generic word ("spots", "blight") only without one
+    diseases = ([name for kind, name in named if kind == "disease"]
+                or [name for kind, name in named if kind == "disease_generic"])
     said_healthy = any(kind == "healthy" for kind, _ in named) or any(
         m.negated and m.canonical[0] == "disease_word" for m in found)
     crop_true = vocab.diagnosis.canonical(reference["crop"], "crop")

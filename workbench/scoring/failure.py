@@ -54,7 +54,7 @@ def on_task(task: str, output: str, vocab: TaskVocabulary) -> bool:
     recipe = _spans(m for m in mentions(output, vocab.recipe) if m.canonical[0] in ("dish", "ingredient"))
     recipe |= _spans(mentions(output, vocab.cooking_verbs))
     plant = _spans(m for m in mentions(output, vocab.diagnosis)
-                   if m.canonical[0] in ("crop", "disease", "healthy", "disease_word"))
+                   if m.canonical[0] in ("crop", "disease", "disease_generic", "healthy", "disease_word"))
     own, other = (recipe, plant) if task == "recipe" else (plant, recipe)
     if not own:
         return False

@@ -9,8 +9,9 @@ Card: where the words come from
   ({term: [synonyms]}).
 - open lexicons beside the eval set's own names (``workbench/lexicon/``): diseases (``plant_diseases``:
   PlantVillage's 38 classes and the usual disease words), crops (``crops``) and dishes (``dishes``:
-  Food-101's 101 classes). A lexicon entry that shares a name with an eval-set term of the same kind
-  lends it its other synonyms (``esca`` reads as the set's ``black measles``); any other entry is a name
+  Food-101's 101 classes); the generic disease words (blight, rust, spot, ...) are kind
+  ``disease_generic``, read as a disease only when no specific one is named. A lexicon entry that shares
+  a name with an eval-set term of the same kind lends it its other synonyms (``esca`` reads as the set's ``black measles``); any other entry is a name
   of its own (a healthy leaf called "yellow leaf curl virus" is a false alarm even when the set never uses
   that disease). A lexicon name that the eval set uses for another kind is left to the eval set.
 - the condition "healthy" is recognized by the fixed phrases in ``HEALTHY_TERMS``; a negated general
@@ -31,23 +32,24 @@ HEALTHY_TERMS = ["healthy", "no disease", "disease free", "not diseased", "no si
                  "free of disease", "no infection"]
 DISEASE_WORDS = ["disease", "infection", "pathogen", "illness"]
 # open lexicon per (matcher, kind): which shipped names each matcher reads beside the eval set's own
-OPEN_LEXICONS = {"recipe": [("dish", "dishes")],
-                 "diagnosis": [("disease", "plant_diseases"), ("crop", "crops")]}
+OPEN_LEXICONS = {"recipe": [("dish", "dishes", "terms")],
+                 "diagnosis": [("disease", "plant_diseases", "terms"),
+                               ("disease_generic", "plant_diseases", "generic"), ("crop", "crops", "terms")]}
 COOKING_VERBS = ["add", "bake", "beat", "blend", "boil", "broil", "chop", "combine", "cook", "cut",
                  "dice", "drain", "fold", "fry", "grate", "grill", "heat", "knead", "marinate", "melt",
                  "mince", "mix", "peel", "pour", "preheat", "roast", "saute", "season", "serve",
                  "simmer", "slice", "spread", "sprinkle", "steam", "stir", "toast", "toss", "whisk"]
 
 
-def with_lexicons(terms: dict, lexicons: list[tuple[str, str]]) -> dict:
+def with_lexicons(terms: dict, lexicons: list[tuple[str, str, str]]) -> dict:
     """``terms`` ({(kind, name): [synonyms]}, the eval set's) plus the open lexicons, merged as the card says."""
     terms = {key: list(values) for key, values in terms.items()}
     owner = {}
     for key, values in terms.items():
         for term in [key[1], *values]:
             owner.setdefault(key_tokens(term), key)
-    for kind, name in lexicons:
-        for canonical, synonyms in lexicon(name).items():
+    for kind, name, section in lexicons:
+        for canonical, synonyms in lexicon(name, section).items():
             entry = [canonical, *synonyms]
             same = [owner[k] for k in map(key_tokens, entry) if k in owner and owner[k][0] == kind]
             target = same[0] if same else (kind, canonical)
