@@ -28,6 +28,7 @@ from workbench.scoring.vocab import TaskVocabulary
 SCORES = "scores.json"
 # why an aggregate is null, when no scorer gave a more specific reason
 UNDEFINED_WHY = {
+    "caption/chair_i": "no scored caption mentions a vocabulary object",
     "caption/object_recall": "no scored caption item lists reference objects",
     "recipe/ingredient_recall": "no scored recipe has reference ingredients",
     "recipe/ingredient_f1": "no scored recipe has reference ingredients",
