@@ -55,11 +55,15 @@ def test_coco(tmp_path):
 
 
 def test_parse_plantvillage_class_names():
-    assert parse_class("Tomato___Early_blight") == ("Tomato", "Early blight")
-    assert parse_class("Apple___healthy") == ("Apple", "healthy")
-    assert parse_class("Tomato___Tomato_Yellow_Leaf_Curl_Virus") == ("Tomato", "Yellow Leaf Curl Virus")
-    assert parse_class("Corn_(maize)___Common_rust_") == ("Corn (maize)", "Common rust")
-    assert parse_class("Pepper,_bell___Bacterial_spot") == ("Pepper, bell", "Bacterial spot")
+    assert parse_class("Tomato___Early_blight") == ("tomato", "early blight")
+    assert parse_class("Apple___healthy") == ("apple", "healthy")
+    assert parse_class("Tomato___Tomato_Yellow_Leaf_Curl_Virus") == ("tomato", "yellow leaf curl virus")
+    assert parse_class("Corn_(maize)___Common_rust_") == ("corn", "common rust")
+    assert parse_class("Pepper,_bell___Bacterial_spot") == ("bell pepper", "bacterial spot")
+    assert parse_class("Cherry_(including_sour)___Powdery_mildew") == ("cherry", "powdery mildew")
+    assert parse_class("Corn_(maize)___Cercospora_leaf_spot Gray_leaf_spot") == ("corn", "gray leaf spot")
+    assert parse_class("Grape___Esca_(Black_Measles)") == ("grape", "esca")
+    assert parse_class("Orange___Haunglongbing_(Citrus_greening)") == ("orange", "huanglongbing")
 
 
 def test_plantvillage(tmp_path):
@@ -76,11 +80,14 @@ def test_plantvillage(tmp_path):
     es = load_eval_set(out)
     assert len(es.items) == 6
     refs = {i.id.split("/")[0]: i.reference for i in es.items}
-    assert refs["Tomato___Early_blight"] == {"crop": "Tomato", "disease": "Early blight",
+    assert refs["Tomato___Early_blight"] == {"crop": "tomato", "disease": "early blight",
                                              "treatments": ["apply copper fungicide", "remove infected leaves"]}
-    assert refs["Apple___healthy"] == {"crop": "Apple", "disease": "healthy", "treatments": []}
+    assert refs["Apple___healthy"] == {"crop": "apple", "disease": "healthy", "treatments": []}
     assert refs["Apple___Apple_scab"]["disease"] == "scab"
-    assert "Apple___Apple_scab" in (out / "card.md").read_text()    # listed as lacking treatments
+    assert es.synonyms == {"scab": ["Apple_scab"]}                 # the raw name, kept as a synonym
+    card = (out / "card.md").read_text()
+    assert "Apple___Apple_scab" in card                             # listed as lacking treatments
+    assert "4: Potato, Early blight" in card                        # the row for a crop with no folder
     bad = tmp_path / "bad.csv"
     bad.write_text("crop,illness\nTomato,x\n")
     with pytest.raises(WorkbenchError, match="bad.csv:1: header needs"):
@@ -108,3 +115,52 @@ def test_food101_via_module_cli(tmp_path, capsys):
     assert cli(["import", "food101", "--root", str(tmp_path / "nope"), "--recipes", str(recipes),
                 "--out", str(tmp_path / "x")]) == 1
     assert "meta/test.txt: not found" in capsys.readouterr().err
+
+
+def test_plantvillage_names_normalized_raw_kept_and_treatments_matched(tmp_path, capsys):
+    """The folder names the issue lists, their plain names as answers, and CSV rows on normalized names."""
+    from workbench.scoring.diagnosis import score_diagnosis
+    from workbench.scoring.vocab import TaskVocabulary
+
+    src = tmp_path / "PlantVillage"
+    for cls in ("Corn_(maize)___Cercospora_leaf_spot Gray_leaf_spot", "Pepper,_bell___Bacterial_spot",
+                "Cherry_(including_sour)___healthy", "Tomato___Tomato_Yellow_Leaf_Curl_Virus",
+                "Corn_(maize)___Common_rust_"):
+        _jpg(src / cls / "leaf.jpg")
+    csv = tmp_path / "treatments.csv"
+    csv.write_text("crop,disease,treatment\n"
+                   "Corn,Gray leaf spot,rotate crops\n"
+                   "Corn (maize),Cercospora leaf spot,plant resistant hybrids\n"
+                   "bell pepper,Bacterial spot,use clean seed\n"
+                   ",Tomato_Yellow_Leaf_Curl_Virus,control whiteflies\n"
+                   "Corn,Common rust,apply a fungicide\n"
+                   "Tomato,Gray leaf spot,matches nothing\n", encoding="utf-8")
+    out = import_plantvillage(src, csv, tmp_path / "pv")
+    assert "treatments.csv:7: treatment row (crop 'Tomato', disease 'Gray leaf spot') matches no class" \
+        in capsys.readouterr().err
+    es = load_eval_set(out)
+    refs = {i.id.split("/")[0]: i.reference for i in es.items}
+    assert refs["Corn_(maize)___Cercospora_leaf_spot Gray_leaf_spot"] == {
+        "crop": "corn", "disease": "gray leaf spot", "treatments": ["rotate crops", "plant resistant hybrids"]}
+    assert refs["Pepper,_bell___Bacterial_spot"] == {"crop": "bell pepper", "disease": "bacterial spot",
+                                                     "treatments": ["use clean seed"]}
+    assert refs["Cherry_(including_sour)___healthy"]["crop"] == "cherry"
+    assert refs["Tomato___Tomato_Yellow_Leaf_Curl_Virus"]["disease"] == "yellow leaf curl virus"
+    assert refs["Corn_(maize)___Common_rust_"]["disease"] == "common rust"
+    assert es.synonyms == {"corn": ["Corn_(maize)"], "bell pepper": ["Pepper,_bell"],
+                           "cherry": ["Cherry_(including_sour)"],
+                           "gray leaf spot": ["Cercospora_leaf_spot Gray_leaf_spot", "cercospora leaf spot"],
+                           "yellow leaf curl virus": ["Tomato_Yellow_Leaf_Curl_Virus"]}
+    # plain answers now score: 5 items, crop right on all 5 (was 1 of 5 with "Corn (maize)", "Pepper, bell")
+    vocab = TaskVocabulary.from_eval_set(es)
+    answers = {"Corn_(maize)___Cercospora_leaf_spot Gray_leaf_spot": "A corn leaf with gray leaf spot.",
+               "Pepper,_bell___Bacterial_spot": "This bell pepper leaf has bacterial spot.",
+               "Cherry_(including_sour)___healthy": "A healthy cherry leaf.",
+               "Tomato___Tomato_Yellow_Leaf_Curl_Virus": "Tomato yellow leaf curl virus on a tomato leaf.",
+               "Corn_(maize)___Common_rust_": "Maize (corn) leaf with common rust."}
+    scored = {k: score_diagnosis(a, refs[k], vocab) for k, a in answers.items()}
+    assert sum(s["crop_accuracy"] for s in scored.values()) == 5
+    assert sum(s["disease_accuracy"] for s in scored.values()) == 5
+    # the raw spelling is a synonym: "cercospora leaf spot" is the class gray leaf spot
+    raw = score_diagnosis("Corn (maize) with Cercospora leaf spot", refs["Corn_(maize)___Common_rust_"], vocab)
+    assert (raw["crop_pred"], raw["disease_pred"], raw["disease_accuracy"]) == ("corn", "gray leaf spot", 0)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import re
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -129,6 +130,9 @@ def test_numbers_in_the_html_equal_compare_json(hostile_report):
     for key, e in comp["metrics"].items():
         for field, shown in (("a", fmt_num), ("b", fmt_num), ("delta", fmt_delta), ("p", fmt_p)):
             attrs, text = cells[(comp["other"], key, field)]
+            if e[field] is None and field in ("a", "b"):   # an undefined value says so, with its reason
+                assert text.strip() == "n/a" and attrs["title"] == (e["undefined"] or "undefined on the scored items")
+                continue
             if e[field] is None:
                 assert text.strip() == "\u2014"
                 continue
@@ -142,11 +146,15 @@ def test_numbers_in_the_html_equal_compare_json(hostile_report):
             assert [float(attrs["data-lo"]), float(attrs["data-hi"])] == e["ci"]
             lo, hi = (float(x) for x in re.findall(r"[-+]?\d+\.\d+", text))
             assert (lo, hi) == (pytest.approx(e["ci"][0], abs=5e-4), pytest.approx(e["ci"][1], abs=5e-4))
-        # fixture: of the 2 leaves one is healthy (false alarms) and one has treatments; METEOR is not run
+        # fixture: of the 2 leaves one is healthy (false alarms) and one has treatments; METEOR is not run;
+        # the 3 captions share one reference set, so CIDEr is undefined (IDF 0 everywhere)
         partial = {"diagnosis/healthy_false_alarm": "1 of 2", "diagnosis/treatment_recall": "1 of 2",
-                   "caption/meteor": "0 of 3"}
+                   "caption/meteor": "0 of 3", "caption/cider": "0 of 3"}
         assert cells[(comp["other"], key, "n")][1].strip() == partial.get(key, str(e["n"]))
     assert checked > 40
+    cider = comp["metrics"]["caption/cider"]
+    assert (cider["a"], cider["b"]) == (None, None) and cider["undefined"].startswith("CIDEr undefined")
+    assert f"cider n/a: {cider['undefined']}" in re.sub(r"\s+", " ", html_unescape(html))
 
 
 @pytest.mark.parametrize("entry, shown", [

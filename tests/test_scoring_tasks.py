@@ -99,8 +99,10 @@ def test_recipe_hand_computed(vocab):
     assert r["steps_present"] == 1
     r2 = score_recipe("Crepe Suzette with milk.", REFS[2][1], vocab)      # synonym + accent folding
     assert r2["dish_accuracy"] == 1 and r2["ingredient_tp"] == 1 and r2["n_ingredients_pred"] == 1
-    wrong_first = score_recipe("Not crêpes, this is apple pie.", REFS[1][1], vocab)
+    wrong_first = score_recipe("Crêpes, or maybe an apple pie.", REFS[1][1], vocab)
     assert wrong_first["dish_accuracy"] == 0
+    negated_first = score_recipe("Not crêpes, this is apple pie.", REFS[1][1], vocab)   # "not X" names no X
+    assert negated_first["dish_accuracy"] == 1
     empty = score_recipe("", REFS[1][1], vocab)
     assert (empty["dish_accuracy"], empty["ingredient_f1"], empty["steps_present"]) == (0, 0.0, 0)
     items = [dict(r, failure=0), dict(r2, failure=0), dict(empty, failure=1)]

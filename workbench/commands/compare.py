@@ -35,11 +35,13 @@ def run(args) -> int:
         print(f"\n{comp['other']} vs {comp['baseline']} (delta = other - baseline)")
         print(f"  {'metric':<32} {'baseline':>9} {'other':>9} {'delta':>8}  {'95% CI':<18} {'p':>7}  verdict")
         for key, m in comp["metrics"].items():
-            num = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
+            num = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
             ci = f"[{m['ci'][0]:+.3f}, {m['ci'][1]:+.3f}]" if m["ci"] else "-"
             p = format_p(m["p"])
             delta = "-" if m["delta"] is None else f"{m['delta']:+.3f}"
             print(f"  {key:<32} {num(m['a']):>9} {num(m['b']):>9} {delta:>8}  {ci:<18} {p:>7}  {m['verdict']}")
+            if m.get("undefined"):
+                print(f"  {'':<32} n/a: {m['undefined']}")
         better = sum(m["verdict"] == "better" for m in comp["metrics"].values())
         worse = sum(m["verdict"] == "worse" for m in comp["metrics"].values())
         print(f"{comp['other']} vs {comp['baseline']}: {better} metrics significantly better, "

@@ -2,8 +2,10 @@
 
 Exit 0 and print the item count per task when it is valid; otherwise print one line per problem,
 `manifest.jsonl:LINE: what is wrong`, and exit 2. Checks: JSON, required fields and types, known task,
-unique ids, image path inside the folder, image present and decodable, reference shape per task,
-vocabulary.json shape and coverage of caption objects.
+unique ids, image path inside the folder, image present and decodable by the decoder `generate` uses,
+reference shape per task (a caption reference needs a word), vocabulary.json shape and coverage of caption
+objects. Text that cannot be encoded (lone UTF-16 surrogates) is reported as a warning
+(`manifest.jsonl:LINE: warning: ...`): scoring replaces it with U+FFFD, so the set stays valid.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import sys
 
 from workbench.evalsets import load_eval_set, validate_eval_set
+from workbench.evalsets.loader import eval_set_warnings
 
 
 def add_arguments(parser):
@@ -22,6 +25,8 @@ def add_arguments(parser):
 def run(args) -> int:
     check_images = not args.skip_images
     problems = validate_eval_set(args.eval_set, check_images=check_images)
+    for warning in eval_set_warnings(args.eval_set):
+        print(warning)
     if problems:
         for problem in problems:
             print(problem)

@@ -253,6 +253,17 @@ def _scorer_stat(task: str, items: list) -> BlockStat:
     return Aggregator(task, items).resample
 
 
+def _undefined_reason(key: str, entry: dict, a_scores: dict, b_scores: dict) -> str | None:
+    """Why the baseline's and/or the other run's value is null (from scores.json ``undefined``), or None."""
+    reasons = []
+    for side, scores in (("a", a_scores), ("b", b_scores)):
+        if entry[side] is None:
+            why = (scores.get("undefined") or {}).get(key) or "undefined on the scored items"
+            if why not in reasons:
+                reasons.append(why)
+    return "; ".join(reasons) or None
+
+
 def _run_summary(run: ScoredRun) -> dict:
     return {"name": run.name, "path": str(run.path), "model": run.info.get("model"),
             "checkpoint_sha256": checkpoint_sha(run.info)}
@@ -280,6 +291,10 @@ def compare_loaded(es, runs: list[ScoredRun], baseline: int = 0, n_resamples: in
                                n_resamples, seed, aggregate, show_progress, make_stat)
         for comp, entries in zip(comparisons, results):
             comp["metrics"].update(entries)
+    others = [run for r, run in enumerate(runs) if r != baseline]
+    for comp, run in zip(comparisons, others):
+        for key, entry in comp["metrics"].items():
+            entry["undefined"] = _undefined_reason(key, entry, runs[baseline].scores, run.scores)
     return {
         "schema": SCHEMA,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.evalsets.schema import EvalItem, Problem, check_record, default_prompt
+from workbench.surrogates import replace_surrogates
 
 MANIFEST = "manifest.jsonl"
 VOCABULARY = "vocabulary.json"
@@ -30,13 +31,19 @@ class EvalSet:
     has_vocabulary_file: bool = False
     # optional synonyms.json: term -> synonyms for dishes, ingredients, crops, diseases, treatments
     synonyms: dict[str, list[str]] = field(default_factory=dict)
+    # every item of the manifest, also in a head(limit): vocabularies come from the whole set
+    all_items: list[EvalItem] | None = None
+    # problems that do not stop scoring, as "manifest.jsonl:LINE: ..." lines (e.g. lone surrogates replaced)
+    warnings: list[str] = field(default_factory=list)
 
     def by_id(self) -> dict[str, EvalItem]:
         return {item.id: item for item in self.items}
 
     def head(self, limit: int | None) -> "EvalSet":
         """The first ``limit`` items (what a run made with ``--limit`` covers); the manifest hash is unchanged."""
-        return self if limit is None else replace(self, items=self.items[:limit])
+        if limit is None:
+            return self
+        return replace(self, items=self.items[:limit], all_items=self.all_items or self.items)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -46,8 +53,9 @@ class EvalSet:
 
 
 def image_problem(root: Path, image: str) -> str | None:
-    """Why the image file cannot be used (missing, outside the folder via a link, not decodable)."""
-    from PIL import Image, UnidentifiedImageError
+    """Why the image file cannot be used (missing, outside the folder via a link, not decodable by
+    ``workbench.images.decode_image``, the decoder ``generate`` uses)."""
+    from workbench.images import DECODE_ERRORS, decode_image
 
     path = root / image
     if not path.exists():
@@ -59,9 +67,8 @@ def image_problem(root: Path, image: str) -> str | None:
     except ValueError:
         return f"image {image!r} resolves outside the eval-set folder (symlink?); copy it inside"
     try:
-        with Image.open(path) as im:
-            im.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        decode_image(path)
+    except DECODE_ERRORS as exc:
         return f"image {image!r} cannot be decoded ({type(exc).__name__}: {exc}); replace the file"
     return None
 
@@ -95,19 +102,22 @@ def _read_vocabulary(root: Path, name: str = VOCABULARY) -> tuple[dict[str, list
 
 
 def _parse_manifest(root: Path, check_images: bool):
-    """-> (records as (line, dict) of valid lines, problems, sha256 of the manifest bytes)."""
+    """-> (records as (line, dict) of valid lines, problems, sha256 of the manifest bytes, warnings).
+
+    Warnings do not make the set invalid: lone surrogates are replaced with U+FFFD and reported."""
     path = root / MANIFEST
     if not root.is_dir():
-        return [], [Problem(str(root), None, "eval set folder does not exist")], ""
+        return [], [Problem(str(root), None, "eval set folder does not exist")], "", []
     if not path.is_file():
-        return [], [Problem(MANIFEST, None, f"missing; an eval set needs {path}")], ""
+        return [], [Problem(MANIFEST, None, f"missing; an eval set needs {path}")], "", []
     raw = path.read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return [], [Problem(MANIFEST, raw[:exc.start].count(b"\n") + 1, "is not UTF-8 text")], sha
+        return [], [Problem(MANIFEST, raw[:exc.start].count(b"\n") + 1, "is not UTF-8 text")], sha, []
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     records = []
     first_line: dict[str, int] = {}
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -118,6 +128,10 @@ def _parse_manifest(root: Path, check_images: bool):
         except json.JSONDecodeError as exc:
             problems.append(Problem(MANIFEST, lineno, f"invalid JSON ({exc.msg} at column {exc.colno})"))
             continue
+        record, replaced = replace_surrogates(record)
+        if replaced:
+            warnings.append(Problem(MANIFEST, lineno, f"warning: {replaced} lone UTF-16 surrogate(s) (unencodable "
+                                    "text) replaced with U+FFFD; fix the escape in this line"))
         issues = check_record(record)
         if isinstance(record, dict) and isinstance(record.get("id"), str):
             seen = first_line.setdefault(record["id"], lineno)
@@ -133,12 +147,12 @@ def _parse_manifest(root: Path, check_images: bool):
             records.append((lineno, record))
     if not records and not problems:
         problems.append(Problem(MANIFEST, None, "has no items"))
-    return records, problems, sha
+    return records, problems, sha, warnings
 
 
 def _scan(path, check_images: bool):
     root = Path(path)
-    records, problems, sha = _parse_manifest(root, check_images)
+    records, problems, sha, warnings = _parse_manifest(root, check_images)
     vocabulary, vocab_problems = _read_vocabulary(root) if root.is_dir() else (None, [])
     problems.extend(vocab_problems)
     synonyms, syn_problems = _read_vocabulary(root, SYNONYMS) if root.is_dir() else (None, [])
@@ -153,7 +167,7 @@ def _scan(path, check_images: bool):
                 problems.append(Problem(MANIFEST, lineno, f"reference.objects {missing} not in "
                                         f"{VOCABULARY}; add them there (with synonyms)"))
     problems.sort(key=lambda p: (p.file != MANIFEST, p.file, p.line or 0))
-    return root, records, problems, sha, vocabulary, synonyms or {}
+    return root, records, problems, sha, vocabulary, synonyms or {}, warnings
 
 
 def validate_eval_set(path, check_images: bool = True) -> list[Problem]:
@@ -161,9 +175,14 @@ def validate_eval_set(path, check_images: bool = True) -> list[Problem]:
     return _scan(path, check_images)[2]
 
 
+def eval_set_warnings(path) -> list[Problem]:
+    """What is wrong with the eval set but does not stop its use (text repaired on reading)."""
+    return _scan(path, check_images=False)[6]
+
+
 def load_eval_set(path, check_images: bool = True) -> EvalSet:
     """Load a valid eval set; raise ``WorkbenchError`` (exit code 2) naming every problem otherwise."""
-    root, records, problems, sha, vocabulary, synonyms = _scan(path, check_images)
+    root, records, problems, sha, vocabulary, synonyms, warnings = _scan(path, check_images)
     if problems:
         shown = "; ".join(str(p) for p in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
@@ -181,4 +200,5 @@ def load_eval_set(path, check_images: bool = True) -> EvalSet:
                 for obj in item.reference["objects"]:
                     vocabulary.setdefault(obj, [])
     return EvalSet(name=root.resolve().name, root=root, items=items, manifest_sha256=sha,
-                   vocabulary=vocabulary, has_vocabulary_file=has_file, synonyms=synonyms)
+                   vocabulary=vocabulary, has_vocabulary_file=has_file, synonyms=synonyms,
+                   warnings=[f"{root / w.file}:{w.line}: {w.message.removeprefix('warning: ')}" for w in warnings])

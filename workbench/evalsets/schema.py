@@ -66,6 +66,11 @@ def _type_name(value) -> str:
             int: "number", float: "number"}.get(type(value), type(value).__name__)
 
 
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds a word: a letter or digit in any script (what tokenizers keep)."""
+    return any(c.isalnum() for c in text)
+
+
 def image_path_problem(image: str) -> str | None:
     """Why ``image`` may not be used as a path inside the eval-set folder, or None."""
     if not image.strip():
@@ -118,6 +123,11 @@ def _check_reference(task: str, reference: dict) -> list[str]:
     for name, allowed in REFERENCE_CHOICES.get(task, {}).items():
         if isinstance(reference.get(name), str) and reference[name] not in allowed:
             problems.append(f"reference.{name} is {reference[name]!r}; expected one of {', '.join(allowed)}")
+    if task == "caption" and isinstance(reference.get("captions"), list):
+        for k, caption in enumerate(reference["captions"]):
+            if isinstance(caption, str) and caption.strip() and not has_words(caption):
+                problems.append(f"reference.captions[{k}] {caption!r} has no words (only punctuation or symbols); "
+                                "caption metrics would average in an empty reference: write the caption or drop it")
     if task == "diagnosis" and isinstance(reference.get("disease"), str) \
             and reference["disease"].strip().lower() == HEALTHY \
             and isinstance(reference.get("treatments"), list) and reference["treatments"]:

@@ -6,27 +6,15 @@ and normalisation with CLIP's mean and std. torchvision is deliberately not used
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from workbench.errors import WorkbenchError
+from workbench.images import open_image  # noqa: F401  (re-exported: generate decodes with it)
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-
-
-def open_image(path: str | Path) -> Image.Image:
-    """Open an image file as RGB, with a one-line error naming the file when it cannot be decoded."""
-    try:
-        with Image.open(path) as img:
-            return img.convert("RGB")
-    except FileNotFoundError:
-        raise WorkbenchError(f"{path}: image file not found") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise WorkbenchError(f"{path}: cannot decode image ({exc}); replace or remove the file") from None
 
 
 def preprocess_images(images: list[Image.Image], size: int) -> torch.Tensor:

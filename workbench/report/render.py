@@ -86,7 +86,8 @@ def _summary(es_tasks: dict[str, int], compare: dict, run_names: list[str]) -> l
     for task, n in es_tasks.items():
         tables = []
         for comp in compare["comparisons"]:
-            rows = [e | {"key": k, "n_label": n_label(e)} for k, e in comp["metrics"].items() if e["task"] == task]
+            rows = [e | {"key": k, "n_label": n_label(e), "undefined": e.get("undefined")}
+                    for k, e in comp["metrics"].items() if e["task"] == task]
             tables.append({"other": comp["other"], "rows": rows})
         if not tables or not tables[0]["rows"]:
             tasks.append({"name": task, "n": n, "tables": [], "plot": None})

@@ -37,6 +37,7 @@ def _caption_columns(metrics):
         cols["meteor_stats"] = np.array([m["meteor_stats"] for m in metrics], dtype=float)
     for key in ("rouge_l", "cider", "chair_s", "n_mentioned", "n_hallucinated", "n_objects", "n_covered"):
         cols[key] = _col(metrics, key)
+    cols["cider_defined"] = np.array([m.get("cider") is not None for m in metrics], dtype=float)
     return cols
 
 
@@ -48,7 +49,8 @@ def _caption_formulas(s, m):
     out["meteor"] = (meteor_from_stats([s["meteor_stats"][:, j] for j in range(23)])
                      if "meteor_stats" in s else np.full(len(m), np.nan))
     out["rouge_l"] = s["rouge_l"] / m
-    out["cider"] = s["cider"] / m
+    # undefined items (cider None) count as 0, as in pycocoevalcap; none defined -> undefined (NaN)
+    out["cider"] = np.where(s["cider_defined"] > 0, s["cider"] / m, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["chair_i"] = np.where(s["n_mentioned"] > 0, s["n_hallucinated"] / np.maximum(s["n_mentioned"], 1), 0.0)
     out["chair_s"] = s["chair_s"] / m

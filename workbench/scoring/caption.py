@@ -16,6 +16,11 @@ Card
   Without Java, METEOR is reported as unavailable (``None`` + a warning), never as 0.
 - ROUGE-L (beta 1.2, best reference) and CIDEr-D (sigma 6, IDF over the *whole* scored set's references,
   x10) are per item; the corpus value is their mean, as in pycocoevalcap.
+- CIDEr undefined: an n-gram's IDF is log(N) - log(df) over the N scored items' reference sets, so when
+  every n-gram of an item's references occurs in every item's references (one scored item; all items
+  sharing one reference set) all its weights are 0 and any caption gets 0. Such an item's ``cider`` is
+  ``None`` with a warning; the corpus CIDEr is ``None`` when no item has it defined, otherwise the mean
+  with those items at pycocoevalcap's 0 (the warning says how many).
 - No SPICE: it downloads Stanford CoreNLP models at run time, which offline machines cannot do.
 - Without Java at all the PTB tokenizer is replaced by a Python approximation (warning in the result);
   numbers can then differ slightly from the COCO toolkit's.
@@ -159,6 +164,55 @@ def meteor_stats(predictions: list[str], references: list[list[str]]):
     return stats, None
 
 
+def cider_undefined(refs: list[list[str]], n: int = 4) -> list[bool]:
+    """Per item: True when CIDEr-D is undefined (all its reference n-grams, n <= 4, have IDF 0; see card).
+
+    ``refs``: tokenized reference captions per item (space-separated tokens, as pycocoevalcap's)."""
+    grams = []
+    for item_refs in refs:
+        seen = set()
+        for ref in item_refs:
+            words = ref.split()
+            seen.update(tuple(words[i:i + k]) for k in range(1, n + 1) for i in range(len(words) - k + 1))
+        grams.append(seen)
+    df: dict[tuple, int] = {}
+    for seen in grams:
+        for gram in seen:
+            df[gram] = df.get(gram, 0) + 1
+    return [all(df[g] == len(refs) for g in seen) for seen in grams]
+
+
+def _cider_warning(undefined: list[bool]) -> str | None:
+    k, total = sum(undefined), len(undefined)
+    if not k:
+        return None
+    why = ("with one scored item" if total == 1 else
+           "every reference n-gram of those items occurs in every scored item's references (one shared "
+           "reference set?)")
+    if k == total:
+        return (f"CIDEr undefined ({why}): CIDEr-D's IDF weights log(N) - log(df) are all 0, so any caption "
+                "would score 0; reported as null. Score more items with different references")
+    return (f"CIDEr undefined for {k} of {total} items ({why}); their per-item cider is null and they count "
+            "as 0 in the corpus CIDEr, as in pycocoevalcap")
+
+
+def _tokenize_with_fallback(predictions, references, use_java, warnings):
+    """PTB-tokenize (Java) when available, else the Python approximation, saying so in ``warnings``."""
+    if use_java is None:
+        use_java = java_available()
+        if not use_java:
+            warnings.append("PTBTokenizer unavailable (no `java` on PATH): using a Python approximation; "
+                            "COCO metrics may differ slightly from pycocoevalcap's")
+    try:
+        hyps, refs = tokenize(predictions, references, use_java)
+    except (OSError, RuntimeError) as exc:
+        warnings.append(f"PTBTokenizer failed ({exc}): using a Python approximation; COCO metrics may differ "
+                        "slightly from pycocoevalcap's")
+        use_java = False
+        hyps, refs = tokenize(predictions, references, use_java)
+    return hyps, refs, use_java
+
+
 def score_captions(predictions: list[str], references: list[list[str]], use_java: bool | None = None,
                    meteor: bool = True) -> dict:
     """Score captions. -> {"items": [per-item dict], "aggregate": {metric: value}, "warnings": [...],
@@ -172,19 +226,7 @@ def score_captions(predictions: list[str], references: list[list[str]], use_java
     warnings = []
     if not predictions:
         return {"items": [], "aggregate": {}, "warnings": warnings, "tokenizer": None}
-    if use_java is None:
-        use_java = java_available()
-        if not use_java:
-            warnings.append("PTBTokenizer unavailable (no `java` on PATH): using a Python approximation; "
-                            "COCO metrics may differ slightly from pycocoevalcap's")
-    try:
-        hyps, refs = tokenize(predictions, references, use_java)
-    except (OSError, RuntimeError) as exc:
-        warnings.append(f"PTBTokenizer failed ({exc}): using a Python approximation; COCO metrics may differ "
-                        "slightly from pycocoevalcap's")
-        use_java = False
-        hyps, refs = tokenize(predictions, references, use_java)
-
+    hyps, refs, use_java = _tokenize_with_fallback(predictions, references, use_java, warnings)
     bleu = BleuScorer(n=N_BLEU)
     for h, r in zip(hyps, refs):
         bleu += (h, r)
@@ -193,6 +235,9 @@ def score_captions(predictions: list[str], references: list[list[str]], use_java
     _, cider = Cider().compute_score({k: refs[k] for k in keys}, {k: [hyps[k]] for k in keys})
     rouge = Rouge()
 
+    undefined = cider_undefined(refs)
+    if _cider_warning(undefined):
+        warnings.append(_cider_warning(undefined))
     stats, why = (meteor_stats(hyps, refs) if use_java and meteor
                   else (None, "METEOR unavailable: needs Java" if meteor else "METEOR skipped"))
     if why:
@@ -205,7 +250,7 @@ def score_captions(predictions: list[str], references: list[list[str]], use_java
         item = {f"bleu_{k + 1}": float(sentence_bleu[k][i]) for k in range(N_BLEU)}
         item["bleu_stats"] = [testlen, reflen, *comps["guess"], *comps["correct"]]
         item["rouge_l"] = float(rouge.calc_score([hyps[i]], refs[i]))
-        item["cider"] = float(cider[i])
+        item["cider"] = None if undefined[i] else float(cider[i])
         if stats is not None:
             item["meteor"] = meteor_from_stats(stats[i])
             item["meteor_stats"] = stats[i]

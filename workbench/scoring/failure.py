@@ -10,18 +10,26 @@ Card (reasons, checked in this order; all that apply are listed)
 - ``no_end``: generation stopped at the token limit (``finish == "length"``) instead of the end symbol.
 - ``template_leak``: the raw output contains chat-template text (``TEMPLATE_MARKERS``: ``###``,
   ``Human:``, ``Assistant:``, ``<Img>``, ``</Img>``, ``<ImageHere>``, ``[INST]``, ``[/INST]``, ``</s>``).
-- ``off_task``: the answer does not engage with the task, judged against the eval set's vocabulary
-  (``workbench.scoring.vocab``): caption names no vocabulary object; recipe names no ingredient of the
-  set, no dish of the set and no cooking verb (``COOKING_VERBS``); diagnosis names no crop of the set and no condition
-  (disease of the set, or a healthy phrase); pope (a yes/no question, ``MIN_WORDS`` 1) answers neither
-  yes nor no in its first sentence (``scoring.pope.says_neither``). Not raised for ``empty`` answers.
-Known limits: thresholds are fixed conventions, not learned; a fluent answer about the wrong object is
-not a failure here (CHAIR and accuracy measure that); off_task depends on vocabulary coverage.
+- ``off_task``: the answer does another task than the one asked, or none, judged by the names it uses
+  (the eval set's and the open lexicons', ``workbench.scoring.vocab``; negated names count too, "no sign
+  of blight" is on the diagnosis task). Caption: names no vocabulary object. Recipe: names no dish,
+  ingredient or cooking verb (``COOKING_VERBS``), or every recipe word it uses is also a plant word (a
+  crop: "potato", "tomato") while it names a disease, condition or further crop (a leaf described when a
+  recipe was asked). Diagnosis: names no crop and no condition (disease, healthy phrase, disease word),
+  or every plant word it uses is also a recipe word while it names a dish, ingredient or cooking verb (a
+  recipe given when a diagnosis was asked). A wrong answer to the asked task is *not* off task: a taco
+  recipe for an apple-pie photo names a dish and ingredients, a wrong disease names a disease (accuracy
+  measures those). The same answer gets the same verdict whichever items are scored with it. Not raised
+  for ``empty`` answers. Pope (a yes/no question, ``MIN_WORDS`` 1): the answer says neither yes nor no in
+  its first sentence (``scoring.pope.says_neither``).
+Known limits: thresholds are fixed conventions, not learned; off_task depends on vocabulary coverage
+(words in no vocabulary are invisible).
 """
 
 from __future__ import annotations
 
 from workbench.scoring.pope import says_neither
+from workbench.scoring.negation import mentions
 from workbench.scoring.text import words
 from workbench.scoring.vocab import TaskVocabulary
 
@@ -37,16 +45,24 @@ def repetition_share(tokens: list[str], n: int = REPETITION_N) -> float:
     return 1 - len(set(grams)) / len(grams) if grams else 0.0
 
 
+def _spans(found) -> set[tuple[int, int]]:
+    return {(m.start, m.end) for m in found}
+
+
 def on_task(task: str, output: str, vocab: TaskVocabulary) -> bool:
+    """Whether ``output`` does the asked ``task`` (see ``off_task`` in the card)."""
     if task == "pope":
         return not says_neither(output)
     if task == "caption":
         return bool(vocab.objects.find(output))
-    if task == "recipe":
-        kinds = {kind for kind, _ in vocab.recipe.find(output)}
-        return "ingredient" in kinds or "dish" in kinds or bool(vocab.cooking_verbs.find(output))
-    kinds = {kind for kind, _ in vocab.diagnosis.find(output)}
-    return bool(kinds & {"crop", "disease", "healthy"})
+    recipe = _spans(m for m in mentions(output, vocab.recipe) if m.canonical[0] in ("dish", "ingredient"))
+    recipe |= _spans(mentions(output, vocab.cooking_verbs))
+    plant = _spans(m for m in mentions(output, vocab.diagnosis)
+                   if m.canonical[0] in ("crop", "disease", "disease_generic", "healthy", "disease_word"))
+    own, other = (recipe, plant) if task == "recipe" else (plant, recipe)
+    if not own:
+        return False
+    return not (own <= other and other - own)
 
 
 def failure_reasons(task: str, output: str | None, finish: str | None, vocab: TaskVocabulary) -> dict:

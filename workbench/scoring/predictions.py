@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.surrogates import replace_surrogates
 
 FINISH_VALUES = ("stop", "length")
 
@@ -27,7 +28,8 @@ def _check(record) -> str | None:
 
 def read_predictions_file(path) -> tuple[dict[str, dict], list[str]]:
     """-> (id -> record, warnings). A torn last line (interrupted write) is dropped with a warning;
-    any other malformed line raises ``WorkbenchError`` naming ``file:line``."""
+    lone surrogates are replaced with U+FFFD with a warning (``workbench.surrogates``); any other
+    malformed line raises ``WorkbenchError`` naming ``file:line``."""
     path = Path(path)
     if not path.is_file():
         raise WorkbenchError(f"{path}: no such predictions file; pass RUN_DIR/predictions.jsonl "
@@ -53,6 +55,10 @@ def read_predictions_file(path) -> tuple[dict[str, dict], list[str]]:
                 continue
             raise WorkbenchError(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno}); "
                                  "fix or delete the line and rerun") from None
+        record, replaced = replace_surrogates(record)
+        if replaced:
+            warnings.append(f"{path}:{number}: {replaced} lone UTF-16 surrogate(s) (unencodable text) replaced "
+                            "with U+FFFD before scoring; fix the generator's output decoding")
         why = _check(record)
         if why:
             raise WorkbenchError(f"{path}:{number}: prediction {why}; each line is "

@@ -2,10 +2,12 @@
 
 Card
 - Mentions are matched against the eval set's own dish and ingredient vocabulary (every reference
-  ``dish`` and ``ingredients`` entry, plus ``synonyms.json``), normalized and plural-insensitive; the
-  longest term wins, so "apple pie" is a dish mention, not the ingredient "apple".
-- ``dish_accuracy`` (per item 0/1): the *first* dish mentioned is the reference dish (naming every dish
-  of the set does not score).
+  ``dish`` and ``ingredients`` entry, plus ``synonyms.json``) and the open dish lexicon (Food-101's
+  classes, ``workbench.scoring.vocab``), normalized and plural-insensitive; the longest term wins, so
+  "apple pie" is a dish mention, not the ingredient "apple". Negated mentions name nothing
+  (``workbench.scoring.negation``: "no eggs", "without butter", "dairy-free").
+- ``dish_accuracy`` (per item 0/1): the *first* dish named is the reference dish (naming every dish
+  of the set does not score; a dish only the lexicon knows, such as "tacos" for an apple pie, is wrong).
 - Ingredients: predicted = distinct ingredients mentioned; per item ``ingredient_precision`` =
   tp / predicted (0 when none predicted), ``ingredient_recall`` = tp / reference, ``ingredient_f1``.
   Corpus values are micro averages over summed ``ingredient_tp``, ``n_ingredients_pred``,
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from workbench.scoring.negation import named
 from workbench.scoring.text import normalize
 from workbench.scoring.vocab import TaskVocabulary
 
@@ -44,7 +47,7 @@ def steps_present(output: str) -> int:
 
 
 def score_recipe(output: str, reference: dict, vocab: TaskVocabulary) -> dict:
-    mentions = vocab.recipe.find(output)
+    mentions = named(output, vocab.recipe)
     dishes = [name for kind, name in mentions if kind == "dish"]
     predicted = {name for kind, name in mentions if kind == "ingredient"}
     dish_true = vocab.recipe.canonical(reference["dish"], "dish")

@@ -4,6 +4,9 @@
 ``aggregate_items`` per task. An eval-set item without a prediction is scored as an empty answer and
 carries ``failure: 1``, ``failure_reasons: ["missing"]``; predictions whose id is not in the eval set
 are listed under ``unknown_ids`` with a warning. ``score_run`` reads a run folder and writes scores.json.
+Every ``null`` aggregate gets its reason under ``undefined`` (``{"<task>/<metric>": why}``), which
+compare and report show beside "n/a". Vocabularies come from the whole eval set even when only its first
+N items are scored (``--limit``), so an item's scores never depend on which other items are scored.
 """
 
 from __future__ import annotations
@@ -26,6 +29,29 @@ from workbench.scoring.vocab import TaskVocabulary
 
 SCORES = "scores.json"
 SCORER_PACKAGES = ("minigpt4-workbench", "pycocoevalcap")  # versions recorded in scores.json
+# why an aggregate is null, when no scorer gave a more specific reason
+UNDEFINED_WHY = {
+    "caption/chair_i": "no scored caption mentions a vocabulary object",
+    "caption/object_recall": "no scored caption item lists reference objects",
+    "recipe/ingredient_recall": "no scored recipe has reference ingredients",
+    "recipe/ingredient_f1": "no scored recipe has reference ingredients",
+    "diagnosis/treatment_recall": "no scored item has reference treatments (only healthy leaves?)",
+    "diagnosis/healthy_false_alarm": "no healthy leaf among the scored items",
+    "diagnosis/disease_macro_f1": "no condition among the scored items' references",
+}
+
+
+def undefined_reasons(aggregate: dict, warnings: list[str]) -> dict[str, str]:
+    """``{"<task>/<metric>": why}`` for every null value of ``aggregate``; the scorers' own warnings
+    (METEOR, CIDEr) give the reason where they have one."""
+    out = {}
+    for key, value in aggregate.items():
+        if value is not None:
+            continue
+        metric = key.split("/", 1)[-1]
+        said = [w for w in warnings if w.lower().startswith(metric + " ")]
+        out[key] = said[0] if said else UNDEFINED_WHY.get(key, "undefined on the scored items")
+    return out
 
 
 def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = True) -> dict:
@@ -39,7 +65,7 @@ def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = Tru
     known = {item.id for item in eval_set.items}
     unknown = sorted(set(predictions) - known)
     missing = [item.id for item in eval_set.items if item.id not in predictions]
-    warnings = []
+    warnings = list(getattr(eval_set, "warnings", []))
     if unknown:
         warnings.append(f"{len(unknown)} prediction id(s) not in eval set {eval_set.name}: "
                         f"{', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''} (listed in unknown_ids; "
@@ -87,6 +113,7 @@ def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = Tru
         "items": items,
         "missing_ids": missing,
         "unknown_ids": unknown,
+        "undefined": undefined_reasons(aggregate, warnings),
         "warnings": warnings,
         "scorer": {"versions": package_versions(SCORER_PACKAGES, python=False), "caption_tokenizer": tokenizer,
                    "spice": "not computed (needs a Stanford CoreNLP download)"},
@@ -125,7 +152,7 @@ def score_file(predictions_path, eval_set, out, meteor: bool = True) -> dict:
     run_sha = _run_manifest_sha(Path(predictions_path).parent)
     # A run made with --limit N covers the first N items: the rest are out of scope, not failures.
     limit = _run_info(Path(predictions_path).parent).get("limit")
-    scores = score_predictions(eval_set.head(limit), predictions, meteor=meteor)
+    scores = score_predictions(eval_set.head(limit), predictions, meteor=meteor)   # vocabularies: all items
     scores["limit"] = limit
     from workbench.judge.attach import attach_judgements   # judge_<protocol>.json from `workbench judge`
 

@@ -1,8 +1,9 @@
 """Text normalization and vocabulary matching shared by the recipe, diagnosis, hallucination and failure scorers.
 
 Card: how free text is matched against a vocabulary
-- ``normalize``: Unicode NFKC, accents folded (``crêpe`` -> ``crepe``), lower case, ``_`` and every
-  non-alphanumeric character become spaces, whitespace collapsed.
+- ``normalize`` (from ``workbench.names``, shared with the importers): Unicode NFKC, accents folded
+  (``crêpe`` -> ``crepe``), lower case, ``_`` and every non-alphanumeric character become spaces, whitespace
+  collapsed.
 - ``singular``: a rule-based singularizer (irregular table, ``-ies``->``-y``, ``-oes``->``-o``,
   ``-ches/-shes/-xes/-zes/-sses`` drop ``es``, otherwise a final ``s`` is dropped unless the word ends in
   ``ss``/``us``/``is``). It is applied to *both* the vocabulary and the text, so it only has to map a
@@ -10,16 +11,15 @@ Card: how free text is matched against a vocabulary
 - ``Matcher``: terms (a canonical name plus synonyms) become tuples of singular tokens; a text is scanned
   left to right taking the longest term that starts at each token (up to the longest term), without
   overlaps, so ``hot dog`` is one mention and does not also count as ``dog``.
-Known limits: no negation handling ("no sign of blight" mentions blight); no lemmatization beyond plurals;
+- ``Matcher.find`` reports every mention; the task scorers read negation on top of it
+  (``workbench.scoring.negation``: "no sign of blight" does not name blight).
+Known limits: no lemmatization beyond plurals;
 no word-sense disambiguation ("orange" the fruit and the colour are one term).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+from workbench.names import normalize
 
 IRREGULAR = {
     "men": "man", "women": "woman", "children": "child", "people": "person", "mice": "mouse",
@@ -30,12 +30,6 @@ IRREGULAR = {
     "oxen": "ox", "cacti": "cactus", "fungi": "fungus", "bacteria": "bacterium",
 }
 _KEEP = ("ss", "us", "is")
-
-
-def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return " ".join(_NON_ALNUM.sub(" ", text).split())
 
 
 def singular(word: str) -> str:
@@ -107,6 +101,21 @@ class Matcher:
             else:
                 i += 1
         return found
+
+    def spans(self, tokens: tuple[str, ...]) -> list[tuple[int, int, list]]:
+        """Longest non-overlapping matches in key tokens, left to right: ``[(start, end, canonicals)]``."""
+        out = []
+        i = 0
+        while i < len(tokens):
+            for n in range(min(self.max_len, len(tokens) - i), 0, -1):
+                hits = self.lookup.get(tokens[i:i + n])
+                if hits is not None:
+                    out.append((i, i + n, hits))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
 
     def first(self, text: str):
         found = self.find(text)

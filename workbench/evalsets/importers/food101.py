@@ -2,8 +2,10 @@
 
 ``meta/test.txt`` lists ``<class>/<id>`` lines (no extension), as in Food-101. The recipes JSON maps a class
 name to ``{"dish": optional display name, "ingredients": [...], "steps": [...]}``; classes without a recipe
-are skipped and listed in the card. The dish name defaults to the class with ``_`` -> space
-(``apple_pie`` -> ``apple pie``). ``limit_per_class`` keeps the first N test images per class (file order).
+are skipped and listed in the card. The dish name defaults to the class name normalized by
+``workbench.names.food101_dish`` (``apple_pie`` -> ``apple pie``); a dish name that differs from the
+folder name keeps the folder name as a synonym in ``synonyms.json``. ``limit_per_class`` keeps the first
+N test images per class (file order).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.evalsets.importers.common import counts_table, prepare_out, read_json, write_eval_set
+from workbench.names import food101_dish, normalize
 
 
 def import_food101(root, recipes_json, out, limit_per_class: int | None = None, split: str = "test",
@@ -23,7 +26,7 @@ def import_food101(root, recipes_json, out, limit_per_class: int | None = None, 
     recipes = read_json(recipes_json, '{"<class>": {"ingredients": [...], "steps": [...]}}')
     if not isinstance(recipes, dict):
         raise WorkbenchError(f"{recipes_json}: must map class name -> recipe object")
-    records, sources, counts, skipped = [], [], {}, set()
+    records, sources, counts, skipped, synonyms = [], [], {}, set(), {}
     for number, line in enumerate(listing.read_text(encoding="utf-8").splitlines(), start=1):
         entry = line.strip()
         if not entry:
@@ -42,8 +45,11 @@ def import_food101(root, recipes_json, out, limit_per_class: int | None = None, 
         source = root / "images" / cls / f"{image_id}.jpg"
         if not source.is_file():
             raise WorkbenchError(f"{listing}:{number}: image {source} not found")
+        dish = recipe.get("dish") or food101_dish(cls)
+        if normalize(dish) != normalize(cls):
+            synonyms.setdefault(dish, [cls])
         records.append({"id": f"{cls}/{image_id}", "task": "recipe", "image": f"images/{cls}/{image_id}.jpg",
-                        "reference": {"dish": recipe.get("dish") or cls.replace("_", " "),
+                        "reference": {"dish": dish,
                                       "ingredients": list(recipe["ingredients"]),
                                       "steps": list(recipe.get("steps", []))}})
         sources.append(source)
@@ -63,4 +69,4 @@ def import_food101(root, recipes_json, out, limit_per_class: int | None = None, 
 {counts_table(counts, 'class')}
 """
     out = prepare_out(out, overwrite)
-    return write_eval_set(out, records, sources, card)
+    return write_eval_set(out, records, sources, card, synonyms=synonyms)
