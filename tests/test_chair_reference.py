@@ -30,40 +30,161 @@ REALDATA = Path(os.environ.get("WORKBENCH_REALDATA", ROOT.parent / "shared" / "r
 REAL_COCO = REALDATA / "coco-val2017-12"
 
 GOLDEN = {
-    1: (['person', 'person', 'person', 'skateboard'], [], ['person', 'skateboard']),
-    2: (['person', 'person', 'dog', 'skateboard'], ['dog'], ['person', 'skateboard']),
-    3: (['zebra', 'zebra'], [], ['zebra']),
-    4: (['cup', 'dining table', 'dining table', 'tv'], ['tv'], ['cup', 'dining table']),
-    5: (['tv', 'remote'], [], ['remote', 'tv']),
-    6: (['toilet', 'sink'], ['sink'], ['toilet']),
-    7: (['person', 'hot dog', 'cake', 'knife', 'dog'], ['dog'], ['cake', 'hot dog', 'knife', 'person']),
-    8: (['car', 'traffic light', 'fire hydrant', 'stop sign'], ['fire hydrant', 'stop sign'], ['car', 'person', 'traffic light']),
-    9: (['bus', 'person'], [], ['bus', 'person']),
-    10: (['airplane', 'person', 'tie'], ['tie'], ['airplane', 'person']),
-    11: (['cat', 'bed', 'cat', 'cat', 'teddy bear'], ['teddy bear'], ['bed', 'cat']),
-    12: (['person', 'toilet'], [], ['person', 'toilet']),
-    13: (['person', 'chair', 'cell phone'], ['chair'], ['cell phone', 'person']),
-    14: (['person', 'sports ball', 'tennis racket'], [], ['person', 'sports ball', 'tennis racket']),
-    15: (['wine glass', 'wine glass', 'bottle', 'dining table'], [], ['bottle', 'dining table', 'wine glass']),
-    16: (['refrigerator', 'oven', 'microwave'], ['microwave'], ['oven', 'refrigerator']),
-    17: ([], [], ['person']),
-    18: (['person', 'skis', 'snowboard', 'skis'], ['snowboard'], ['person', 'skis']),
+    1: (
+        ['person', 'person', 'person', 'skateboard'],
+        [],
+        ['person', 'skateboard'],
+    ),
+    2: (
+        ['person', 'person', 'dog', 'skateboard'],
+        ['dog'],
+        ['person', 'skateboard'],
+    ),
+    3: (
+        ['zebra', 'zebra'],
+        [],
+        ['zebra'],
+    ),
+    4: (
+        ['cup', 'dining table', 'dining table', 'tv'],
+        ['tv'],
+        ['cup', 'dining table'],
+    ),
+    5: (
+        ['tv', 'remote'],
+        [],
+        ['remote', 'tv'],
+    ),
+    6: (
+        ['toilet', 'sink'],
+        ['sink'],
+        ['toilet'],
+    ),
+    7: (
+        ['person', 'hot dog', 'cake', 'knife', 'dog'],
+        ['dog'],
+        ['cake', 'hot dog', 'knife', 'person'],
+    ),
+    8: (
+        ['car', 'traffic light', 'fire hydrant', 'stop sign'],
+        ['fire hydrant', 'stop sign'],
+        ['car', 'person', 'traffic light'],
+    ),
+    9: (
+        ['bus', 'person'],
+        [],
+        ['bus', 'person'],
+    ),
+    10: (
+        ['airplane', 'person', 'tie'],
+        ['tie'],
+        ['airplane', 'person'],
+    ),
+    11: (
+        ['cat', 'bed', 'cat', 'cat', 'teddy bear'],
+        ['teddy bear'],
+        ['bed', 'cat'],
+    ),
+    12: (
+        ['person', 'toilet'],
+        [],
+        ['person', 'toilet'],
+    ),
+    13: (
+        ['person', 'chair', 'cell phone'],
+        ['chair'],
+        ['cell phone', 'person'],
+    ),
+    14: (
+        ['person', 'sports ball', 'tennis racket'],
+        [],
+        ['person', 'sports ball', 'tennis racket'],
+    ),
+    15: (
+        ['wine glass', 'wine glass', 'bottle', 'dining table'],
+        [],
+        ['bottle', 'dining table', 'wine glass'],
+    ),
+    16: (
+        ['refrigerator', 'oven', 'microwave'],
+        ['microwave'],
+        ['oven', 'refrigerator'],
+    ),
+    17: (
+        [],
+        [],
+        ['person'],
+    ),
+    18: (
+        ['person', 'skis', 'snowboard', 'skis'],
+        ['snowboard'],
+        ['person', 'skis'],
+    ),
 }
 GOLDEN_CHAIR_I, GOLDEN_CHAIR_S = 0.19642857142857142, 0.5555555555555556   # reference: 11 / 56, 10 / 18
 
 REAL = {
-    139: (['person', 'tv', 'dining table', 'chair', 'dog'], ['dog'], ['book', 'chair', 'clock', 'dining table', 'microwave', 'person', 'potted plant', 'refrigerator', 'tv', 'vase']),
-    18575: (['sandwich', 'fork'], ['fork'], ['bottle', 'bowl', 'dining table', 'knife', 'sandwich', 'wine glass']),
-    22892: (['cat', 'dining table', 'potted plant', 'dog'], [], ['cat', 'chair', 'dining table', 'dog', 'potted plant']),
-    101787: (['airplane', 'bird'], ['bird'], ['airplane', 'cell phone']),
-    117645: (['person', 'skis'], [], ['person', 'skis', 'snowboard']),
-    183709: (['person', 'traffic light', 'car', 'truck'], ['truck'], ['car', 'handbag', 'person', 'traffic light']),
-    229358: (['person', 'tie', 'sink', 'toothbrush'], [], ['bottle', 'bowl', 'cell phone', 'cup', 'person', 'sink', 'tie', 'toothbrush']),
-    244592: (['zebra', 'zebra'], [], ['zebra']),
-    255165: (['dining table', 'tv', 'keyboard', 'laptop', 'mouse', 'cup', 'book', 'cell phone'], ['cell phone'], ['book', 'cup', 'dining table', 'keyboard', 'laptop', 'mouse', 'tv']),
-    350679: (['person', 'person', 'cake', 'hot dog', 'knife'], [], ['cake', 'dining table', 'hot dog', 'knife', 'person', 'tie']),
-    368212: (['person', 'toilet', 'toothbrush', 'sink'], ['sink'], ['bowl', 'chair', 'person', 'toilet', 'toothbrush']),
-    434204: (['person', 'skateboard', 'bench', 'dog'], ['dog'], ['backpack', 'bench', 'person', 'skateboard']),
+    139: (
+        ['person', 'tv', 'dining table', 'chair', 'dog'],
+        ['dog'],
+        ['book', 'chair', 'clock', 'dining table', 'microwave', 'person', 'potted plant', 'refrigerator', 'tv',
+         'vase'],
+    ),
+    18575: (
+        ['sandwich', 'fork'],
+        ['fork'],
+        ['bottle', 'bowl', 'dining table', 'knife', 'sandwich', 'wine glass'],
+    ),
+    22892: (
+        ['cat', 'dining table', 'potted plant', 'dog'],
+        [],
+        ['cat', 'chair', 'dining table', 'dog', 'potted plant'],
+    ),
+    101787: (
+        ['airplane', 'bird'],
+        ['bird'],
+        ['airplane', 'cell phone'],
+    ),
+    117645: (
+        ['person', 'skis'],
+        [],
+        ['person', 'skis', 'snowboard'],
+    ),
+    183709: (
+        ['person', 'traffic light', 'car', 'truck'],
+        ['truck'],
+        ['car', 'handbag', 'person', 'traffic light'],
+    ),
+    229358: (
+        ['person', 'tie', 'sink', 'toothbrush'],
+        [],
+        ['bottle', 'bowl', 'cell phone', 'cup', 'person', 'sink', 'tie', 'toothbrush'],
+    ),
+    244592: (
+        ['zebra', 'zebra'],
+        [],
+        ['zebra'],
+    ),
+    255165: (
+        ['dining table', 'tv', 'keyboard', 'laptop', 'mouse', 'cup', 'book', 'cell phone'],
+        ['cell phone'],
+        ['book', 'cup', 'dining table', 'keyboard', 'laptop', 'mouse', 'tv'],
+    ),
+    350679: (
+        ['person', 'person', 'cake', 'hot dog', 'knife'],
+        [],
+        ['cake', 'dining table', 'hot dog', 'knife', 'person', 'tie'],
+    ),
+    368212: (
+        ['person', 'toilet', 'toothbrush', 'sink'],
+        ['sink'],
+        ['bowl', 'chair', 'person', 'toilet', 'toothbrush'],
+    ),
+    434204: (
+        ['person', 'skateboard', 'bench', 'dog'],
+        ['dog'],
+        ['backpack', 'bench', 'person', 'skateboard'],
+    ),
 }
 REAL_CHAIR_I, REAL_CHAIR_S = 0.15217391304347827, 0.5833333333333334       # reference: 7 / 46, 7 / 12
 

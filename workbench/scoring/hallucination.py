@@ -45,8 +45,9 @@ _CLITIC = re.compile(r"^(.*[^'])('s|'m|'d|'ll|'re|'ve|n't|')$")
 
 def chair_tokens(text: str) -> list[str]:
     """Lower-cased word tokens of ``text`` as the reference gets them from ``nltk.word_tokenize`` (Punkt sentence
-    split + Treebank rules): punctuation split off, a sentence-final period split off, clitics ("'s", "n't")
-    split off, a leading quote split off, hyphenated words and slashes kept whole (so "hot-dog" is no hot dog, as in the reference)."""
+    split + Treebank rules): punctuation, a word's trailing periods, clitics ("'s", "n't") and a leading quote
+    split off; hyphenated words and slashes kept whole (so "hot-dog" is no hot dog, as in the reference).
+    -> list of str. Checked against nltk on 6,148 COCO captions (docs/scorers.md)."""
     tokens = []
     for raw in _SPLIT.sub(lambda m: f" {m.group()} ", text.lower()).split():
         if len(raw) > 1 and raw.startswith("'"):
