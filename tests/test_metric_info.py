@@ -64,7 +64,7 @@ def test_verdicts_follow_the_declared_direction(compared):
     lexical = {k: m for k, m in METRICS.items() if m.task != "pope" and not m.name.startswith("judge_")}
     assert {k for k, m in lexical.items() if not m.higher_is_better} == {
         f"{t}/failure_rate" for t in TASKS if t != "pope"} | {
-        "caption/chair_i", "caption/chair_s", "diagnosis/healthy_false_alarm"}
+        "caption/chair_i", "caption/chair_s", "caption/chair_i_distinct", "diagnosis/healthy_false_alarm"}
 
 
 def test_values_lie_in_the_declared_range(compared):

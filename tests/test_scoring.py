@@ -228,7 +228,8 @@ def test_evaluate_task_modules_match_functions(evaluate_offline):
     hall = ev.load(str(METRICS_DIR / "hallucination")).compute(
         predictions=["a dog and a cat", "a sofa"], references=[["dog"], ["couch", "dog"]],
         vocabulary={"dog": [], "cat": [], "couch": ["sofa"]})
-    assert hall == {"chair_i": pytest.approx(1 / 3), "chair_s": 0.5, "object_recall": pytest.approx(2 / 3)}
+    assert hall == {"chair_i": pytest.approx(1 / 3), "chair_s": 0.5, "object_recall": pytest.approx(2 / 3),
+                    "chair_i_distinct": pytest.approx(1 / 3)}
     refs = [{"dish": "pancakes", "ingredients": ["flour", "eggs"], "steps": []},
             {"dish": "omelette", "ingredients": ["eggs", "cheese"], "steps": []}]
     rec = ev.load(str(METRICS_DIR / "recipe")).compute(

@@ -43,10 +43,16 @@ def test_matcher_longest_match_synonyms_plurals_unicode():
 
 
 def test_chair_hand_computed(vocab):
-    # mentions: dog (puppies), couch (sofa), cat (kitten) -> truth {dog, couch}: 1 hallucinated of 3
+    # mentions: dog (puppies), couch (sofa), cat (kitten), dog -> truth {dog, couch}: 1 hallucinated of 4
+    # mentions (CHAIR_i, every mention counts), 1 of 3 distinct objects (chair_i_distinct)
     r = score_hallucination("Puppies on a sofa with a kitten; the dog sleeps.", ["dog", "couch"], vocab.objects)
-    assert (r["chair_i"], r["chair_s"], r["object_recall"]) == (pytest.approx(1 / 3), 1, 1.0)
-    assert r["hallucinated"] == ["cat"]
+    assert (r["chair_i"], r["chair_s"], r["object_recall"]) == (0.25, 1, 1.0)
+    assert r["chair_i_distinct"] == pytest.approx(1 / 3)
+    assert r["mentioned"] == ["dog", "couch", "cat", "dog"] and r["hallucinated"] == ["cat"]
+    # objects named by a reference caption are truth too (Rohrbach et al.): the kitten is no longer hallucinated
+    r = score_hallucination("Puppies on a sofa with a kitten.", ["dog", "couch"], vocab.objects,
+                            ["A puppy and a cat on a couch."])
+    assert (r["chair_i"], r["chair_s"], r["n_objects"], r["n_covered"]) == (0.0, 0, 3, 3)
     r = score_hallucination("", ["dog"], vocab.objects)
     assert (r["chair_i"], r["chair_s"], r["object_recall"], r["n_mentioned"]) == (0.0, 0, 0.0, 0)
     items = [score_hallucination("a dog and a cat", ["dog"], vocab.objects),   # 1 of 2 hallucinated
@@ -58,6 +64,7 @@ def test_chair_hand_computed(vocab):
     assert agg["caption/chair_i"] == pytest.approx(1 / 3)       # (1 + 0 + 0) / (2 + 1 + 0)
     assert agg["caption/chair_s"] == pytest.approx(1 / 3)
     assert agg["caption/object_recall"] == pytest.approx(2 / 4)  # (1 + 1 + 0) / (1 + 2 + 1)
+    assert aggregate_items("caption", items[2:])["caption/chair_i"] is None  # no mention at all: undefined
 
 
 def test_failure_reasons(vocab):

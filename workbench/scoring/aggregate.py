@@ -8,7 +8,7 @@ Fast path for resampling: ``Aggregator(task, items).resample(index)`` takes an i
 (B, n) (B resamples of item positions) and returns ``{"<task>/<metric>": array of B values}`` in one
 vectorized pass (item statistics are summed with one (B, n) x (n, k) product). ``aggregate_items`` is that
 same code with the identity resample. Undefined values (e.g. treatment recall without diseased items,
-METEOR without Java) are None in ``aggregate`` and NaN in ``resample``.
+CHAIR_i without any object mention, METEOR without Java) are None in ``aggregate`` and NaN in ``resample``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def _caption_columns(metrics):
                                    dtype=float).reshape(-1, 2 + 2 * N_BLEU)}
     if metrics and all(m.get("meteor_stats") for m in metrics):
         cols["meteor_stats"] = np.array([m["meteor_stats"] for m in metrics], dtype=float)
-    for key in ("rouge_l", "cider", "chair_s", "n_mentioned", "n_hallucinated", "n_objects", "n_covered"):
+    for key in ("rouge_l", "cider", "chair_s", "n_mentioned", "n_hallucinated", "n_mentioned_distinct",
+                "n_hallucinated_distinct", "n_objects", "n_covered"):
         cols[key] = _col(metrics, key)
     cols["cider_defined"] = np.array([m.get("cider") is not None for m in metrics], dtype=float)
     return cols
@@ -51,9 +52,9 @@ def _caption_formulas(s, m):
     out["rouge_l"] = s["rouge_l"] / m
     # undefined items (cider None) count as 0, as in pycocoevalcap; none defined -> undefined (NaN)
     out["cider"] = np.where(s["cider_defined"] > 0, s["cider"] / m, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["chair_i"] = np.where(s["n_mentioned"] > 0, s["n_hallucinated"] / np.maximum(s["n_mentioned"], 1), 0.0)
+    out["chair_i"] = _safe_div(s["n_hallucinated"], s["n_mentioned"])  # undefined (null) without any mention
     out["chair_s"] = s["chair_s"] / m
+    out["chair_i_distinct"] = _safe_div(s["n_hallucinated_distinct"], s["n_mentioned_distinct"])
     out["object_recall"] = _safe_div(s["n_covered"], s["n_objects"])
     return out
 

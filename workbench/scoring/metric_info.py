@@ -61,6 +61,7 @@ METRICS: dict[str, MetricInfo] = {m.key: m for m in (
     MetricInfo("caption", "meteor", True, _UNIT, True, _CAPTION, example_rank=1),
     MetricInfo("caption", "rouge_l", True, _UNIT, False, _CAPTION),
     MetricInfo("caption", "chair_s", False, _UNIT, False, _CHAIR),
+    MetricInfo("caption", "chair_i_distinct", False, _UNIT, True, _CHAIR),
     _failure_rate("recipe"),
     MetricInfo("recipe", "dish_accuracy", True, _UNIT, False, _RECIPE, headline=True, example_rank=2),
     MetricInfo("recipe", "ingredient_f1", True, _UNIT, True, _RECIPE, headline=True, example_rank=0),

@@ -22,7 +22,7 @@ from workbench.scoring.aggregate import aggregate_items
 from workbench.scoring.caption import score_captions
 from workbench.scoring.diagnosis import score_diagnosis
 from workbench.scoring.failure import failure_reasons
-from workbench.scoring.hallucination import score_hallucination
+from workbench.scoring.hallucination import coco_vocabulary_warning, object_vocabulary, score_hallucination
 from workbench.scoring.pope import score_pope
 from workbench.scoring.recipe import score_recipe
 from workbench.scoring.vocab import TaskVocabulary
@@ -62,10 +62,12 @@ def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = Tru
 
         eval_set = load_eval_set(eval_set)
     vocab = TaskVocabulary.from_eval_set(eval_set)
+    objects = object_vocabulary(eval_set.vocabulary)
     known = {item.id for item in eval_set.items}
     unknown = sorted(set(predictions) - known)
     missing = [item.id for item in eval_set.items if item.id not in predictions]
     warnings = list(getattr(eval_set, "warnings", []))
+    warnings += [w for w in [coco_vocabulary_warning(eval_set.vocabulary, eval_set.root)] if w]
     if unknown:
         warnings.append(f"{len(unknown)} prediction id(s) not in eval set {eval_set.name}: "
                         f"{', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''} (listed in unknown_ids; "
@@ -81,7 +83,8 @@ def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = Tru
         m = failure_reasons(item.task, output, record.get("finish") if record else None, vocab)
         text = output or ""
         if item.task == "caption":
-            m.update(score_hallucination(text, item.reference["objects"], vocab.objects))
+            m.update(score_hallucination(text, item.reference.get("objects", []), objects,
+                                         item.reference["captions"]))
         elif item.task == "recipe":
             m.update(score_recipe(text, item.reference, vocab))
         elif item.task == "pope":

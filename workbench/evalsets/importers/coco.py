@@ -1,9 +1,10 @@
 """COCO captions (``captions_*.json`` + ``instances_*.json`` + image folder) -> caption eval set.
 
-Each image becomes one item: its 5 reference captions and, as ``objects``, the names of the categories
-annotated in ``instances_*.json``. ``vocabulary.json`` holds the 80 category names with CHAIR-style
-synonyms (``COCO_SYNONYMS``, a partial list in the spirit of Rohrbach et al.'s; extend it in the output
-file as needed). Images are taken in ascending image id; ``limit`` keeps the first N.
+Each image becomes one item: its reference captions and, as ``objects``, the names of the categories
+annotated on it in ``instances_*.json`` (CHAIR's instance labels; the objects its reference captions name are
+added at scoring time, as Rohrbach et al. do). ``vocabulary.json`` holds COCO's 80 categories with the CHAIR
+reference's synonyms (``workbench.scoring.hallucination.coco_synonyms``), plus any other category of the
+instances file with no synonyms. Images are taken in ascending image id; ``limit`` keeps the first N.
 """
 
 from __future__ import annotations
@@ -12,31 +13,7 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.evalsets.importers.common import counts_table, prepare_out, read_json, write_eval_set
-
-COCO_SYNONYMS = {
-    "person": ["people", "man", "men", "woman", "women", "boy", "girl", "child", "children", "kid", "kids",
-               "guy", "lady", "player", "skier", "surfer", "skateboarder", "baby", "adult"],
-    "bicycle": ["bike", "cycle"], "car": ["automobile", "sedan"], "motorcycle": ["motorbike", "motor bike"],
-    "airplane": ["plane", "jet", "aircraft", "airliner"], "bus": ["double decker", "minibus"],
-    "train": ["locomotive", "tram"], "truck": ["pickup", "lorry"], "boat": ["ship", "sailboat", "kayak", "canoe"],
-    "traffic light": ["stop light", "traffic signal"], "fire hydrant": ["hydrant"], "stop sign": [],
-    "parking meter": ["meter"], "bench": [], "bird": ["pigeon", "seagull", "duck", "parrot"], "cat": ["kitten"],
-    "dog": ["puppy", "pup"], "horse": ["pony"], "sheep": ["lamb"], "cow": ["cattle", "calf", "bull"],
-    "elephant": [], "bear": [], "zebra": [], "giraffe": [], "backpack": ["back pack"],
-    "umbrella": ["parasol"], "handbag": ["purse", "hand bag"], "tie": ["necktie"], "suitcase": ["luggage"],
-    "frisbee": [], "skis": ["ski"], "snowboard": [], "sports ball": ["ball", "football", "soccer ball"],
-    "kite": [], "baseball bat": ["bat"], "baseball glove": ["glove", "mitt"], "skateboard": ["skate board"],
-    "surfboard": ["surf board"], "tennis racket": ["racket", "racquet"], "bottle": [], "wine glass": [],
-    "cup": ["mug"], "fork": [], "knife": [], "spoon": [], "bowl": [], "banana": [], "apple": [],
-    "sandwich": ["burger", "sub"], "orange": [], "broccoli": [], "carrot": [], "hot dog": [],
-    "pizza": [], "donut": ["doughnut"], "cake": ["cupcake"], "chair": ["stool"], "couch": ["sofa"],
-    "potted plant": ["houseplant", "plant"], "bed": [], "dining table": ["table"], "toilet": [],
-    "tv": ["television", "monitor"], "laptop": ["computer", "notebook"], "mouse": [],
-    "remote": ["remote control", "controller"], "keyboard": [], "cell phone": ["phone", "cellphone", "smartphone"],
-    "microwave": [], "oven": ["stove"], "toaster": [], "sink": [], "refrigerator": ["fridge"], "book": ["novel"],
-    "clock": [], "vase": [], "scissors": [], "teddy bear": ["stuffed animal"], "hair drier": ["hair dryer",
-    "hairdryer", "blow dryer"], "toothbrush": ["tooth brush"],
-}
+from workbench.scoring.hallucination import coco_synonyms
 
 
 def import_coco(captions_json, instances_json, images_dir, out, limit: int | None = None,
@@ -71,20 +48,24 @@ def import_coco(captions_json, instances_json, images_dir, out, limit: int | Non
         sources.append(source)
     if not records:
         raise WorkbenchError(f"{images_dir}: none of the annotated images were found")
-    vocabulary = {name: list(COCO_SYNONYMS.get(name, [])) for name in sorted(names.values())}
+    vocabulary = coco_synonyms()
+    vocabulary.update({name: [] for name in sorted(names.values()) if name not in vocabulary})
     counted: dict[str, int] = {}
     for r in records:
         for obj in r["reference"]["objects"]:
             counted[obj] = counted.get(obj, 0) + 1
+    others = len(vocabulary) - len(coco_synonyms())
+    extra = f", plus {others} other categories of the instances file without synonyms" if others else ""
     card = f"""# {Path(out).name}: COCO captions
 
 - Source: `{captions_json}` (captions), `{instances_json}` (objects), images from `{images_dir}`.
 - Licence: COCO annotations CC BY 4.0; images under their Flickr licences (see the COCO terms of use).
 - Built by `workbench.evalsets.importers.import_coco`: images in ascending id{f', first {limit}' if limit else ''};
-  objects = categories annotated in the instances file; vocabulary = the {len(names)} category names with
-  CHAIR-style synonyms (partial list, extend `vocabulary.json` as needed).
+  objects = categories annotated in the instances file; vocabulary = COCO's 80 categories with the synonyms
+  of the CHAIR reference (Rohrbach et al. 2018, LisaAnne/Hallucination `data/synonyms.txt`){extra}.
 - Items: {len(records)} captions items, {sum(len(r['reference']['captions']) for r in records)} reference
   captions; {missing} annotated images were missing on disk and skipped.
+- CHAIR's ground truth: these objects plus the objects named in each image's reference captions.
 - Known limits: COCO objects are only the 80 categories; CHAIR cannot see anything else.
 
 {counts_table(counted, 'object')}
