@@ -186,3 +186,35 @@ def test_bootstrap_stats_gives_every_run_the_same_index_blocks_and_nan_for_missi
     assert out[0]["s"].shape == (1500,) and np.array_equal(out[0]["s"], out[1]["s"])
     assert np.all(np.isnan(out[0]["missing"]))
     assert out[0]["s"].min() >= 0 and out[0]["s"].max() <= 20   # 5 positions drawn from 0..4
+
+
+def test_percentile_ci_of_one_finite_sample_is_that_sample():
+    assert percentile_ci(np.array([np.nan, 2.0])) == (2.0, 2.0)
+    assert percentile_ci(np.array([np.nan, np.inf])) is None
+
+
+def _constant_null(value):
+    """A statistic whose permutation null is ``value`` on every resample (pseudo-runs 0 and ``value``)."""
+    def stat(index):
+        rows = np.atleast_2d(index).shape[0]
+        swapped_b = np.atleast_2d(index)[:, 0] >= 1      # position 0 of the pseudo-other run: 1 = item 0 of b
+        return {"s": np.where(swapped_b, value, 0.0) if rows else np.zeros(0)}
+    return stat
+
+
+@pytest.mark.parametrize("observed,null,extreme", [
+    (3e6, 3e6 - 1e-7, True),      # equal up to rounding (relative 3e-14): a tie, counted as extreme
+    (0.5, 0.5 - 1.5e-12, False),  # 1.5e-12 below an observed 0.5 is a real difference (tolerance 1e-12)
+    (0.5, 0.5 - 0.5e-12, True),
+])
+def test_p_value_counts_ties_within_a_relative_tolerance(observed, null, extreme):
+    # n = 1 item; swapped or not, |stat(b') - stat(a')| = null, so p is 1 (all extreme) or 1/(R + 1)
+    p = paired_permutation_stat(_constant_null(null), {"s": observed}, ["s"], 1, np.random.default_rng(0), 99)["s"]
+    assert p == (1.0 if extreme else 1 / 100)
+
+
+def test_sign_flip_p_of_one_pair_of_runs_is_a_float_and_of_stacked_runs_an_array():
+    p = paired_permutation_means([0.0, 0.0, 1.0], [1.0, 1.0, 1.0], np.random.default_rng(0), 200)
+    assert type(p) is float
+    assert isinstance(paired_permutation_means(np.zeros((1, 3)), np.ones((1, 3)), np.random.default_rng(0), 200),
+                      np.ndarray)

@@ -3,7 +3,8 @@
 For each module below, a scratch copy of the package and the tests is made under ``.mutation/<name>/`` with
 a ``setup.cfg`` that tells mutmut to mutate only that module and to run only that module's own test files
 (mutmut then runs, per mutant, just the tests that executed the mutated function). The summary counts
-each mutant once: killed (a test failed), survived, no tests, timeout; mutants listed in
+each mutant once: killed (a test failed, or the tests hung past mutmut's timeout: a detected
+mutant, as mutmut counts it), survived, no tests, other (suspicious, skipped, ...); mutants listed in
 ``tools/mutation_equivalents.txt`` (``<mutant name>  <one-line reason>``) are left out of the score.
 
     python tools/mutation.py                 # every module
@@ -81,18 +82,20 @@ def results(work: Path) -> dict[str, str]:
 
 def summarize(names: list[str]) -> str:
     eq = equivalents()
-    lines = ["| module | killed | survived | no tests | timeout/other | equivalent | score |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| module | mutants | killed | timeout | survived | no tests | other | equivalent | score |",
+             "|---|---|---|---|---|---|---|---|---|"]
     survivors = []
     for name in names:
         work = WORK / name
         if not (work / "mutants").exists():
             continue
         status = results(work)
-        counts = {"killed": 0, "survived": 0, "no tests": 0, "other": 0, "equivalent": 0}
+        counts = {"killed": 0, "timeout": 0, "survived": 0, "no tests": 0, "other": 0, "equivalent": 0}
         for mutant, s in status.items():
             if mutant in eq:
                 counts["equivalent"] += 1
+            elif s == "timeout":
+                counts["timeout"] += 1
             elif s in ("killed", "survived", "no tests"):
                 counts[s] += 1
                 if s != "killed":
@@ -100,10 +103,14 @@ def summarize(names: list[str]) -> str:
             else:
                 counts["other"] += 1
                 survivors.append(f"{mutant}: {s}")
+        stale = [m for m in eq if m.startswith(f"workbench.") and m not in status
+                 and any(m.startswith(f.replace("/", ".")[:-3] + ".") for f in MODULES[name][0])]
+        survivors += [f"{m}: listed as equivalent but no longer generated; remove it" for m in stale]
         scored = len(status) - counts["equivalent"]
-        score = f"{counts['killed']}/{scored} = {100 * counts['killed'] / scored:.1f}%" if scored else "-"
-        lines.append(f"| {name} | {counts['killed']} | {counts['survived']} | {counts['no tests']} | "
-                     f"{counts['other']} | {counts['equivalent']} | {score} |")
+        detected = counts["killed"] + counts["timeout"]
+        score = f"{detected}/{scored} = {100 * detected / scored:.1f}%" if scored else "-"
+        lines.append(f"| {name} | {len(status)} | {counts['killed']} | {counts['timeout']} | {counts['survived']} | "
+                     f"{counts['no tests']} | {counts['other']} | {counts['equivalent']} | {score} |")
     text = "\n".join(lines) + "\n\nNot killed (see `mutmut show <name>` in .mutation/<module>/):\n"
     text += "\n".join(survivors or ["(none)"]) + "\n"
     return text
