@@ -34,7 +34,7 @@ MODULES = {
     "bootstrap": (["workbench/compare/bootstrap.py"], ["tests/test_compare_calibration.py"]),
     "compare": (["workbench/compare/compare.py"], ["tests/test_compare.py", "tests/test_compare_calibration.py"]),
     "render": (["workbench/report/render.py"], ["tests/test_render_format.py", "tests/test_report.py"]),
-    "evalsets": (["workbench/evalsets/loader.py", "workbench/evalsets/schema.py"], ["tests/test_evalsets.py"]),
+    "evalsets": (["workbench/evalsets/loader.py", "workbench/evalsets/schema.py"], ["tests/test_evalsets.py", "tests/test_evalset_checks.py"]),
     "runs": (["workbench/runs.py"], ["tests/test_run_store.py"]),
     "generation": (["workbench/generation/batch.py", "workbench/generation/runner.py",
                     "workbench/generation/stopping.py", "workbench/generation/sampling.py"],
