@@ -38,7 +38,7 @@ MODULES = {
     "runs": (["workbench/runs.py"], ["tests/test_run_store.py"]),
     "generation": (["workbench/generation/batch.py", "workbench/generation/runner.py",
                     "workbench/generation/stopping.py", "workbench/generation/sampling.py"],
-                   ["tests/test_generation.py"]),
+                   ["tests/test_generation.py", "tests/test_generation_edges.py"]),
     "scoring": (["workbench/scoring/failure.py", "workbench/scoring/diagnosis.py", "workbench/scoring/recipe.py",
                  "workbench/scoring/hallucination.py", "workbench/scoring/text.py", "workbench/scoring/aggregate.py"],
                 ["tests/test_scoring_tasks.py", "tests/test_scoring_rules.py"]),
