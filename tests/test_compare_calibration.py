@@ -11,11 +11,10 @@ import itertools
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from workbench.compare.bootstrap import (CI_LEVEL, bootstrap_means, bootstrap_stats, paired_permutation_means,
                                          paired_permutation_stat, percentile_ci)
-
-stats = pytest.importorskip("scipy.stats")
 
 R = 10000                 # resamples; the Monte-Carlo sd of p is at most sqrt(.25 / R) = 0.005
 TOL = 0.02                # 4 sd
