@@ -155,3 +155,49 @@ def test_shard_files_are_read_before_the_merge_and_merged_in_eval_set_order(tmp_
     assert merged == out / "predictions.jsonl"
     assert merged.read_text() == "".join(line(x, x.upper()) + "\n" for x in order)
     assert merge_shards(out, 2, ["d", "a"]).read_text() == line("d", "D") + "\n" + line("a", "A") + "\n"
+
+
+def test_non_ascii_outputs_are_written_as_utf8_text(tmp_path):
+    out = tmp_path / "run"
+    with open_store(out) as store:
+        store.append_prediction(rec("a", "crêpe ☕"))
+        assert store.done["a"]["output"] == "crêpe ☕"
+    assert (out / "predictions.jsonl").read_text(encoding="utf-8") == \
+        '{"id": "a", "output": "crêpe ☕", "n_tokens": 3, "finish": "stop"}\n'
+    with open_store(tmp_path / "sharded", shard=(0, 1)) as store:
+        store.append_prediction(rec("b", "é"))
+    merged = merge_shards(tmp_path / "sharded", 1, ["b"])
+    assert merged.read_bytes() == ('{"id": "b", "output": "é", "n_tokens": 3, "finish": "stop"}\n').encode("utf-8")
+
+
+def test_errors_are_counted_and_timed(tmp_path):
+    with open_store(tmp_path / "run") as store:
+        store.append_error("a", "first")
+        store.append_error("b", "second")
+        assert store.n_errors == 2
+    records = [json.loads(x) for x in (tmp_path / "run" / "errors.jsonl").read_text().splitlines()]
+    assert [sorted(r) for r in records] == [["error", "id", "time"]] * 2
+    assert all(r["time"].endswith("+00:00") and r["time"][:4].isdigit() for r in records)
+
+
+def test_merging_reads_shard_files_without_changing_them(tmp_path):
+    out = tmp_path / "run"
+    for index in range(2):
+        open_store(out, shard=(index, 2)).close()
+    shard0 = out / "predictions.part-000-of-002.jsonl"
+    shard1 = out / "predictions.part-001-of-002.jsonl"
+    shard0.write_text(line("a") + "\n" + line("c"), encoding="utf-8")     # complete, newline not (yet) written
+    shard1.write_text(line("b") + "\n", encoding="utf-8")
+    before = shard0.read_bytes()
+    assert merge_if_complete(out, 2, ["a", "b", "c"]) == out / "predictions.jsonl"
+    assert shard0.read_bytes() == before
+    assert merge_shards(out, 2, ["a", "b", "c"]).read_text() == "".join(line(x) + "\n" for x in "abc")
+    assert shard0.read_bytes() == before
+
+
+def test_resume_refusal_names_added_removed_and_retyped_settings(tmp_path):
+    out = tmp_path / "run"
+    open_store(out, identity={"model": "m", "seed": 0}).close()
+    with pytest.raises(WorkbenchError, match=r'model: run has "m", now \{"sha": "x"\}; seed: run has 0, now null; '
+                                             r'template: run has null, now "t"'):
+        open_store(out, identity={"model": {"sha": "x"}, "template": "t"})
