@@ -217,3 +217,39 @@ def test_sign_flip_p_of_one_pair_of_runs_is_a_float_and_of_stacked_runs_an_array
     assert type(p) is float
     assert isinstance(paired_permutation_means(np.zeros((1, 3)), np.ones((1, 3)), np.random.default_rng(0), 200),
                       np.ndarray)
+
+
+# ---------------------------------------------------------------- metric directions
+
+# From the metric definitions (docs/scorers.md): hallucination, failures and false alarms are errors.
+LOWER_IS_BETTER = {"chair_i", "chair_s", "failure_rate", "healthy_false_alarm"}
+METRICS = {
+    "caption": ["bleu_1", "bleu_2", "bleu_3", "bleu_4", "meteor", "rouge_l", "cider", "chair_i", "chair_s",
+                "object_recall", "failure_rate"],
+    "recipe": ["dish_accuracy", "ingredient_precision", "ingredient_recall", "ingredient_f1", "steps_present",
+               "failure_rate"],
+    "diagnosis": ["crop_accuracy", "disease_accuracy", "disease_macro_f1", "treatment_recall",
+                  "healthy_false_alarm", "failure_rate"],
+}
+
+
+@pytest.mark.parametrize("task,metric", [(t, m) for t, ms in METRICS.items() for m in ms])
+def test_verdict_follows_each_metrics_direction(task, metric):
+    from workbench.compare.compare import compare_task
+
+    rng = np.random.default_rng(0)
+    a = rng.random(30) * 0.5
+    key = f"{task}/{metric}"
+
+    def aggregate(t, items):
+        return {key: float(np.mean([it["metrics"][metric] for it in items]))} if items else {}
+    for b, went_up in ((a + 0.3, True), (a - 0.3, False)):
+        items = [[{"id": str(i), "metrics": {metric: float(v)}} for i, v in enumerate(x)] for x in (a, b)]
+        entry = compare_task(task, items, [aggregate(task, it) for it in items], 0, 500, 0, aggregate)[0][key]
+        assert entry["significant"] and entry["p"] == pytest.approx(1 / 501)
+        assert entry["better"] == ("lower" if metric in LOWER_IS_BETTER else "higher")
+        improved = went_up != (metric in LOWER_IS_BETTER)
+        assert entry["verdict"] == ("better" if improved else "worse")
+    same = [[{"id": str(i), "metrics": {metric: float(v)}} for i, v in enumerate(a)]] * 2
+    entry = compare_task(task, same, [aggregate(task, it) for it in same], 0, 500, 0, aggregate)[0][key]
+    assert (entry["significant"], entry["verdict"], entry["p"]) == (False, "n.s.", 1.0)
