@@ -10,6 +10,7 @@ mutant, as mutmut counts it), survived, no tests, other (suspicious, skipped, ..
     python tools/mutation.py                 # every module
     python tools/mutation.py bootstrap runs  # some of them
     python tools/mutation.py --summary       # re-read the last results, run nothing
+    python tools/mutation.py render --tests tests/test_render_format.py   # a quicker, partial run
 
 Writes ``.mutation/summary.md``; see docs/testing.md for how to read it. Source: mutmut 3
 (https://github.com/boxed/mutmut), which switches mutants at run time in one forked process.
@@ -58,8 +59,9 @@ def equivalents() -> dict[str, str]:
     return out
 
 
-def prepare(name: str) -> Path:
-    files, tests = MODULES[name]
+def prepare(name: str, tests: list[str] | None = None) -> Path:
+    files, own_tests = MODULES[name]
+    tests = tests or own_tests
     work = WORK / name
     work.mkdir(parents=True, exist_ok=True)
     for sub in ("workbench", "tests"):
@@ -120,6 +122,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help=f"some of: {', '.join(MODULES)} (default: all)")
     parser.add_argument("--summary", action="store_true", help="summarize the last results; run nothing")
+    parser.add_argument("--tests", nargs="+", metavar="FILE",
+                        help="run these test files instead of the module's own (a quicker, partial run)")
     args = parser.parse_args(argv)
     names = args.modules or list(MODULES)
     unknown = [n for n in names if n not in MODULES]
@@ -129,7 +133,7 @@ def main(argv=None) -> int:
         env = {**os.environ, "PYTHONPATH": "", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
         for name in names:
-            work = prepare(name)
+            work = prepare(name, args.tests)
             print(f"== {name}: mutmut in {work.relative_to(ROOT)}", flush=True)
             subprocess.run([sys.executable, "-m", "mutmut", "run"], cwd=work, env=env, check=False)
     text = summarize(names)
