@@ -66,11 +66,20 @@ def test_a_bad_line_before_the_end_names_file_and_line(tmp_path, bad):
     path = out / "predictions.jsonl"
     text = line("a") + "\n" + bad + "\n" + line("c") + "\n"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(WorkbenchError, match=r"predictions\.jsonl:2: not a JSON object .*fix or delete it"):
+    with pytest.raises(WorkbenchError, match=r"predictions\.jsonl:2: not a JSON object \(.+\); this line was not "
+                                             r"written by workbench: fix or delete it, then rerun$"):
         open_store(out)
     with pytest.raises(WorkbenchError, match=r"predictions\.jsonl:2: not a JSON object"):
         read_predictions(out)
     assert path.read_text(encoding="utf-8") == text                      # nothing cut, nothing lost
+
+
+def test_a_json_line_that_is_not_an_object_says_so(tmp_path):
+    out = tmp_path / "run"
+    open_store(out).close()
+    (out / "predictions.jsonl").write_text("[1, 2]\n" + line("a") + "\n", encoding="utf-8")
+    with pytest.raises(WorkbenchError, match=r"predictions\.jsonl:1: not a JSON object \(not a JSON object\);"):
+        open_store(out)
 
 
 @pytest.mark.parametrize("first,second,widest", [(3, 7, 7), (7, 3, 7), (3, None, None), (None, 3, None),
@@ -201,3 +210,32 @@ def test_resume_refusal_names_added_removed_and_retyped_settings(tmp_path):
     with pytest.raises(WorkbenchError, match=r'model: run has "m", now \{"sha": "x"\}; seed: run has 0, now null; '
                                              r'template: run has null, now "t"'):
         open_store(out, identity={"model": {"sha": "x"}, "template": "t"})
+
+
+def test_a_second_writer_is_refused_with_the_holder_named_and_the_lock_is_reusable(tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "run"
+    first = open_store(out)
+    try:
+        with pytest.raises(WorkbenchError, match=rf"{out}: this run is being written by pid {os.getpid()} on \S+ "
+                                                 r"since \d{4}-.*; wait for it to finish \(rerunning then resumes\) "
+                                                 r"or choose another --out folder$"):
+            open_store(out)
+    finally:
+        first.close()
+    first.close()                                                  # closing twice is harmless
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((out / ".lock").stat().st_mode) == 0o644 & ~umask
+    with open_store(out) as store:                                # released: the next writer gets it
+        store.append_prediction(rec("a"))
+    (out / ".lock").write_text("")                                 # a holder that wrote nothing yet
+    holder = open_store(out)
+    (out / ".lock").write_text("")
+    try:
+        with pytest.raises(WorkbenchError, match="being written by another process; wait"):
+            open_store(out)
+    finally:
+        holder.close()
