@@ -239,3 +239,56 @@ def test_a_second_writer_is_refused_with_the_holder_named_and_the_lock_is_reusab
             open_store(out)
     finally:
         holder.close()
+
+
+ISO = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$"
+
+
+def test_run_json_of_a_new_and_of_a_resumed_run(tmp_path):
+    import re
+
+    out = tmp_path / "a" / "b" / "run"                                # parent folders are made
+    store = open_store(out, limit=5)
+    assert store.resumed is False
+    info = read_run_info(out)
+    assert store.info == info
+    assert sorted(info) == ["ended_at", "identity", "limit", "resumed_at", "schema", "started_at"]
+    assert (info["schema"], info["identity"], info["limit"], info["ended_at"], info["resumed_at"]) == \
+        (1, IDENTITY, 5, None, [])
+    assert re.match(ISO, info["started_at"])
+    store.append_prediction(rec("a"))
+    store.finish({"n_items": 1})
+    store.close()
+    assert read_run_info(out)["ended_at"] is not None
+    with open_store(out, limit=5) as again:
+        assert again.resumed is True and again.done == {"a": rec("a")}
+    info = read_run_info(out)
+    assert info["ended_at"] is None and len(info["resumed_at"]) == 1 and re.match(ISO, info["resumed_at"][0])
+    assert (out / ".run.json.lock").is_file() and (out / ".lock").is_file()
+
+
+def test_a_torn_last_error_line_is_cut_on_resume(tmp_path):
+    out = tmp_path / "run"
+    with open_store(out) as store:
+        store.append_error("a", "boom")
+    path = out / "errors.jsonl"
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good + '{"id": "b", "err', encoding="utf-8")
+    with open_store(out) as store:
+        store.append_error("c", "ü")
+    lines_ = path.read_text(encoding="utf-8").splitlines()
+    assert lines_[0] == good.strip() and [json.loads(x)["id"] for x in lines_] == ["a", "c"]
+    assert '"error": "ü"' in lines_[1]
+
+
+def test_refusal_messages_end_with_the_fix(tmp_path):
+    out = tmp_path / "run"
+    open_store(out).close()
+    with pytest.raises(WorkbenchError, match=r"; rerun with the original settings to resume it, or use a new --out folder$"):
+        open_store(out, identity={"seed": 1})
+    orphan = tmp_path / "orphan"
+    orphan.mkdir()
+    (orphan / "predictions.part-000-of-002.jsonl").write_text(line("a") + "\n")
+    with pytest.raises(WorkbenchError, match=rf"^{orphan}: has predictions but no run.json; it was not made by "
+                                             r"'workbench generate' \(or run.json was deleted\): use a new --out folder$"):
+        open_store(orphan)
