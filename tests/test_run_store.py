@@ -292,3 +292,17 @@ def test_refusal_messages_end_with_the_fix(tmp_path):
     with pytest.raises(WorkbenchError, match=rf"^{orphan}: has predictions but no run.json; it was not made by "
                                              r"'workbench generate' \(or run.json was deleted\): use a new --out folder$"):
         open_store(orphan)
+
+
+def test_a_shard_writes_its_own_errors_file_and_the_lock_files_are_0644(tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "run"
+    with open_store(out, shard=(1, 2)) as store:
+        store.append_error("b", "boom")
+    assert [p.name for p in sorted(out.glob("errors*.jsonl"))] == ["errors.part-001-of-002.jsonl"]
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in (".lock.part-001-of-002", ".run.json.lock"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o644 & ~umask, name
