@@ -126,3 +126,44 @@ def test_head_and_counts(tmp_path):
     assert es.head(2).manifest_sha256 == es.manifest_sha256
     assert es.items[1].prompt == "How can I make this dish? List the ingredients and the steps."
     assert es.vocabulary == {"ball": []} and not es.has_vocabulary_file
+
+
+@pytest.mark.parametrize("value, kind", [({}, "object"), ([], "list"), (True, "boolean"), (None, "null"),
+                                         (3, "number"), (2.5, "number")])
+def test_type_names_in_messages_are_json_names(value, kind):
+    assert check_record(dict(CAPTION, id=value))[0] == f"field 'id' must be a string, got {kind}"
+    if kind != "list":
+        assert check_record(dict(RECIPE, reference={"dish": "x", "ingredients": value, "steps": []}))[0] == \
+            f"reference.ingredients must be a list of strings, got {kind}"
+    assert check_record(dict(CAPTION, meta="m")) == ["field 'meta' must be an object, got string"]
+
+
+def test_every_missing_and_unknown_reference_field_is_listed():
+    assert check_record(dict(CAPTION, reference={"z": 1, "y": 2})) == [
+        "reference for task 'caption' lacks field 'captions' (expected captions, objects)",
+        "reference for task 'caption' lacks field 'objects' (expected captions, objects)",
+        "reference has unknown field(s) 'y', 'z' for task 'caption' (expected captions, objects)"]
+
+
+@pytest.mark.parametrize("n_bad, more", [(5, ""), (6, " (and 1 more)")])
+def test_load_lists_five_problems_joined_and_counts_the_rest(tmp_path, n_bad, more):
+    root = _set(tmp_path / "es", [dict(CAPTION, id=f"c{i}", task="poem") for i in range(n_bad)])
+    shown = "; ".join(f"manifest.jsonl:{i + 1}: unknown task 'poem' (known: caption, recipe, diagnosis)"
+                      for i in range(5))
+    with pytest.raises(WorkbenchError) as err:
+        load_eval_set(root)
+    assert str(err.value) == f"{root}: invalid eval set: {shown}{more}; run `workbench validate {root}` for the full list"
+
+
+def test_load_checks_images_by_default_and_keeps_files_and_synonyms(tmp_path):
+    root = _set(tmp_path / "es", [dict(CAPTION, image="images/bad.png")])
+    (root / "images" / "bad.png").write_bytes(b"not a png")
+    with pytest.raises(WorkbenchError, match="cannot be decoded"):
+        load_eval_set(root)
+    assert load_eval_set(root, check_images=False).items[0].image == "images/bad.png"
+    good = _set(tmp_path / "good", [CAPTION, RECIPE], files={"vocabulary.json": json.dumps({"ball": ["toy"]}),
+                                                            "synonyms.json": json.dumps({"pancakes": ["crepes"]})})
+    es = load_eval_set(good)
+    assert es.has_vocabulary_file is True and es.vocabulary == {"ball": ["toy"]}
+    assert es.synonyms == {"pancakes": ["crepes"]}
+    assert (es.items[0].image, es.items[0].image_path) == ("images/c1.png", good / "images/c1.png")
