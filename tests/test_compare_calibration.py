@@ -235,7 +235,7 @@ METRICS = {
 
 @pytest.mark.parametrize("task,metric", [(t, m) for t, ms in METRICS.items() for m in ms])
 def test_verdict_follows_each_metrics_direction(task, metric):
-    from workbench.compare.compare import compare_task
+    from workbench.compare.statistics import compare_task
 
     rng = np.random.default_rng(0)
     a = rng.random(30) * 0.5
