@@ -147,8 +147,8 @@ def test_every_missing_and_unknown_reference_field_is_listed():
 
 @pytest.mark.parametrize("n_bad, more", [(5, ""), (6, " (and 1 more)")])
 def test_load_lists_five_problems_joined_and_counts_the_rest(tmp_path, n_bad, more):
-    root = _set(tmp_path / "es", [dict(CAPTION, id=f"c{i}", task="poem") for i in range(n_bad)])
-    shown = "; ".join(f"manifest.jsonl:{i + 1}: unknown task 'poem' (known: caption, recipe, diagnosis)"
+    root = _set(tmp_path / "es", [dict(CAPTION, id=f"c{i}", prompt=" ") for i in range(n_bad)])
+    shown = "; ".join(f"manifest.jsonl:{i + 1}: field 'prompt' is empty; leave it out to use the task's default prompt"
                       for i in range(5))
     with pytest.raises(WorkbenchError) as err:
         load_eval_set(root)
