@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HOME := $(CURDIR)/.hf_home
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: demo test venv lab tiny chromium bench clean
+.PHONY: demo test venv lab tiny chromium bench clean mutation
 
 # torch is pinned on its own first: pinned, pip takes the CPU wheel; unpinned, it pulls CUDA builds.
 $(STAMP): requirements.txt pyproject.toml Makefile
@@ -49,8 +49,14 @@ bench: venv
 	$(PY) benchmarks/generation.py
 	$(PY) benchmarks/scoring.py
 
+# Mutation testing of the core modules (slow; not part of `make test`): see docs/testing.md.
+# MODULES="bootstrap runs" limits it to some modules; the summary is written to .mutation/summary.md.
+mutation: venv
+	$(PY) -m pip install -q torch==2.13.0 -r requirements-dev.txt
+	nice $(PY) tools/mutation.py $(MODULES)
+
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
-	rm -rf runs reports/*.html reports/notebooks .hf_home
+	rm -rf runs reports/*.html reports/notebooks .hf_home .mutation mutants

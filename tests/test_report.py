@@ -96,6 +96,10 @@ def hostile_report(tmp_path_factory):
     a = make_run(tmp / "runs", "stage1", es, stage_outputs(es, good=False))
     b = make_run(tmp / "runs", 'run"<b>2', es, evil)
     compare = compare_runs([a, b], es, n_resamples=300, show_progress=False)
+    # compare.json is a file a user may edit: a string in it that closes the embedded <script> element, and a p
+    # below 0.001 (which 300 resamples of 2-3 items per task cannot produce) to check how it is shown
+    compare["note"] = "</script><script>alert(3)</script><!-- </SCRIPT> & <b>"
+    compare["comparisons"][0]["metrics"]["recipe/dish_accuracy"]["p"] = 0.0004
     out = render_report([a, b], es, tmp / "report.html", compare=compare)
     return out.read_text(encoding="utf-8"), compare
 
@@ -118,15 +122,17 @@ def test_untrusted_text_is_shown_as_text_and_injects_no_element(hostile_report):
 
 def test_the_embedded_json_cannot_close_its_script_element(hostile_report):
     html, compare = hostile_report
+    assert "</script><script>alert(3)" in compare["note"]            # the fixture can exercise the bug
     page = Page(html)
     assert json.loads(page.raw["script"][0]) == json.loads(json.dumps(compare))
+    assert "alert(3)" not in page.raw["script"][1] and "</script>" not in page.raw["script"][0].lower()
 
 
 def test_numbers_in_the_html_equal_compare_json(hostile_report):
     html, compare = hostile_report
     cells = Cells(html).cells
     [comp] = compare["comparisons"]
-    checked = 0
+    checked = tiny_p = 0
     for key, e in comp["metrics"].items():
         for field, shown in (("a", fmt_num), ("b", fmt_num), ("delta", fmt_delta), ("p", fmt_p)):
             attrs, text = cells[(comp["other"], key, field)]
@@ -138,7 +144,10 @@ def test_numbers_in_the_html_equal_compare_json(hostile_report):
                 continue
             assert float(attrs["data-value"]) == e[field]
             assert text.strip() == shown(e[field])
-            if field != "p" or e[field] >= 0.001:
+            if field == "p" and e[field] < 0.001:
+                assert text.strip() == "<0.001"                            # written out, not from fmt_p
+                tiny_p += 1
+            else:
                 assert float(text) == pytest.approx(e[field], abs=5e-4)   # independent of fmt_*
             checked += 1
         attrs, text = cells[(comp["other"], key, "ci")]
@@ -151,7 +160,7 @@ def test_numbers_in_the_html_equal_compare_json(hostile_report):
         partial = {"diagnosis/healthy_false_alarm": "1 of 2", "diagnosis/treatment_recall": "1 of 2",
                    "caption/meteor": "0 of 3", "caption/cider": "0 of 3"}
         assert cells[(comp["other"], key, "n")][1].strip() == partial.get(key, str(e["n"]))
-    assert checked > 40
+    assert checked > 40 and tiny_p == 1
     cider = comp["metrics"]["caption/cider"]
     assert (cider["a"], cider["b"]) == (None, None) and cider["undefined"].startswith("CIDEr undefined")
     assert f"cider n/a: {cider['undefined']}" in re.sub(r"\s+", " ", html_unescape(html))

@@ -161,7 +161,22 @@ def test_scores_contract(scored, run_dir):
     assert scored["unknown_ids"] == ["stray"] and scored["missing_ids"] == ["c2"]
     assert scored["aggregate"]["diagnosis/disease_accuracy"] == 1.0
     assert scored["aggregate"]["diagnosis/healthy_false_alarm"] == 0.0
-    # the aggregate is exactly aggregate_items over the stored per-item metrics
+    # the corpus values from the stored per-item values by the cards' definitions, written out here
+    agg = scored["aggregate"]
+    items = {t: [it["metrics"] for it in scored["items"] if it["task"] == t] for t in ("caption", "recipe", "diagnosis")}
+    mean = lambda t, k: sum(m[k] for m in items[t]) / len(items[t])  # noqa: E731
+    total = lambda t, k: sum(m[k] for m in items[t])                 # noqa: E731
+    for task in items:
+        assert agg[f"{task}/failure_rate"] == pytest.approx(mean(task, "failure"))
+    assert agg["caption/chair_i"] == pytest.approx(total("caption", "n_hallucinated") / total("caption", "n_mentioned"))
+    assert agg["caption/chair_s"] == pytest.approx(mean("caption", "chair_s"))
+    assert agg["caption/object_recall"] == pytest.approx(total("caption", "n_covered") / total("caption", "n_objects"))
+    assert agg["caption/cider"] == pytest.approx(mean("caption", "cider"))     # full-set IDF, mean of items
+    assert agg["caption/rouge_l"] == pytest.approx(mean("caption", "rouge_l"))
+    assert agg["recipe/dish_accuracy"] == pytest.approx(mean("recipe", "dish_accuracy"))
+    assert agg["recipe/ingredient_recall"] == pytest.approx(total("recipe", "ingredient_tp")
+                                                           / total("recipe", "n_ingredients_ref"))
+    # and exactly aggregate_items over the stored per-item metrics (what compare resamples)
     for task in ("caption", "recipe", "diagnosis"):
         again = aggregate_items(task, [it for it in scored["items"] if it["task"] == task])
         assert again == {k: v for k, v in scored["aggregate"].items() if k.startswith(task + "/")}

@@ -1,0 +1,93 @@
+"""Generation's defensive branches (issue 20): left truncation of a context longer than the limit, and the
+per-item retry after a failed batch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import workbench.generation.runner as runner
+from generation_support import PROMPTS, load_set, make_eval_set, tiny_model
+from workbench.generation import GenerationConfig, generate_from_contexts, run_generation
+
+
+@pytest.fixture(scope="module")
+def model():
+    return tiny_model()
+
+
+def _context(model, n_rows: int) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(1)
+    feats = model.encode_features(torch.randn(1, 3, model.image_size, model.image_size, generator=gen))
+    ctx = model.embed_context(model.template.chat_prompt(" ".join(PROMPTS)), model.project(feats)[0])
+    assert ctx.shape[0] > n_rows
+    return ctx
+
+
+def test_a_context_longer_than_the_limit_keeps_its_last_positions(model):
+    keep, new = 12, 6
+    ctx = _context(model, keep)
+    limited = GenerationConfig(sample=False, max_new_tokens=new, max_length=keep + new)
+    roomy = GenerationConfig(sample=False, max_new_tokens=new, max_length=ctx.shape[0] + new)
+    [cut] = generate_from_contexts(model.llm, model.tokenizer, [ctx], None, limited)
+    [left] = generate_from_contexts(model.llm, model.tokenizer, [ctx[-keep:]], None, roomy)
+    [right] = generate_from_contexts(model.llm, model.tokenizer, [ctx[:keep]], None, roomy)
+    [whole] = generate_from_contexts(model.llm, model.tokenizer, [ctx], None, roomy)
+    assert cut == left                       # MiniGPT-4 keeps the end of the context (the question and "Assistant:")
+    assert cut != right and cut != whole     # the fixture tells the three apart
+    # a context exactly at the limit is not cut
+    [exact] = generate_from_contexts(model.llm, model.tokenizer, [ctx[-keep:]], None, limited)
+    assert exact == left
+
+
+POISON = PROMPTS[2]   # items 2 and 8 of make_eval_set carry this prompt
+
+
+def _poisoned(monkeypatch, calls):
+    real = runner.generate_batch
+
+    def fake(model, questions, features, config, seeds=None):
+        calls.append(len(questions))
+        if POISON in questions:
+            raise RuntimeError("poisoned prompt")
+        return real(model, questions, features, config, seeds=seeds)
+    monkeypatch.setattr(runner, "generate_batch", fake)
+
+
+def test_a_failed_batch_is_retried_item_by_item_and_only_the_bad_item_fails(model, tmp_path, monkeypatch):
+    root = make_eval_set(tmp_path / "es", n_items=6)
+    config = GenerationConfig.greedy(max_new_tokens=4)
+    clean = run_generation(model, load_set(root), tmp_path / "clean", config, batch_size=2, progress=False)
+    assert clean.n_errors == 0
+    calls: list[int] = []
+    _poisoned(monkeypatch, calls)
+    summary = run_generation(model, load_set(root), tmp_path / "run", config, batch_size=2, progress=False)
+    assert calls == [2, 2, 1, 1, 2]          # batch 1 fine; batch 2 fails, then item 2 and item 3 alone; batch 3
+    assert (summary.n_written, summary.n_errors) == (5, 1)
+    errors = [json.loads(x) for x in (tmp_path / "run" / "errors.jsonl").read_text().splitlines()]
+    assert [(e["id"], e["error"]) for e in errors] == [("item-002", "RuntimeError: poisoned prompt")]
+    written = (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()
+    expected = [x for x in (tmp_path / "clean" / "predictions.jsonl").read_text().splitlines()
+                if json.loads(x)["id"] != "item-002"]
+    assert written == expected               # the neighbours' answers are what a clean run gives
+
+
+def test_a_failure_before_anything_succeeded_is_raised_not_recorded(model, tmp_path, monkeypatch):
+    root = make_eval_set(tmp_path / "es", n_items=4)
+    calls: list[int] = []
+    _poisoned(monkeypatch, calls)
+    with pytest.raises(RuntimeError, match="poisoned prompt"):   # item 2 is in the first batch of 3: setup is broken
+        run_generation(model, load_set(root), tmp_path / "run", GenerationConfig.greedy(max_new_tokens=4),
+                       batch_size=3, progress=False)
+    assert calls == [3]
+
+
+def test_a_single_item_batch_that_fails_is_recorded_without_a_retry(model, tmp_path, monkeypatch):
+    root = make_eval_set(tmp_path / "es", n_items=4)
+    calls: list[int] = []
+    _poisoned(monkeypatch, calls)
+    summary = run_generation(model, load_set(root), tmp_path / "run", GenerationConfig.greedy(max_new_tokens=4),
+                             batch_size=1, progress=False)
+    assert calls == [1, 1, 1, 1] and (summary.n_written, summary.n_errors) == (3, 1)
