@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from workbench.pipeline import run_dir_for, run_pipeline
+from workbench.run_record import RunRecord
 from workbench.report.screenshot import find_chromium, screenshot
 from workbench.train.build import build_tiny
 from workbench.train.config import get_config
@@ -81,7 +82,7 @@ def test_rerun_reuses_finished_runs(pipeline):
     again = run_pipeline(out_dir=root / "reports", runs_root=root / "runs", models=models,
                          eval_sets=("synth-recipes",), limit=4, batch_size=4, n_resamples=1000, log=lambda *_: None)
     assert (run / "predictions.jsonl").read_bytes() == before
-    assert json.loads((run / "run.json").read_text())["resumed_at"]  # resumed, nothing regenerated
+    assert RunRecord.load(run).resumed_at  # resumed, nothing regenerated
     assert again.index_html.is_file()
 
 
@@ -91,18 +92,17 @@ def test_a_run_of_rebuilt_weights_is_set_aside_and_regenerated(pipeline, tmp_pat
     root, models, _ = pipeline
     run = tmp_path / "runs" / "tiny-stage2" / "synth-recipes"
     evaluate(models[1], "synth-recipes", run, limit=2, batch_size=2, progress=False)
-    info_path = run / "run.json"
-    info = json.loads(info_path.read_text())
-    old_sha = info["identity"]["model"]["projection_weights_sha256"]
-    info["identity"]["model"]["projection_weights_sha256"] = "0" * 64  # as if made before a rebuild
-    info_path.write_text(json.dumps(info))
+    record = RunRecord.load(run)
+    old_sha = record.identity["model"]["projection_weights_sha256"]
+    record.identity["model"]["projection_weights_sha256"] = "0" * 64  # as if made before a rebuild
+    record.save()
     old_predictions = (run / "predictions.jsonl").read_bytes()
 
     evaluate(models[1], "synth-recipes", run, limit=2, batch_size=2, progress=False)
     kept = [p for p in run.parent.iterdir() if p.name.startswith("synth-recipes.replaced-")]
     assert len(kept) == 1 and (kept[0] / "predictions.jsonl").read_bytes() == old_predictions
-    fresh = json.loads(info_path.read_text())
-    assert fresh["identity"]["model"]["projection_weights_sha256"] == old_sha and not fresh.get("resumed_at")
+    fresh = RunRecord.load(run)
+    assert fresh.identity["model"]["projection_weights_sha256"] == old_sha and not fresh.resumed_at
 
     # same weights, other generation settings: still refused, nothing moved
     with pytest.raises(Exception, match="different settings"):

@@ -75,11 +75,11 @@ def set_aside_if_other_weights(run_dir: Path, model) -> Path | None:
     and return the new path; None if there is no run or it was made with these weights. Other differences
     (generation settings, eval set) still make the run store refuse, as ``workbench generate`` does."""
     from workbench.generation.runner import model_identity
-    from workbench.runs import read_run_info
+    from workbench.run_record import RUN_INFO, RunRecord
 
-    if not (run_dir / "run.json").is_file():
+    if not (run_dir / RUN_INFO).is_file():
         return None
-    old = read_run_info(run_dir).get("identity", {}).get("model", {})
+    old = RunRecord.load(run_dir).identity.get("model", {})
     new = model_identity(model)
     if all(old.get(k) == new[k] for k in WEIGHT_KEYS):
         return None

@@ -10,9 +10,7 @@ the cache lives in memory for the life of the object.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -20,16 +18,10 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from workbench.atomic import temp_file
 from workbench.errors import WorkbenchError
+from workbench.model.fingerprint import file_sha256
 from workbench.model.preprocess import open_image, preprocess_images
-
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _model_device_type(model) -> str:
@@ -86,7 +78,7 @@ class VisionFeatureCache:
             return
         path = self._entry_path(namespace, sha)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".safetensors")
+        fd, tmp = temp_file(path, suffix=".safetensors")
         os.close(fd)
         try:
             save_file({"features": features}, tmp)

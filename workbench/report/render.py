@@ -22,7 +22,7 @@ import jinja2
 from markupsafe import Markup
 
 from workbench.atomic import atomic_write
-from workbench.compare.compare import checkpoint_sha, compare_loaded, load_scored_runs
+from workbench.compare.compare import compare_loaded, load_scored_runs
 from workbench.errors import WorkbenchError
 from workbench.report import examples as ex
 from workbench.report import plots
@@ -203,7 +203,7 @@ def _flatten(value, prefix="", depth=0) -> list[tuple[str, str]]:
 def _provenance(runs) -> list[dict]:
     flat = []
     for run in runs:
-        rows = dict(_flatten(run.info))
+        rows = dict(_flatten(run.record.to_dict()))
         # run.json repeats what a resume must match under "identity"; show each fact once
         flat.append({k: v for k, v in rows.items()
                      if not (k.startswith("identity.") and rows.get(k[len("identity."):]) == v)})
@@ -256,29 +256,16 @@ def _load_compare(compare, es, runs) -> dict:
     return compare
 
 
-def _model_label(info: dict) -> str:
-    model = info.get("model")
-    identity = info.get("identity") if isinstance(info.get("identity"), dict) else {}
-    if not model and isinstance(identity.get("model"), dict):
-        model = identity["model"]
-    if isinstance(model, dict):
-        for key in ("spec", "name", "preset", "card", "path"):
-            if isinstance(model.get(key), str):
-                return model[key]
-        return json.dumps(model, sort_keys=True)
-    return "" if model is None else str(model)
-
-
-def _checkpoint(info: dict) -> str:
-    sha = checkpoint_sha(info)
+def _checkpoint(record) -> str:
+    sha = record.checkpoint_sha256
     return f"checkpoint sha256 {str(sha)[:16]}…" if sha else "checkpoint sha256 not recorded"
 
 
 def build_context(es, runs, compare: dict) -> dict:
     es_tasks = dict(Counter(item.task for item in es.items))
     return {
-        "model_labels": [_model_label(run.info) for run in runs],
-        "checkpoints": [_checkpoint(run.info) for run in runs],
+        "model_labels": [run.record.model_label for run in runs],
+        "checkpoints": [_checkpoint(run.record) for run in runs],
         "tasks_have_many_comparisons": len(compare["comparisons"]) > 1,
         "title": f"{' vs '.join(run.name for run in runs)} on {es.name}",
         "runs": runs, "run_names": [run.name for run in runs], "baseline": runs[0].name,

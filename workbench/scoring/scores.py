@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench.atomic import atomic_write_json
 from workbench.errors import WorkbenchError
+from workbench.run_record import RUN_INFO, RunRecord, read_predictions_file
 from workbench.scoring.aggregate import aggregate_items
 from workbench.scoring.caption import score_captions
 from workbench.scoring.diagnosis import score_diagnosis
@@ -105,38 +106,24 @@ def write_scores(path, scores: dict) -> Path:
     return atomic_write_json(path, scores, indent=1)
 
 
-def _run_info(run_dir: Path) -> dict:
-    try:
-        return json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+def score_file(predictions_path, eval_set, out, meteor: bool = True, record: RunRecord | None = None) -> dict:
+    """Score a predictions.jsonl file and write ``out``; warnings go to stderr and into scores.json.
 
-
-def _run_manifest_sha(run_dir: Path) -> str | None:
-    info = _run_info(run_dir)
-    for holder in (info, info.get("eval_set") if isinstance(info.get("eval_set"), dict) else {}):
-        if isinstance(holder.get("manifest_sha256"), str):
-            return holder["manifest_sha256"]
-    return None
-
-
-def score_file(predictions_path, eval_set, out, meteor: bool = True) -> dict:
-    """Score a predictions.jsonl file and write ``out``; warnings go to stderr and into scores.json."""
-    from workbench.scoring.predictions import read_predictions_file
-
+    ``record``: the run's record (its ``limit`` and manifest hash are used); None scores the file alone.
+    """
     if not hasattr(eval_set, "items"):
         from workbench.evalsets import load_eval_set
 
         eval_set = load_eval_set(eval_set)
     predictions, read_warnings = read_predictions_file(predictions_path)
-    run_sha = _run_manifest_sha(Path(predictions_path).parent)
     # A run made with --limit N covers the first N items: the rest are out of scope, not failures.
-    limit = _run_info(Path(predictions_path).parent).get("limit")
+    limit = record.limit if record is not None else None
     scores = score_predictions(eval_set.head(limit), predictions, meteor=meteor)
     scores["limit"] = limit
-    if run_sha and run_sha != eval_set.manifest_sha256:
-        read_warnings.append(f"{Path(predictions_path).parent / 'run.json'}: run was made on a manifest with "
-                             f"sha256 {run_sha[:12]}..., not {eval_set.manifest_sha256[:12]}... of {eval_set.root}")
+    if record is not None and record.manifest_sha256 != eval_set.manifest_sha256:
+        read_warnings.append(f"{record.path}: run was made on a manifest with sha256 "
+                             f"{record.manifest_sha256[:12]}..., not {eval_set.manifest_sha256[:12]}... "
+                             f"of {eval_set.root}")
     scores["warnings"] = read_warnings + scores["warnings"]
     scores["predictions"] = str(predictions_path)
     for warning in scores["warnings"]:
@@ -145,14 +132,18 @@ def score_file(predictions_path, eval_set, out, meteor: bool = True) -> dict:
     return scores
 
 
-def score_run(run_dir, eval_set, out=None) -> dict:
-    """Score ``run_dir/predictions.jsonl``; write ``run_dir/scores.json`` (or ``out``); return the scores."""
+def score_run(run_dir, eval_set, out=None, record: RunRecord | None = None) -> dict:
+    """Score ``run_dir/predictions.jsonl``; write ``run_dir/scores.json`` (or ``out``); return the scores.
+
+    ``record`` is the run's loaded record (read from ``run_dir`` when None and the folder has one)."""
     run_dir = Path(run_dir)
     path = run_dir / "predictions.jsonl"
     if not path.is_file():
         raise WorkbenchError(f"{path}: not found; run `workbench generate --out {run_dir}` first "
                              "(or merge its shard files)")
-    return score_file(path, eval_set, out if out is not None else run_dir / SCORES)
+    if record is None and (run_dir / RUN_INFO).is_file():  # a folder holding only predictions: no run limits
+        record = RunRecord.load(run_dir)
+    return score_file(path, eval_set, out if out is not None else run_dir / SCORES, record=record)
 
 
 def read_scores(path) -> dict:
