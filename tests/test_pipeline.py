@@ -33,8 +33,8 @@ def pipeline(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
     build_tiny(get_config("micro"), root / "tiny", evaluate=False)
     models = (str(root / "tiny" / "tiny-stage1.json"), str(root / "tiny" / "tiny-stage2.json"))
-    result = run_pipeline(out_dir=root / "reports", runs_root=root / "runs", models=models,
-                          eval_sets=("synth-recipes",), limit=4, batch_size=4, n_resamples=1000, log=lambda *_: None)
+    result = run_pipeline(out=root / "reports", runs=root / "runs", models=list(models),
+                          eval_sets=["synth-recipes"], limit=4, batch_size=4, resamples=1000, log=lambda *_: None)
     return root, models, result
 
 
@@ -79,8 +79,8 @@ def test_rerun_reuses_finished_runs(pipeline):
     root, models, first = pipeline
     run = run_dir_for(root / "runs", models[1], "synth-recipes")
     before = (run / "predictions.jsonl").read_bytes()
-    again = run_pipeline(out_dir=root / "reports", runs_root=root / "runs", models=models,
-                         eval_sets=("synth-recipes",), limit=4, batch_size=4, n_resamples=1000, log=lambda *_: None)
+    again = run_pipeline(out=root / "reports", runs=root / "runs", models=list(models),
+                         eval_sets=["synth-recipes"], limit=4, batch_size=4, resamples=1000, log=lambda *_: None)
     assert (run / "predictions.jsonl").read_bytes() == before
     assert RunRecord.load(run).resumed_at  # resumed, nothing regenerated
     assert again.index_html.is_file()

@@ -19,6 +19,7 @@ VERBS = {
     "score": ("score", "score a run's predictions against an eval set -> scores.json"),
     "compare": ("compare", "paired comparison of two or more runs -> compare.json"),
     "report": ("report", "self-contained HTML ablation report from runs"),
+    "gate": ("gate", "exit 1 if a run is significantly worse than a baseline on a chosen metric (for CI)"),
     "pipeline": ("pipeline", "the demo: run the notebooks with papermill -> reports/index.html"),
     "build-tiny": ("build_tiny", "rebuild the embedded tiny MiniGPT-4 in models/tiny/"),
 }

@@ -83,13 +83,13 @@ def _scores_are_current(run_dir: Path) -> bool:
     return scores.is_file() and all(scores.stat().st_mtime >= p.stat().st_mtime for p in preds)
 
 
-def load_scored_runs(run_dirs, eval_set) -> tuple[object, list[ScoredRun]]:
+def load_scored_runs(run_dirs, eval_set, minimum: int = 2) -> tuple[object, list[ScoredRun]]:
     """Load the eval set and each run; refuse runs made on another manifest; score unscored runs
     (and rescore runs whose scores.json is older than their predictions or was made on another
     manifest) with ``workbench.scoring.score_run``."""
     es = _load_eval_set(eval_set)
     paths = [Path(p) for p in run_dirs]
-    if len(paths) < 2:
+    if len(paths) < minimum:
         raise WorkbenchError("compare needs at least two run folders (a baseline and one other)")
     for path in paths:
         if not path.is_dir():
