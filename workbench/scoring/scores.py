@@ -38,6 +38,22 @@ def _versions() -> dict:
     return out
 
 
+def score_item(item, record: dict | None, vocab: TaskVocabulary) -> dict:
+    """One item's own metrics: ``failure``/``failure_reasons`` and its task scorer's (hallucination, recipe,
+    diagnosis). Corpus-level caption metrics (BLEU, METEOR, ROUGE-L, CIDEr) are not included: they need the
+    whole set (``score_predictions``). ``vocab`` comes from the whole eval set."""
+    output = record["output"] if record else None
+    m = failure_reasons(item.task, output, record.get("finish") if record else None, vocab)
+    text = output or ""
+    if item.task == "caption":
+        m.update(score_hallucination(text, item.reference["objects"], vocab.objects))
+    elif item.task == "recipe":
+        m.update(score_recipe(text, item.reference, vocab))
+    else:
+        m.update(score_diagnosis(text, item.reference, vocab))
+    return m
+
+
 def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = True) -> dict:
     """scores.json content for ``predictions`` (id -> {"output", "finish", ...}) on ``eval_set``
     (an ``EvalSet`` or a folder path)."""
@@ -58,19 +74,7 @@ def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = Tru
         warnings.append(f"{len(missing)} eval-set item(s) have no prediction; scored as failures "
                         f"(reason 'missing'): {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
 
-    metrics: dict[str, dict] = {}
-    for item in eval_set.items:
-        record = predictions.get(item.id)
-        output = record["output"] if record else None
-        m = failure_reasons(item.task, output, record.get("finish") if record else None, vocab)
-        text = output or ""
-        if item.task == "caption":
-            m.update(score_hallucination(text, item.reference["objects"], vocab.objects))
-        elif item.task == "recipe":
-            m.update(score_recipe(text, item.reference, vocab))
-        else:
-            m.update(score_diagnosis(text, item.reference, vocab))
-        metrics[item.id] = m
+    metrics = {item.id: score_item(item, predictions.get(item.id), vocab) for item in eval_set.items}
 
     captions = [item for item in eval_set.items if item.task == "caption"]
     tokenizer = None
