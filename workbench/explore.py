@@ -113,7 +113,7 @@ def _reference_html(reference: dict | None) -> str:
                 f"<li>{esc(v)}</li>" for v in value) + f"</{tag}>"
         else:
             body = f" {esc(value)}"
-        rows.append(f"<div><b>{esc(label)}</b>{':' if not isinstance(value, list) else ''}{body}</div>")
+        rows.append(f"<div><b>{esc(label)}{'' if isinstance(value, list) else ':'}</b>{body}</div>")
     return f"<div style='margin-top:8px'><b style='font-size:1.05em'>reference</b>{''.join(rows)}</div>" if rows else ""
 
 

@@ -184,6 +184,8 @@ def run_pipeline(config: PipelineConfig | None = None, log=print, **overrides) -
     from workbench.report.index import write_index
 
     config = PipelineConfig(**{**(config or PipelineConfig()).__dict__, **overrides})
+    config.out, config.runs = str(config.out), str(config.runs)  # paths may come as Path objects
+    config.models, config.eval_sets = [str(m) for m in config.models], [str(e) for e in config.eval_sets]
     models = config.ordered_models()
     start = time.perf_counter()
     out_dir, runs_root = Path(config.out).absolute(), Path(config.runs).absolute()
