@@ -3,7 +3,8 @@
 JupyterLab is started by the test (127.0.0.1, no token) on a copy of the notebook in a temporary folder; the
 browser is the system ``chromium`` driven by Playwright (no browser download). The expected answers are
 computed here directly with ``Explorer.answer`` (greedy decoding is deterministic). The screenshot is kept
-as a test artifact: its path is printed (``pytest -s``) and it lies in the test's tmp folder.
+as a test artifact in ``reports/screenshots/`` (git-ignored; the path is printed with ``pytest -s``), and so is a
+screenshot of the page when a step times out.
 Skipped when chromium or the playwright package is missing (``make chromium``; requirements.txt).
 """
 
@@ -84,7 +85,9 @@ def test_explorer_in_jupyterlab_shows_both_answers(lab, tmp_path):
     expected = {a.model: a.output for a in explorer.answer(item.image_path, item.prompt, max_new_tokens=120)}
     assert len(set(expected.values())) == 2  # the two checkpoints answer differently: each is identifiable
 
-    shot = tmp_path / "01_explore.png"
+    artifacts = REPO_ROOT / "reports" / "screenshots"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shot = artifacts / "01_explore.png"
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=find_chromium(), args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
@@ -100,8 +103,8 @@ def test_explorer_in_jupyterlab_shows_both_answers(lab, tmp_path):
             widget_answers = page.locator(".widget-output .wb-answer")
             widget_answers.nth(1).wait_for()
         except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"))
-            print(f"\nfailure screenshot: {tmp_path / 'failure.png'}")
+            page.screenshot(path=str(artifacts / "01_explore-failure.png"))
+            print(f"\nfailure screenshot: {artifacts / '01_explore-failure.png'}")
             raise
         shown = [_normal(t) for t in widget_answers.all_inner_texts()]
         assert shown == [_normal(expected[m]) for m in MODELS]
