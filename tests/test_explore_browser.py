@@ -95,6 +95,8 @@ def test_explorer_in_jupyterlab_shows_both_answers(lab, tmp_path):
         try:
             page.goto(f"{lab}/lab/tree/01_explore.ipynb")
             page.locator(".jp-Notebook").wait_for()
+            # with the fresh settings folder JupyterLab asks which kernel to start (seen on the failure screenshot)
+            page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True).click()
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_text("Run All Cells", exact=True).click()
             button = page.get_by_role("button", name="Generate")
