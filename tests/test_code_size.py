@@ -16,7 +16,6 @@ KNOWN_OVER = {
     "workbench/model/checkpoint.py:diagnose_projection",
     "workbench/model/loading.py:read_card",
     "workbench/model/loading.py:load_model",
-    "workbench/scoring/scores.py:score_predictions",
 }
 
 

@@ -137,7 +137,8 @@ def test_scores_do_not_depend_on_limit(tmp_path):
     for limit in (16, None):
         run = tmp_path / f"run-{limit}"
         run.mkdir()
-        (run / "run.json").write_text(json.dumps({"limit": limit}))
+        (run / "run.json").write_text(json.dumps({"schema": 1, "limit": limit, "eval_set": {
+            "manifest_sha256": load_eval_set(root).manifest_sha256}}))
         n = 20 if limit is None else limit
         (run / "predictions.jsonl").write_text("".join(
             json.dumps({"id": f"r{k:02d}", "output": answer, "n_tokens": 9, "finish": "stop"}) + "\n"

@@ -11,7 +11,7 @@ from generation_support import make_eval_set, write_model_cards
 from workbench.cli import main
 from workbench.devices import choose_device
 from workbench.errors import WorkbenchError
-from workbench.runs import read_predictions, read_run_info
+from workbench.runs import RunRecord, read_predictions
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_generate_two_checkpoints_resume_and_share_the_vision_cache(cards, tmp_p
     assert (runs / ".vision-cache").is_dir()
     for name in ("s1", "s2"):
         assert sorted(read_predictions(runs / name)) == [f"item-{i:03d}" for i in range(5)]
-    info = read_run_info(runs / "s1")
+    info = RunRecord.load(runs / "s1").to_dict()
     assert info["model"]["spec"] == str(cards[0])
     assert len(info["model"]["projection_sha256"]) == 64 and info["model"]["card"]["template"] == "vicuna0"
     assert info["vision_cache"] == str(runs / ".vision-cache")

@@ -78,7 +78,7 @@ def _run(tmp_path, answers=ANSWERS):
     es = load_eval_set(es_dir)
     run = tmp_path / "run"
     run.mkdir(exist_ok=True)
-    (run / "run.json").write_text(json.dumps({"eval_set": {"manifest_sha256": es.manifest_sha256}}))
+    (run / "run.json").write_text(json.dumps({"schema": 1, "eval_set": {"manifest_sha256": es.manifest_sha256}}))
     (run / "predictions.jsonl").write_text("".join(
         json.dumps({"id": k, "output": v, "n_tokens": 1, "finish": "stop"}) + "\n" for k, v in answers.items()))
     return es, run

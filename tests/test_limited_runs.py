@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from test_report_fixtures import make_eval_set, make_run, score_fixture_run, stage_outputs
 from workbench.compare import compare_runs
 from workbench.errors import WorkbenchError
 from workbench.evalsets import load_eval_set
-from workbench.runs import widest_limit
+from workbench.runs import RunRecord, widest_limit
 
 
 def limited_run(tmp_path, name, es, limit, good):
     outputs = dict(list(stage_outputs(es, good=good).items())[:limit])
     run = make_run(tmp_path / "runs", name, es, outputs, scores=False)
-    info = json.loads((run / "run.json").read_text())
-    (run / "run.json").write_text(json.dumps(info | {"limit": limit}))
+    record = RunRecord.load(run)
+    record.limit = limit
+    record.save()
     return run
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from html.parser import HTMLParser
@@ -12,6 +13,7 @@ import pytest
 from PIL import Image
 
 from workbench.pipeline import run_dir_for, run_pipeline
+from workbench.run_record import RunRecord
 from workbench.report.screenshot import find_chromium, screenshot
 from workbench.tiny.build.build import build_tiny
 from workbench.tiny.build.config import get_config
@@ -32,8 +34,8 @@ def pipeline(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
     build_tiny(get_config("micro"), root / "tiny", evaluate=False)
     models = (str(root / "tiny" / "tiny-stage1.json"), str(root / "tiny" / "tiny-stage2.json"))
-    result = run_pipeline(out_dir=root / "reports", runs_root=root / "runs", models=models,
-                          eval_sets=("synth-recipes",), limit=4, batch_size=4, n_resamples=1000, log=lambda *_: None)
+    result = run_pipeline(out=root / "reports", runs=root / "runs", models=list(models),
+                          eval_sets=["synth-recipes"], limit=4, batch_size=4, resamples=1000, log=lambda *_: None)
     return root, models, result
 
 
@@ -78,10 +80,10 @@ def test_rerun_reuses_finished_runs(pipeline):
     root, models, first = pipeline
     run = run_dir_for(root / "runs", models[1], "synth-recipes")
     before = (run / "predictions.jsonl").read_bytes()
-    again = run_pipeline(out_dir=root / "reports", runs_root=root / "runs", models=models,
-                         eval_sets=("synth-recipes",), limit=4, batch_size=4, n_resamples=1000, log=lambda *_: None)
+    again = run_pipeline(out=root / "reports", runs=root / "runs", models=list(models),
+                         eval_sets=["synth-recipes"], limit=4, batch_size=4, resamples=1000, log=lambda *_: None)
     assert (run / "predictions.jsonl").read_bytes() == before
-    assert json.loads((run / "run.json").read_text())["resumed_at"]  # resumed, nothing regenerated
+    assert RunRecord.load(run).resumed_at  # resumed, nothing regenerated
     assert again.index_html.is_file()
 
 
@@ -91,20 +93,78 @@ def test_a_run_of_rebuilt_weights_is_set_aside_and_regenerated(pipeline, tmp_pat
     root, models, _ = pipeline
     run = tmp_path / "runs" / "tiny-stage2" / "synth-recipes"
     evaluate(models[1], "synth-recipes", run, limit=2, batch_size=2, progress=False)
-    info_path = run / "run.json"
-    info = json.loads(info_path.read_text())
-    old_sha = info["identity"]["model"]["projection_weights_sha256"]
-    info["identity"]["model"]["projection_weights_sha256"] = "0" * 64  # as if made before a rebuild
-    info_path.write_text(json.dumps(info))
+    record = RunRecord.load(run)
+    old_sha = record.identity["model"]["projection_weights_sha256"]
+    record.identity["model"]["projection_weights_sha256"] = "0" * 64  # as if made before a rebuild
+    record.save()
     old_predictions = (run / "predictions.jsonl").read_bytes()
 
     evaluate(models[1], "synth-recipes", run, limit=2, batch_size=2, progress=False)
     kept = [p for p in run.parent.iterdir() if p.name.startswith("synth-recipes.replaced-")]
     assert len(kept) == 1 and (kept[0] / "predictions.jsonl").read_bytes() == old_predictions
-    fresh = json.loads(info_path.read_text())
-    assert fresh["identity"]["model"]["projection_weights_sha256"] == old_sha and not fresh.get("resumed_at")
+    fresh = RunRecord.load(run)
+    assert fresh.identity["model"]["projection_weights_sha256"] == old_sha and not fresh.resumed_at
 
     # same weights, other generation settings: still refused, nothing moved
     with pytest.raises(Exception, match="different settings"):
         evaluate(models[1], "synth-recipes", run, limit=2, batch_size=2, sample=True, progress=False)
     assert len([p for p in run.parent.iterdir() if ".replaced-" in p.name]) == 1
+
+
+def _user_kernelspec_elsewhere(home: Path) -> Path:
+    """A user-level `python3` kernelspec pointing at an interpreter that does not exist."""
+    spec = home / ".local" / "share" / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(home / "no-such-python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "someone else's Python", "language": "python"}))
+    return spec
+
+
+def test_config_pipeline_from_another_folder_under_a_foreign_kernelspec(pipeline, tmp_path, monkeypatch):
+    """Run from the user's own folder: a config file, relative --out/--runs flags, an eval set given by absolute
+    path, and a user-level kernelspec that points elsewhere (preferred over the environment's)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from workbench.cli import main
+    from workbench.pipeline import REPO_ROOT, resolve
+
+    root, models, flags_result = pipeline
+    home, caller = tmp_path / "home", tmp_path / "caller"
+    caller.mkdir()
+    _user_kernelspec_elsewhere(home)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("JUPYTER_PREFER_ENV_PATH", "0")
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
+    monkeypatch.delenv("JUPYTER_DATA_DIR", raising=False)
+    assert KernelSpecManager().get_kernel_spec("python3").argv[0] == str(home / "no-such-python")  # the trap is set
+    es = resolve("synth-recipes").resolve()
+    config = caller / "eval.yaml"
+    config.write_text(f"models: [{models[0]}, {models[1]}]\neval_sets: [{es}]\nlimit: 4\n"
+                      "generation: {batch_size: 4, seed: 0}\nresamples: 1000\nout: ignored-by-the-flag\n")
+    before = sorted(p.name for p in REPO_ROOT.iterdir())
+    es_before = sorted(p.name for p in es.iterdir())
+    monkeypatch.chdir(caller)
+
+    assert main(["pipeline", "--config", "eval.yaml", "--out", "myreports", "--runs", "myruns"]) == 0
+
+    out = caller / "myreports"
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "notebooks", "synth-recipes.compare.json",
+                                                     "synth-recipes.html"]
+    assert sorted(p.name for p in (out / "notebooks").iterdir()) == [
+        "02_evaluate-tiny-stage1-synth-recipes.ipynb", "02_evaluate-tiny-stage2-synth-recipes.ipynb",
+        "03_ablation_report-synth-recipes.ipynb"]
+    assert not (caller / "ignored-by-the-flag").exists()
+    assert sorted(p.name for p in REPO_ROOT.iterdir()) == before            # nothing written into the package
+    assert sorted(p.name for p in es.iterdir()) == es_before                # nor beside the eval set
+    # the same settings as flags (the module fixture) give the same answers and the same statistics
+    for model in models:
+        a = run_dir_for(caller / "myruns", model, "synth-recipes") / "predictions.jsonl"
+        b = run_dir_for(root / "runs", model, "synth-recipes") / "predictions.jsonl"
+        assert a.read_bytes() == b.read_bytes()
+        record = RunRecord.load(a.parent)
+        assert record.extra["pipeline"]["config_sha256"] == hashlib.sha256(config.read_bytes()).hexdigest()
+    by_config = json.loads((out / "synth-recipes.compare.json").read_text())
+    by_flags = json.loads((root / "reports" / "synth-recipes.compare.json").read_text())
+    assert by_config["comparisons"] == by_flags["comparisons"]
+    assert hashlib.sha256(config.read_bytes()).hexdigest() in (out / "index.html").read_text()

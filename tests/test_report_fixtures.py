@@ -1,7 +1,7 @@
 """Fixture eval sets and runs for the compare/report tests (helpers, plus checks of the helpers).
 
 ``make_eval_set`` writes a valid eval-set folder (tiny PNGs made with PIL, manifest per the eval-set contract in the README);
-``make_run`` writes a run folder (run.json + predictions.jsonl as ``workbench generate`` lays them
+``make_run`` writes a run folder (run record + predictions.jsonl as ``workbench generate`` lays them
 out) and, with ``scores=True``, its scores.json from the real scorers (METEOR off, for speed).
 """
 
@@ -60,23 +60,28 @@ def score_fixture_run(run: Path, eval_set_dir: Path) -> dict:
     """Score with the real scorers, without METEOR (its Java start-up costs seconds per run)."""
     from workbench.scoring.scores import score_file
 
-    return score_file(run / "predictions.jsonl", str(eval_set_dir), run / "scores.json", meteor=False)
+    from workbench.run_record import RunRecord
+
+    return score_file(run / "predictions.jsonl", str(eval_set_dir), run / "scores.json", meteor=False,
+                      record=RunRecord.load(run))
 
 
 def make_run(root: Path, name: str, eval_set_dir: Path, outputs: dict[str, str], sha: str | None = None,
              scores: bool = True, seed: int = 0) -> Path:
     run = Path(root) / name
     run.mkdir(parents=True, exist_ok=True)
-    info = {
-        "model": {"spec": f"tiny-{name}", "checkpoint_sha256": hashlib.sha256(name.encode()).hexdigest()},
-        "eval_set": {"name": Path(eval_set_dir).name, "path": str(eval_set_dir),
-                     "manifest_sha256": sha or manifest_sha(eval_set_dir)},
-        "generation": {"do_sample": False, "max_new_tokens": 64, "num_beams": 1},
-        "seed": seed, "versions": {"torch": "2.13.0", "transformers": "5.24.0"},
-        "git_commit": "0123abc", "device": "cpu", "started": "2026-11-26T10:00:00Z",
-        "finished": "2026-11-26T10:01:00Z",
-    }
-    (run / "run.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+    from workbench.run_record import RunRecord
+
+    RunRecord(
+        run_dir=run,
+        model={"spec": f"tiny-{name}", "projection_sha256": hashlib.sha256(name.encode()).hexdigest()},
+        eval_set={"name": Path(eval_set_dir).name, "path": str(eval_set_dir),
+                  "manifest_sha256": sha or manifest_sha(eval_set_dir)},
+        generation={"do_sample": False, "max_new_tokens": 64, "num_beams": 1},
+        seed=seed, versions={"torch": "2.13.0", "transformers": "5.24.0"},
+        git_commit="0123abc", device="cpu", started_at="2026-11-26T10:00:00Z",
+        ended_at="2026-11-26T10:01:00Z",
+    ).save()
     with open(run / "predictions.jsonl", "w", encoding="utf-8") as fh:
         for item_id, text in outputs.items():
             fh.write(json.dumps({"id": item_id, "output": text, "n_tokens": len(text.split()),

@@ -8,7 +8,13 @@ import json
 import pytest
 
 from workbench.errors import WorkbenchError
-from workbench.runs import RunStore, merge_if_complete, merge_shards, read_predictions, read_run_info
+from workbench.run_record import RunRecord
+from workbench.runs import RunStore, merge_if_complete, merge_shards, read_predictions
+
+
+def read_run_info(run_dir) -> dict:
+    """run.json as the one reader (RunRecord) gives it."""
+    return RunRecord.load(run_dir).to_dict()
 
 IDENTITY = {"model": {"sha": "m1"}, "generation": {"temperature": 1.0}, "seed": 0}
 
@@ -143,7 +149,7 @@ def test_bad_and_duplicate_records_are_programming_errors(tmp_path):
     assert json.loads((tmp_path / "run" / "predictions.jsonl").read_text()) == rec("a")   # known keys only
     error = json.loads((tmp_path / "run" / "errors.jsonl").read_text())
     assert (error["id"], error["error"]) == ("b", "boom")
-    assert info["shards"] == {"0/1": {"n_items": 2}} and info["ended_at"] is not None
+    assert info.shards == {"0/1": {"n_items": 2}} and info.ended_at is not None
     assert read_run_info(tmp_path / "run")["shards"] == {"0/1": {"n_items": 2}}
 
 
@@ -251,8 +257,8 @@ def test_run_json_of_a_new_and_of_a_resumed_run(tmp_path):
     store = open_store(out, limit=5)
     assert store.resumed is False
     info = read_run_info(out)
-    assert store.info == info
-    assert sorted(info) == ["ended_at", "identity", "limit", "resumed_at", "schema", "started_at"]
+    assert store.record.to_dict() == info
+    assert json.loads((out / "run.json").read_text(encoding="utf-8")) == info   # what is on disk
     assert (info["schema"], info["identity"], info["limit"], info["ended_at"], info["resumed_at"]) == \
         (1, IDENTITY, 5, None, [])
     assert re.match(ISO, info["started_at"])

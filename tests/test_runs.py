@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -17,7 +18,7 @@ import pytest
 from generation_support import load_set, make_eval_set, tiny_model
 from workbench.errors import WorkbenchError
 from workbench.generation import GenerationConfig, VisionFeatureCache, run_generation
-from workbench.runs import RunStore, merge_shards, read_predictions, read_run_info
+from workbench.runs import RunRecord, RunStore, merge_shards, read_predictions
 
 TESTS = Path(__file__).resolve().parent
 CONFIG = GenerationConfig.greedy(max_new_tokens=10)
@@ -56,11 +57,13 @@ def test_run_folder_follows_the_contract(model, eval_root, reference, tmp_path):
     assert summary.n_written == 12 and summary.n_errors == 0 and not summary.resumed
     records = [json.loads(x) for x in lines(out)]
     assert [r["id"] for r in records] == [f"item-{i:03d}" for i in range(12)]
+    items = {item.id: item for item in load_set(eval_root).items}
     for r in records:
-        assert set(r) == {"id", "output", "n_tokens", "finish"}
+        assert set(r) == {"id", "output", "n_tokens", "finish", "image_sha256"}
         assert r["finish"] in ("stop", "length") and isinstance(r["n_tokens"], int)
+        assert r["image_sha256"] == hashlib.sha256(Path(items[r["id"]].image_path).read_bytes()).hexdigest()
     assert lines(out) == reference  # batch size 5 vs 4: same greedy outputs
-    info = read_run_info(out)
+    info = RunRecord.load(out).to_dict()
     assert info["model"]["spec"] == "tiny-test"
     assert info["identity"]["model"]["frozen_fingerprint"] == model.frozen_fingerprint()
     assert info["identity"]["generation"] == CONFIG.to_dict()
@@ -80,7 +83,7 @@ def test_resume_skips_done_items_and_matches_uninterrupted(model, eval_root, ref
     assert as_set(lines(out)) == as_set(reference)
     third = run_generation(model, load_set(eval_root), out, CONFIG, batch_size=4, progress=False)
     assert third.n_written == 0 and len(lines(out)) == 12
-    assert len(read_run_info(out)["resumed_at"]) == 2
+    assert len(RunRecord.load(out).to_dict()["resumed_at"]) == 2
 
 
 def test_sampled_run_resumes_to_the_same_outputs(model, eval_root, tmp_path):

@@ -20,6 +20,7 @@ VERBS = {
     "judge": ("judge", "judge runs' answers with a local or HTTP LLM (cached) -> <task>/judge_<protocol>"),
     "compare": ("compare", "paired comparison of two or more runs -> compare.json"),
     "report": ("report", "self-contained HTML ablation report from runs"),
+    "gate": ("gate", "exit 1 if a run is significantly worse than a baseline on a chosen metric (for CI)"),
     "pipeline": ("pipeline", "the demo: run the notebooks with papermill -> reports/index.html"),
     "build-tiny": ("build_tiny", "rebuild the embedded tiny MiniGPT-4 in models/tiny/"),
 }

@@ -9,22 +9,27 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import workbench
 from workbench.errors import WorkbenchError
+from workbench.pipeline_config import DEFAULT_EVAL_SETS, DEFAULT_MODELS, PipelineConfig
+
+__all__ = ["DEFAULT_EVAL_SETS", "DEFAULT_MODELS", "PipelineConfig", "ablation", "evaluate", "resolve",
+           "run_dir_for", "run_pipeline", "scratch_dir"]
 
 REPO_ROOT = Path(workbench.__file__).resolve().parent.parent
-DEFAULT_MODELS = ("tiny-stage1", "tiny-stage2")
-DEFAULT_EVAL_SETS = ("synth-captions", "synth-recipes", "synth-plants", "synth-pope")
 # POPE reads only an answer's first sentence; a yes/no question gets this many new tokens unless told otherwise
 # (the tiny model, never taught to stop after "yes", would otherwise write 300 tokens per question).
 POPE_MAX_NEW_TOKENS = 32
 
 
 def resolve(path: str | Path) -> Path:
-    """A path as given if it exists from here, else relative to the repository (notebooks run elsewhere)."""
+    """An input path (eval set, existing run) as given if it exists from here, else relative to the repository
+    (eval-set names such as ``synth-recipes``). Output paths never go through this: they are relative to the
+    caller's working folder."""
     path = Path(path)
     if path.is_absolute() or path.exists():
         return path
@@ -35,7 +40,8 @@ def resolve(path: str | Path) -> Path:
 
 
 def run_dir_for(runs_root: str | Path, model: str, eval_set: str | Path) -> Path:
-    """``runs/<model>/<eval set>``: one folder per (checkpoint, eval set); ``model`` may be a card path."""
+    """``runs/<model>/<eval set>``: one folder per (checkpoint, eval set); ``model`` may be a card path,
+    ``eval_set`` a path (only its name is used)."""
     return Path(runs_root) / Path(str(model)).stem / Path(eval_set).name
 
 
@@ -67,10 +73,12 @@ def generate(model: str, eval_set, run_dir: Path, config, *, batch_size: int, li
 
 def evaluate(model: str, eval_set: str | Path, run_dir: str | Path, *, limit: int | None = None,
              batch_size: int = 16, seed: int = 0, sample: bool = False, max_new_tokens: int | None = None,
-             device: str = "auto", cache_dir: str | Path | None = None, progress: bool = True) -> dict:
+             device: str = "auto", cache_dir: str | Path | None = None, progress: bool = True,
+             provenance: dict | None = None) -> dict:
     """Generate ``model``'s answers for ``eval_set`` into ``run_dir`` (resuming), then score them.
 
-    Returns the scores.json content. A run that is already complete is reused without loading weights twice.
+    A relative ``run_dir`` is relative to the working folder. ``provenance`` (e.g. the pipeline config and its
+    hash) is recorded in run.json under ``pipeline``. Returns the scores.json content.
     """
     from workbench.evalsets import load_eval_set
     from workbench.generation import GenerationConfig
@@ -79,12 +87,13 @@ def evaluate(model: str, eval_set: str | Path, run_dir: str | Path, *, limit: in
     es = load_eval_set(resolve(eval_set), check_images=False)
     if max_new_tokens is None and es.items and set(es.counts()) == {"pope"}:
         max_new_tokens = POPE_MAX_NEW_TOKENS
-    run_dir = resolve(run_dir) if not Path(run_dir).is_absolute() else Path(run_dir)
+    run_dir = Path(run_dir).absolute()
     config = GenerationConfig.from_flags(sample=sample, max_new_tokens=max_new_tokens)
     # Default as `workbench generate`: beside the run folder. The pipeline passes one cache for all its runs.
     cache = Path(cache_dir) if cache_dir else run_dir.resolve().parent / ".vision-cache"
     generate(model, es, run_dir, config, batch_size=batch_size, limit=limit, seed=seed, device=device,
-             cache_dir=cache, progress=progress, set_aside=True)
+             cache_dir=cache, progress=progress, set_aside=True,
+             extra_info={"pipeline": provenance} if provenance else None)
     return score_run(run_dir, es)
 
 
@@ -97,11 +106,11 @@ def set_aside_if_other_weights(run_dir: Path, model) -> Path | None:
     and return the new path; None if there is no run or it was made with these weights. Other differences
     (generation settings, eval set) still make the run store refuse, as ``workbench generate`` does."""
     from workbench.generation.runner import model_identity
-    from workbench.runs import read_run_info
+    from workbench.run_record import RUN_INFO, RunRecord
 
-    if not (run_dir / "run.json").is_file():
+    if not (run_dir / RUN_INFO).is_file():
         return None
-    old = read_run_info(run_dir).get("identity", {}).get("model", {})
+    old = RunRecord.load(run_dir).identity.get("model", {})
     new = model_identity(model)
     if all(old.get(k) == new[k] for k in WEIGHT_KEYS):
         return None
@@ -135,15 +144,47 @@ class PipelineResult:
     notebooks: list[Path] = field(default_factory=list)
 
 
+KERNEL_NAME = "minigpt4-workbench"
+
+
+@contextmanager
+def own_kernel():
+    """A kernelspec for this very interpreter (``sys.executable``), put first on ``JUPYTER_PATH`` for the
+    duration: papermill then runs the notebooks in the workbench's own Python whatever kernelspecs the user
+    has (a user-level ``python3`` for another Python, ``JUPYTER_PREFER_ENV_PATH=0``, ...)."""
+    import json
+    import os
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="workbench-kernel-") as root:
+        spec = Path(root) / "kernels" / KERNEL_NAME
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": f"MiniGPT-4 Workbench ({sys.executable})", "language": "python",
+            "metadata": {"debugger": False}}), encoding="utf-8")
+        old = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([root] + ([old] if old else []))
+        try:
+            yield KERNEL_NAME
+        finally:
+            if old is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = old
+
+
 def _execute(notebook: Path, out: Path, parameters: dict, cwd: Path) -> Path:
     import papermill
 
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        papermill.execute_notebook(str(notebook), str(out), parameters=parameters, cwd=str(cwd),
-                                   progress_bar=False, kernel_name="python3",
-                                   # the kernel's own start/stop chatter (TCP warning, shutdown interrupt) is noise
-                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        with own_kernel() as kernel_name:
+            papermill.execute_notebook(str(notebook), str(out), parameters=parameters, cwd=str(cwd),
+                                       progress_bar=False, kernel_name=kernel_name,
+                                       # the kernel's start/stop chatter (TCP warning, shutdown interrupt) is noise
+                                       extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except papermill.PapermillExecutionError as exc:
         raise WorkbenchError(
             f"{notebook.name} failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}); "
@@ -152,38 +193,51 @@ def _execute(notebook: Path, out: Path, parameters: dict, cwd: Path) -> Path:
     return out
 
 
-def run_pipeline(out_dir: str | Path = "reports", runs_root: str | Path = "runs",
-                 models: tuple[str, ...] = DEFAULT_MODELS, eval_sets: tuple[str, ...] = DEFAULT_EVAL_SETS,
-                 limit: int | None = None, batch_size: int = 16, seed: int = 0, n_resamples: int = 10000,
-                 log=print) -> PipelineResult:
+def run_pipeline(config: PipelineConfig | None = None, log=print, **overrides) -> PipelineResult:
     """The demo: every checkpoint over every eval set via 02_evaluate, one 03_ablation_report per eval set,
-    then ``index.html`` linking the reports, the comparisons and the executed notebooks."""
+    then ``index.html`` linking the reports, the comparisons and the executed notebooks.
+
+    ``config`` (default: ``PipelineConfig()``) with ``overrides`` applied (same field names). Relative ``out``
+    and ``runs`` are relative to the working folder; files are named after the eval set's and the model's
+    names, never their paths. The config's file, hash and settings go into every run's provenance and the
+    index page."""
     from workbench.report.index import write_index
 
+    config = PipelineConfig(**{**(config or PipelineConfig()).__dict__, **overrides})
+    config.out, config.runs = str(config.out), str(config.runs)  # paths may come as Path objects
+    config.models, config.eval_sets = [str(m) for m in config.models], [str(e) for e in config.eval_sets]
+    models = config.ordered_models()
     start = time.perf_counter()
-    out_dir, runs_root = resolve(out_dir), resolve(runs_root)
+    out_dir, runs_root = Path(config.out).absolute(), Path(config.runs).absolute()
     notebooks, executed = REPO_ROOT / "notebooks", out_dir / "notebooks"
     result = PipelineResult(index_html=out_dir / "index.html", seconds=0.0)
-    for es in eval_sets:
+    for es in config.eval_sets:
+        es_path = resolve(es).absolute()
+        name = es_path.name
         for model in models:
-            run_dir = run_dir_for(runs_root, model, es)
-            log(f"[pipeline] 02_evaluate  {model} on {es} -> {run_dir}")
+            run_dir = run_dir_for(runs_root, model, name)
+            log(f"[pipeline] 02_evaluate  {model} on {name} -> {run_dir}")
             result.notebooks.append(_execute(
-                notebooks / "02_evaluate.ipynb", executed / f"02_evaluate-{Path(model).stem}-{es}.ipynb",
-                dict(model=str(model), eval_set=str(resolve(es)), run_dir=str(run_dir), limit=limit,
-                     batch_size=batch_size, seed=seed, cache_dir=str(runs_root / ".vision-cache")), REPO_ROOT))
-        log(f"[pipeline] 03_ablation_report on {es}")
-        report = out_dir / f"{es}.html"
+                notebooks / "02_evaluate.ipynb", executed / f"02_evaluate-{Path(model).stem}-{name}.ipynb",
+                dict(model=str(model), eval_set=str(es_path), run_dir=str(run_dir), limit=config.limit,
+                     batch_size=config.batch_size, seed=config.seed, sample=config.sample,
+                     max_new_tokens=config.max_new_tokens, cache_dir=str(runs_root / ".vision-cache"),
+                     provenance=config.provenance()), out_dir))
+        log(f"[pipeline] 03_ablation_report on {name}")
+        report = out_dir / f"{name}.html"
         result.notebooks.append(_execute(
-            notebooks / "03_ablation_report.ipynb", executed / f"03_ablation_report-{es}.ipynb",
-            dict(run_dirs=[str(run_dir_for(runs_root, m, es)) for m in models], eval_set=str(resolve(es)),
-                 out_html=str(report), n_resamples=n_resamples, seed=seed), REPO_ROOT))
-        result.reports[es] = report
+            notebooks / "03_ablation_report.ipynb", executed / f"03_ablation_report-{name}.ipynb",
+            dict(run_dirs=[str(run_dir_for(runs_root, m, name)) for m in models], eval_set=str(es_path),
+                 out_html=str(report), n_resamples=config.resamples, seed=config.seed), out_dir))
+        result.reports[name] = report
     result.seconds = time.perf_counter() - start
-    write_index(result.index_html, result.reports, result.notebooks, models=list(models), seconds=result.seconds,
-                settings={"limit": limit, "batch_size": batch_size, "seed": seed, "n_resamples": n_resamples})
+    settings = {k: config.settings()[k] for k in ("limit", "batch_size", "max_new_tokens", "sample", "seed",
+                                                  "resamples")}
+    if config.source:
+        settings |= {"config": Path(config.source).name, "config_sha256": config.source_sha256}
+    write_index(result.index_html, result.reports, result.notebooks, models=models, seconds=result.seconds,
+                settings=settings)
     return result
-
 
 
 def scratch_dir(purpose: str) -> Path:

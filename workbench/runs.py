@@ -1,12 +1,15 @@
 """The run store: ``runs/<run>/run.json`` + ``predictions.jsonl`` + ``errors.jsonl`` (contract: README, *Contracts*).
 
-Guarantees:
+run.json is read and written only through ``workbench.run_record.RunRecord``. Guarantees:
 - **Durable, item by item.** Each prediction is one JSON line written, flushed and fsynced before the
   next item is reported done, so a run killed at any moment loses at most the line being written.
   On reopening, a torn last line (no newline, or not JSON) is cut off; a bad line before the end is an
   error naming the line (the file was edited by hand; nothing is guessed).
 - **Resumable.** Ids already in the predictions file are skipped; reopening with a different model,
-  generation config, seed or eval set is refused, because the folder would mix two experiments.
+  generation config, seed or eval set is refused, because the folder would mix two experiments
+  (``identity`` in run.json: the model's weights -- projection, frozen vision parts, LLM weight files --,
+  template, generation settings, seed and the eval set's manifest). Each prediction keeps the sha256 of
+  the image it was made from; ``replace`` takes answers out (to ``replaced.jsonl``) so they are redone.
 - **One writer.** An OS lock (``fcntl.flock``) on ``.lock`` in the folder; the kernel drops it when the
   holder dies, so a lock left by a ``kill -9`` never blocks. A second writer gets a clear error.
 - **Shardable.** ``shard=(process_index, num_processes)`` writes ``predictions.part-P-of-N.jsonl`` with
@@ -22,27 +25,26 @@ import os
 import socket
 from pathlib import Path
 
-from workbench.atomic import atomic_write, atomic_write_json
+from workbench.atomic import atomic_write
 from workbench.errors import WorkbenchError
+from workbench.run_record import (FINISH_VALUES, OPTIONAL_PREDICTION_KEYS, PREDICTION_KEYS, RUN_INFO, RunRecord,
+                                  parse_jsonl, read_predictions)
+
+__all__ = ["RunStore", "RunRecord", "merge_shards", "merge_if_complete", "read_predictions", "widest_limit"]
 
 try:  # POSIX; elsewhere fall back to filelock (same semantics: released when the process dies)
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
-RUN_INFO = "run.json"
 PREDICTIONS = "predictions.jsonl"
-PREDICTION_KEYS = ("id", "output", "n_tokens", "finish")
-OPTIONAL_PREDICTION_KEYS = ("boxes",)  # MiniGPT-v2 runs: grounding boxes parsed from the output
-FINISH_VALUES = ("stop", "length")
+ERRORS = "errors.jsonl"
+REPLACED = "replaced.jsonl"
 
 
 def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    atomic_write_json(path, data)
 
 def shard_suffix(shard: tuple[int, int]) -> str:
     index, count = shard
@@ -57,70 +59,13 @@ def errors_file(run_dir: str | Path, shard: tuple[int, int] = (0, 1)) -> Path:
     return Path(run_dir) / f"errors{shard_suffix(shard)}.jsonl"
 
 
-# ---- reading ------------------------------------------------------------------------------------------
-def _parse_lines(path: Path, repair: bool) -> list[dict]:
-    """Records of a JSONL file; a torn last line is dropped (and cut from the file when ``repair``)."""
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    records: list[dict] = []
-    offset = 0
-    lines = data.split(b"\n")
-    for number, raw in enumerate(lines, start=1):
-        is_last = number == len(lines)
-        line_end = offset + len(raw) + (0 if is_last else 1)
-        if raw.strip():
-            try:
-                record = json.loads(raw)
-                if not isinstance(record, dict):
-                    raise ValueError("not a JSON object")
-                # complete JSON but no newline: when repairing, the write may have been cut short
-                torn = is_last and repair
-            except ValueError as exc:
-                if not (is_last or all(not rest.strip() for rest in lines[number:])):
-                    raise WorkbenchError(
-                        f"{path}:{number}: not a JSON object ({exc}); this line was not written by "
-                        "workbench: fix or delete it, then rerun") from None
-                torn = True
-            if torn:
-                if repair:
-                    with open(path, "r+b") as handle:
-                        handle.truncate(offset)
-                        handle.flush()
-                        os.fsync(handle.fileno())
-                break
-            records.append(record)
-        offset = line_end
-    return records
-
-
-def read_predictions(run_dir: str | Path) -> dict[str, dict]:
-    """id -> prediction record. Reads ``predictions.jsonl``, or the shard files if not merged yet."""
-    run_dir = Path(run_dir)
-    main = run_dir / PREDICTIONS
-    paths = [main] if main.exists() else sorted(run_dir.glob("predictions.part-*.jsonl"))
-    if not paths:
-        raise WorkbenchError(f"{main}: no predictions file; run 'workbench generate --out {run_dir}' first")
-    out: dict[str, dict] = {}
-    for path in paths:
-        for record in _parse_lines(path, repair=False):
-            out.setdefault(str(record.get("id")), record)
-    return out
-
-
 def widest_limit(a: int | None, b: int | None) -> int | None:
     """A run resumed with another --limit covers the first max(limits) items (None: all of them)."""
     return None if a is None or b is None else max(a, b)
 
 
-def read_run_info(run_dir: str | Path) -> dict:
-    path = Path(run_dir) / RUN_INFO
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise WorkbenchError(f"{path}: not found; is {run_dir} a run folder made by 'workbench generate'?") from None
-    except ValueError as exc:
-        raise WorkbenchError(f"{path}: not valid JSON ({exc})") from None
+def _prediction_line(record: dict) -> dict:
+    return {k: record[k] for k in PREDICTION_KEYS + OPTIONAL_PREDICTION_KEYS if k in record}
 
 
 # ---- locking ------------------------------------------------------------------------------------------
@@ -207,7 +152,7 @@ class RunStore:
         self.predictions_path = predictions_file(self.run_dir, self.shard)
         self.errors_path = errors_file(self.run_dir, self.shard)
         self.done: dict[str, dict] = {}
-        self.info: dict = {}
+        self.record: RunRecord | None = None
         self.resumed = False
         self.n_errors = 0
         self._lock = _FolderLock(self.run_dir / f".lock{shard_suffix(self.shard)}")
@@ -223,7 +168,7 @@ class RunStore:
     def _with_meta_lock(self, fn):
         return with_meta_lock(self.run_dir, fn)
 
-    def open(self, identity: dict, info: dict) -> dict:
+    def open(self, identity: dict, info: dict) -> RunRecord:
         """Lock the folder, create or check run.json, repair a torn predictions line, load done ids."""
         if self.run_dir.exists() and not self.run_dir.is_dir():
             raise WorkbenchError(f"{self.run_dir}: exists and is not a folder; choose another --out")
@@ -231,39 +176,38 @@ class RunStore:
         self._lock.acquire("this run")
         try:
             identity = json.loads(json.dumps(identity))  # normalise tuples etc. as stored
-            self.info = self._with_meta_lock(lambda: self._create_or_check(identity, info))
-            for record in _parse_lines(self.predictions_path, repair=True):
+            self.record = self._with_meta_lock(lambda: self._create_or_check(identity, info))
+            for _, record in parse_jsonl(self.predictions_path, repair=True)[0]:
                 self.done.setdefault(str(record["id"]), record)
-            _parse_lines(self.errors_path, repair=True)
+            parse_jsonl(self.errors_path, repair=True)
             self._pred_handle = open(self.predictions_path, "a", encoding="utf-8")
             self._err_handle = open(self.errors_path, "a", encoding="utf-8")
         except BaseException:
             self.close()
             raise
-        return self.info
+        return self.record
 
-    def _create_or_check(self, identity: dict, info: dict) -> dict:
+    def _create_or_check(self, identity: dict, info: dict) -> RunRecord:
         path = self.run_dir / RUN_INFO
         if path.exists():
-            existing = read_run_info(self.run_dir)
-            old_identity = existing.get("identity", {})
-            if old_identity != identity:
-                diffs = "; ".join(_describe_difference(old_identity, identity))
+            existing = RunRecord.load(self.run_dir)
+            if existing.identity != identity:
+                diffs = "; ".join(_describe_difference(existing.identity, identity))
                 raise WorkbenchError(
                     f"{path}: this run folder was made with different settings ({diffs}); "
                     "rerun with the original settings to resume it, or use a new --out folder")
             self.resumed = True
-            existing["limit"] = widest_limit(existing.get("limit"), info.get("limit"))
-            existing.setdefault("resumed_at", []).append(now())
-            existing["ended_at"] = None
-            write_json_atomic(path, existing)
+            existing.limit = widest_limit(existing.limit, info.get("limit"))
+            existing.resumed_at.append(now())
+            existing.ended_at = None
+            existing.save()
             return existing
         if any(self.run_dir.glob("predictions*.jsonl")):
             raise WorkbenchError(f"{self.run_dir}: has predictions but no {RUN_INFO}; it was not made by "
                                  "'workbench generate' (or run.json was deleted): use a new --out folder")
-        record = {"schema": 1, "identity": identity, **info, "started_at": now(), "ended_at": None,
-                  "resumed_at": []}
-        write_json_atomic(path, record)
+        record = RunRecord.create(self.run_dir, identity, info)
+        record.started_at = now()
+        record.save()
         return record
 
     def _append(self, handle, record: dict) -> None:
@@ -278,24 +222,46 @@ class RunStore:
         item_id = str(record["id"])
         if item_id in self.done:
             raise ValueError(f"prediction for {item_id!r} already written")
-        self._append(self._pred_handle, {k: record[k] for k in PREDICTION_KEYS + OPTIONAL_PREDICTION_KEYS
-                                         if k in record})
+        self._append(self._pred_handle, _prediction_line(record))
         self.done[item_id] = record
+
+    def replace(self, item_ids: list[str], reason: str) -> None:
+        """Take ``item_ids``' predictions out of this shard's file so they are generated again.
+
+        Nothing is lost: the old lines go to ``replaced.jsonl`` with ``reason`` and the time. The predictions
+        file is rewritten atomically; a merged ``predictions.jsonl`` of a sharded run is removed (readers fall
+        back to the shard files, and the last shard to finish merges again).
+        """
+        drop = set(item_ids)
+        if not drop:
+            return
+        kept = [r for r in self.done.values() if str(r["id"]) not in drop]
+        with open(self.run_dir / REPLACED, "a", encoding="utf-8") as handle:
+            for item_id in item_ids:
+                self._append(handle, {"replaced": self.done[item_id], "reason": reason, "time": now()})
+        self._pred_handle.close()
+        atomic_write(self.predictions_path, "".join(json.dumps(_prediction_line(r), ensure_ascii=False) + "\n"
+                                                    for r in kept))
+        self._pred_handle = open(self.predictions_path, "a", encoding="utf-8")
+        self.done = {str(r["id"]): r for r in kept}
+        merged = self.run_dir / PREDICTIONS
+        if self.shard[1] > 1 and merged.exists():
+            merged.unlink()
 
     def append_error(self, item_id: str, error: str) -> None:
         self._append(self._err_handle, {"id": item_id, "error": error, "time": now()})
         self.n_errors += 1
 
-    def finish(self, summary: dict) -> dict:
+    def finish(self, summary: dict) -> RunRecord:
         """Record the end time and this shard's counts in run.json."""
         def update():
-            data = read_run_info(self.run_dir)
-            data["ended_at"] = now()
-            data.setdefault("shards", {})[f"{self.shard[0]}/{self.shard[1]}"] = summary
-            write_json_atomic(self.run_dir / RUN_INFO, data)
-            return data
-        self.info = self._with_meta_lock(update)
-        return self.info
+            record = RunRecord.load(self.run_dir)
+            record.ended_at = now()
+            record.shards[f"{self.shard[0]}/{self.shard[1]}"] = summary
+            record.save()
+            return record
+        self.record = self._with_meta_lock(update)
+        return self.record
 
     def close(self) -> None:
         for name in ("_pred_handle", "_err_handle"):
@@ -314,12 +280,11 @@ def merge_shards(run_dir: str | Path, num_processes: int, order: list[str]) -> P
     run_dir = Path(run_dir)
     records: dict[str, dict] = {}
     for index in range(num_processes):
-        for record in _parse_lines(predictions_file(run_dir, (index, num_processes)), repair=False):
+        for _, record in parse_jsonl(predictions_file(run_dir, (index, num_processes)))[0]:
             records.setdefault(str(record["id"]), record)
     target = run_dir / PREDICTIONS
     atomic_write(target, "".join(
-        json.dumps({k: records[item_id][k] for k in PREDICTION_KEYS + OPTIONAL_PREDICTION_KEYS
-                    if k in records[item_id]}, ensure_ascii=False) + "\n"
+        json.dumps(_prediction_line(records[item_id]), ensure_ascii=False) + "\n"
         for item_id in order if item_id in records))
     return target
 
@@ -334,8 +299,7 @@ def merge_if_complete(run_dir: str | Path, num_processes: int, order: list[str])
 
     def attempt():
         for index in range(num_processes):
-            have = {str(r.get("id")) for r in _parse_lines(predictions_file(run_dir, (index, num_processes)),
-                                                            repair=False)}
+            have = {str(r.get("id")) for _, r in parse_jsonl(predictions_file(run_dir, (index, num_processes)))[0]}
             if not set(order[index::num_processes]) <= have:
                 return None
         return merge_shards(run_dir, num_processes, order)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.run_record import RUN_INFO, RunRecord
 from workbench.scoring import score_file
 
 
@@ -31,7 +32,9 @@ def format_table(aggregate: dict) -> str:
 
 def run(args) -> int:
     out = Path(args.out) if args.out else Path(args.predictions).parent / "scores.json"
-    scores = score_file(args.predictions, args.eval_set, out, meteor=not args.no_meteor)
+    run_dir = Path(args.predictions).parent
+    record = RunRecord.load(run_dir) if (run_dir / RUN_INFO).is_file() else None  # a bare file: no run limits
+    scores = score_file(args.predictions, args.eval_set, out, meteor=not args.no_meteor, record=record)
     print(format_table(scores["aggregate"]))
     extra = []
     if scores["missing_ids"]:

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
-from workbench.runs import read_predictions, read_run_info
+from workbench.run_record import RunRecord, read_predictions
 
 
 @dataclass
 class ScoredRun:
     name: str
     path: Path
-    info: dict            # run.json
+    record: RunRecord     # run.json
     predictions: dict     # id -> {"id", "output", "n_tokens", "finish"}
     scores: dict          # scores.json
 
@@ -35,17 +35,6 @@ def _read_scores(path: Path) -> dict:
     if not isinstance(data, dict):
         raise WorkbenchError(f"{path}: expected a JSON object; delete it and rerun to rescore")
     return data
-
-
-def manifest_sha_of_run(info: dict, run_json: Path) -> str:
-    """The eval-set manifest sha256 recorded in run.json (nested ``eval_set`` object or top level)."""
-    eval_set = info.get("eval_set")
-    for holder in (eval_set if isinstance(eval_set, dict) else {}, info):
-        for key in ("manifest_sha256", "eval_set_manifest_sha256"):
-            if isinstance(holder.get(key), str):
-                return holder[key]
-    raise WorkbenchError(f"{run_json}: records no eval-set manifest sha256, so it cannot be checked "
-                         f"against the eval set; regenerate the run with `workbench generate`")
 
 
 def _load_eval_set(eval_set):
@@ -70,29 +59,30 @@ def _scores_are_current(run_dir: Path) -> bool:
     return scores.is_file() and all(scores.stat().st_mtime >= p.stat().st_mtime for p in preds)
 
 
-def load_scored_runs(run_dirs, eval_set) -> tuple[object, list[ScoredRun]]:
+def load_scored_runs(run_dirs, eval_set, minimum: int = 2) -> tuple[object, list[ScoredRun]]:
     """Load the eval set and each run; refuse runs made on another manifest; score unscored runs
     (and rescore runs whose scores.json is older than their predictions or was made on another
     manifest) with ``workbench.scoring.score_run``."""
     es = _load_eval_set(eval_set)
     paths = [Path(p) for p in run_dirs]
-    if len(paths) < 2:
+    if len(paths) < minimum:
         raise WorkbenchError("compare needs at least two run folders (a baseline and one other)")
-    limits = {read_run_info(p).get("limit") for p in paths if p.is_dir()}
+    for path in paths:
+        if not path.is_dir():
+            raise WorkbenchError(f"{path}: not a run folder; pass folders made by `workbench generate`")
+    records = [RunRecord.load(p) for p in paths]
+    limits = {record.limit for record in records}
     if len(limits) > 1:
         shown = ", ".join("all" if x is None else str(x) for x in sorted(limits, key=lambda x: x or 0))
         raise WorkbenchError(f"the runs cover different items (--limit {shown}); compare runs made with the same "
                              "--limit, or resume the shorter ones with the larger limit")
     es = es.head(limits.pop() if limits else None)
     runs = []
-    for path, name in zip(paths, _run_names(paths)):
-        if not path.is_dir():
-            raise WorkbenchError(f"{path}: not a run folder; pass folders made by `workbench generate`")
-        info = read_run_info(path)
-        run_sha = manifest_sha_of_run(info, path / "run.json")
+    for path, name, record in zip(paths, _run_names(paths), records):
+        run_sha = record.manifest_sha256
         if run_sha != es.manifest_sha256:
             raise WorkbenchError(
-                f"{path / 'run.json'}: run was made on an eval set with manifest sha256 {run_sha[:12]}..., "
+                f"{record.path}: run was made on an eval set with manifest sha256 {run_sha[:12]}..., "
                 f"but {es.root}/manifest.jsonl has sha256 {es.manifest_sha256[:12]}...; compare only runs "
                 f"made on the same eval set (regenerate this run on {es.root})")
         predictions = read_predictions(path)
@@ -101,10 +91,10 @@ def load_scored_runs(run_dirs, eval_set) -> tuple[object, list[ScoredRun]]:
         scored_ids = {it.get("id") for it in (scores or {}).get("items", [])}
         if scores is None or scored_on != es.manifest_sha256 or scored_ids != {item.id for item in es.items}:
             from workbench.scoring import score_run
-            score_run(path, es)
+            score_run(path, es, record=record)
             scores = _read_scores(path / "scores.json")
         _check_scores(scores, path / "scores.json", es)
-        runs.append(ScoredRun(name=name, path=path, info=info, predictions=predictions, scores=scores))
+        runs.append(ScoredRun(name=name, path=path, record=record, predictions=predictions, scores=scores))
     return es, runs
 
 
@@ -118,16 +108,3 @@ def _check_scores(scores: dict, path: Path, es) -> None:
         raise WorkbenchError(f"{path}: scored items do not match {es.root} (missing {missing}, unknown "
                              f"{extra}); delete scores.json and rerun to rescore against this eval set")
 
-
-CHECKPOINT_KEYS = ("checkpoint_sha256", "projection_sha256", "projection_file_sha256", "projection_weights_sha256")
-
-
-def checkpoint_sha(info: dict) -> str | None:
-    """The checkpoint (projection) sha256 recorded in run.json, wherever the generator put it."""
-    identity = info.get("identity") if isinstance(info.get("identity"), dict) else {}
-    for holder in (info, info.get("model"), identity.get("model")):
-        if isinstance(holder, dict):
-            for key in CHECKPOINT_KEYS:
-                if isinstance(holder.get(key), str):
-                    return holder[key]
-    return None

@@ -24,7 +24,7 @@ import numpy as np
 from workbench.atomic import atomic_write_json
 from workbench.compare.bootstrap import (BlockStat, bootstrap_means, bootstrap_stats, paired_permutation_means,
                                          paired_permutation_stat, percentile_ci)
-from workbench.compare.loading import ScoredRun, checkpoint_sha, load_scored_runs
+from workbench.compare.loading import ScoredRun, load_scored_runs
 from workbench.errors import WorkbenchError
 from workbench.scoring.metric_info import metric_info
 
@@ -265,8 +265,8 @@ def _undefined_reason(key: str, entry: dict, a_scores: dict, b_scores: dict) -> 
 
 
 def _run_summary(run: ScoredRun) -> dict:
-    return {"name": run.name, "path": str(run.path), "model": run.info.get("model"),
-            "checkpoint_sha256": checkpoint_sha(run.info)}
+    return {"name": run.name, "path": str(run.path), "model": run.record.model,
+            "checkpoint_sha256": run.record.checkpoint_sha256}
 
 
 def compare_loaded(es, runs: list[ScoredRun], baseline: int = 0, n_resamples: int = 10000, seed: int = 0,

@@ -63,6 +63,21 @@ def projection_sha256(model) -> str:
     return digest.hexdigest()
 
 
+def llm_weights_sha256(model) -> str:
+    """The LLM's weights: the fingerprint of its snapshot folder set by ``load_model`` (file sizes, safetensors
+    headers, content hashes cached by size and mtime: ``model/fingerprint.py``); for a model built in memory
+    (tests), sha256 over its parameters and buffers."""
+    recorded = getattr(model, "llm_weights_sha256", None)
+    if isinstance(recorded, str):
+        return recorded
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.llm.state_dict().items()):
+        t = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}:{tuple(t.shape)}:{t.dtype}".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
 def model_identity(model) -> dict:
     """What makes two loaded models give the same outputs (content hashes, not paths)."""
     template = getattr(model, "template", None)
@@ -71,6 +86,7 @@ def model_identity(model) -> dict:
     return {
         "projection_weights_sha256": projection_sha256(model),
         "frozen_fingerprint": model.frozen_fingerprint(),
+        "llm_weights_sha256": llm_weights_sha256(model),
         "template": getattr(template, "name", None),
         "connector": getattr(model, "connector", None),
         "llm": Path(name_or_path).name or None,
@@ -137,6 +153,7 @@ def run_generation(model, eval_set, out_dir: str | Path, config: GenerationConfi
     hits0, misses0 = cache.hits, cache.misses
     with RunStore(out_dir, shard=shard) as store:
         store.open(identity, info)
+        _replace_changed_images(store, mine, cache)
         pending = [item for item in mine if str(item.id) not in store.done]
         n_before = len(mine) - len(pending)
         n_written = n_errors = 0
@@ -152,7 +169,7 @@ def run_generation(model, eval_set, out_dir: str | Path, config: GenerationConfi
                     n_errors += 1
                 else:
                     record = {"id": str(item.id), "output": outcome.output, "n_tokens": outcome.n_tokens,
-                              "finish": outcome.finish}
+                              "finish": outcome.finish, "image_sha256": cache.image_sha256(item.image_path)}
                     if getattr(getattr(model, "template", None), "name", None) == "minigptv2":
                         record["boxes"] = parse_boxes(outcome.output)  # grounding answers, 0-100 grid
                     store.append_prediction(record)
@@ -172,6 +189,29 @@ def run_generation(model, eval_set, out_dir: str | Path, config: GenerationConfi
         merged = merge_if_complete(out_dir, count, ids)
         summary.merged_path = str(merged) if merged else None
     return summary
+
+
+def _replace_changed_images(store: RunStore, items, cache: VisionFeatureCache) -> list[str]:
+    """Take out (to replaced.jsonl) the answers whose image file no longer has the bytes they were made from,
+    so they are generated again, and say so. Answers written before image hashes were kept are left alone."""
+    changed = []
+    for item in items:
+        done = store.done.get(str(item.id))
+        if done is None or "image_sha256" not in done:
+            continue
+        try:
+            now_sha = cache.image_sha256(item.image_path)
+        except OSError:
+            now_sha = None  # the image is gone: its answer no longer matches the eval set either
+        if now_sha != done["image_sha256"]:
+            changed.append(str(item.id))
+    if changed:
+        store.replace(changed, "image file changed since this answer was generated")
+        shown = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+        print(f"{store.run_dir}: {len(changed)} image(s) changed since their answers were generated ({shown}); "
+              f"regenerating exactly those (old answers kept in {store.run_dir / 'replaced.jsonl'})",
+              file=sys.stderr)
+    return changed
 
 
 def _error_text(exc: Exception) -> str:

@@ -5,31 +5,25 @@ features are identical: keyed by (image content sha256, frozen-weights fingerpri
 each image is encoded once however many checkpoints are evaluated. On disk each entry is one
 safetensors file holding one plain tensor (nothing is unpickled), written atomically (temp file +
 ``os.replace``) so a killed process never leaves a half-written entry behind. Without a directory
-the cache lives in memory for the life of the object.
+the cache lives in memory for the life of the object. An image file replaced by other bytes has another
+content hash, hence another key: its features are encoded afresh, never served stale (within a process the
+hash of a path is remembered by (path, size, mtime in ns)).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
+from workbench.atomic import atomic_write
 from workbench.errors import WorkbenchError
+from workbench.model.fingerprint import file_sha256
 from workbench.model.preprocess import open_image, preprocess_images
-
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _model_device_type(model) -> str:
@@ -84,16 +78,7 @@ class VisionFeatureCache:
         if self.directory is None:
             self._memory[(namespace, sha)] = features
             return
-        path = self._entry_path(namespace, sha)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".safetensors")
-        os.close(fd)
-        try:
-            save_file({"features": features}, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        atomic_write(self._entry_path(namespace, sha), save({"features": features}))
 
     # ---- the one call generation uses ----------------------------------------------------------
     def features(self, model, image_paths: list[str | Path]) -> list[torch.Tensor | WorkbenchError]:

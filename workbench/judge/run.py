@@ -16,7 +16,7 @@ from workbench.atomic import atomic_write_json
 from workbench.judge.backends import JudgeCallError
 from workbench.judge.cache import answer_sha, cache_key
 from workbench.judge.protocols import UnparsableReply
-from workbench.runs import read_predictions, read_run_info
+from workbench.run_record import RunRecord, read_predictions
 
 
 def judgement_path(run_dir, protocol_name: str) -> Path:
@@ -47,7 +47,7 @@ def judge_run(run_dir, eval_set, judge, protocol, cache, show_progress: bool = T
     from tqdm.auto import tqdm
 
     predictions = read_predictions(run_dir)
-    eval_set = eval_set.head(read_run_info(run_dir).get("limit"))   # a --limit N run covers the first N items
+    eval_set = eval_set.head(RunRecord.load(run_dir).limit)   # a --limit N run covers the first N items
     counts = {"made": 0, "cached": 0, "failed": 0, "skipped": 0, "ok": 0}
     rows = []
     for item in tqdm(eval_set.items, desc=f"judge {protocol.name}", unit="item", disable=not show_progress):

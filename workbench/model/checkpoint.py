@@ -12,7 +12,6 @@ without running it.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import pickle
@@ -137,14 +136,6 @@ def diagnose_projection(
 
 
 # ---- reading --------------------------------------------------------------------------------------------------
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _unpickler_detail(exc: Exception) -> str:
     """The one informative line of torch's weights-only refusal, e.g. ``Unsupported global: GLOBAL os.system``."""
     text = str(exc)

@@ -28,12 +28,12 @@ from workbench.devices import choose_device
 from workbench.errors import WorkbenchError
 from workbench.model.checkpoint import (
     diagnose_projection,
-    file_sha256,
     load_checkpoint,
     load_projection,
     save_projection,
 )
 from workbench.model.lavis import load_lavis
+from workbench.model.fingerprint import file_sha256, folder_fingerprint
 from workbench.model.minigpt4 import CONNECTORS, MiniGPT4
 from workbench.model.snapshots import (
     load_blip2,
@@ -269,4 +269,6 @@ def load_model(spec, device=None, dtype=None, load_in_8bit: bool = False) -> Min
     model.card["image_size"] = model.image_size
     model.projection_sha256 = file_sha256(card["projection"])
     model.card["projection_sha256"] = model.projection_sha256
+    # the LLM folder's files (weights, config, tokenizer), cached by size and mtime: see model/fingerprint.py
+    model.llm_weights_sha256 = folder_fingerprint(card["llm"])
     return model

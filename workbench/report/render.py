@@ -21,7 +21,6 @@ from markupsafe import Markup
 
 from workbench.atomic import atomic_write
 from workbench.compare import compare_loaded, load_scored_runs, write_compare
-from workbench.compare.loading import checkpoint_sha
 from workbench.compare.statistics import format_p
 from workbench.errors import WorkbenchError
 from workbench.provenance import git_commit, package_versions
@@ -205,7 +204,7 @@ def _flatten(value, prefix="", depth=0) -> list[tuple[str, str]]:
 def _provenance(runs) -> list[dict]:
     flat = []
     for run in runs:
-        rows = dict(_flatten(run.info))
+        rows = dict(_flatten(run.record.to_dict()))
         # run.json repeats what a resume must match under "identity"; show each fact once
         flat.append({k: v for k, v in rows.items()
                      if not (k.startswith("identity.") and rows.get(k[len("identity."):]) == v)})
@@ -250,21 +249,8 @@ def _load_compare(compare, es, runs) -> dict:
     return compare
 
 
-def _model_label(info: dict) -> str:
-    model = info.get("model")
-    identity = info.get("identity") if isinstance(info.get("identity"), dict) else {}
-    if not model and isinstance(identity.get("model"), dict):
-        model = identity["model"]
-    if isinstance(model, dict):
-        for key in ("spec", "name", "preset", "card", "path"):
-            if isinstance(model.get(key), str):
-                return model[key]
-        return json.dumps(model, sort_keys=True)
-    return "" if model is None else str(model)
-
-
-def _checkpoint(info: dict) -> str:
-    sha = checkpoint_sha(info)
+def _checkpoint(record) -> str:
+    sha = record.checkpoint_sha256
     return f"checkpoint sha256 {str(sha)[:16]}…" if sha else "checkpoint sha256 not recorded"
 
 
@@ -284,8 +270,8 @@ def _judges(runs) -> list[dict]:
 def build_context(es, runs, compare: dict) -> dict:
     es_tasks = dict(Counter(item.task for item in es.items))
     return {
-        "model_labels": [_model_label(run.info) for run in runs],
-        "checkpoints": [_checkpoint(run.info) for run in runs],
+        "model_labels": [run.record.model_label for run in runs],
+        "checkpoints": [_checkpoint(run.record) for run in runs],
         "tasks_have_many_comparisons": len(compare["comparisons"]) > 1,
         "title": f"{' vs '.join(run.name for run in runs)} on {es.name}",
         "runs": runs, "run_names": [run.name for run in runs], "baseline": runs[0].name,

@@ -18,6 +18,7 @@ from pathlib import Path
 from workbench.atomic import atomic_write_json
 from workbench.errors import WorkbenchError
 from workbench.provenance import package_versions
+from workbench.run_record import RUN_INFO, RunRecord, read_predictions_file
 from workbench.scoring.aggregate import aggregate_items
 from workbench.scoring.caption import score_captions
 from workbench.scoring.diagnosis import score_diagnosis
@@ -54,6 +55,27 @@ def undefined_reasons(aggregate: dict, warnings: list[str]) -> dict[str, str]:
     return out
 
 
+def score_item(item, record: dict | None, vocab: TaskVocabulary, objects=None) -> dict:
+    """One item's own metrics: ``failure``/``failure_reasons`` and its task scorer's (hallucination, recipe,
+    diagnosis, pope). Corpus-level caption metrics (BLEU, METEOR, ROUGE-L, CIDEr) are not included: they need
+    the whole set (``score_predictions``). ``vocab`` comes from the whole eval set; ``objects`` is its CHAIR
+    mention finder (``object_vocabulary(eval_set.vocabulary)``; None: built from ``vocab.objects``)."""
+    output = record["output"] if record else None
+    m = failure_reasons(item.task, output, record.get("finish") if record else None, vocab)
+    text = output or ""
+    if item.task == "caption":
+        objects = objects if objects is not None else object_vocabulary(vocab.objects)
+        m.update(score_hallucination(text, item.reference.get("objects", []), objects,
+                                     item.reference["captions"]))
+    elif item.task == "recipe":
+        m.update(score_recipe(text, item.reference, vocab))
+    elif item.task == "pope":
+        m.update(score_pope(text, item.reference))
+    else:
+        m.update(score_diagnosis(text, item.reference, vocab))
+    return m
+
+
 def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = True) -> dict:
     """scores.json content for ``predictions`` (id -> {"output", "finish", ...}) on ``eval_set``
     (an ``EvalSet`` or a folder path)."""
@@ -76,22 +98,7 @@ def score_predictions(eval_set, predictions: dict[str, dict], meteor: bool = Tru
         warnings.append(f"{len(missing)} eval-set item(s) have no prediction; scored as failures "
                         f"(reason 'missing'): {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
 
-    metrics: dict[str, dict] = {}
-    for item in eval_set.items:
-        record = predictions.get(item.id)
-        output = record["output"] if record else None
-        m = failure_reasons(item.task, output, record.get("finish") if record else None, vocab)
-        text = output or ""
-        if item.task == "caption":
-            m.update(score_hallucination(text, item.reference.get("objects", []), objects,
-                                         item.reference["captions"]))
-        elif item.task == "recipe":
-            m.update(score_recipe(text, item.reference, vocab))
-        elif item.task == "pope":
-            m.update(score_pope(text, item.reference))
-        else:
-            m.update(score_diagnosis(text, item.reference, vocab))
-        metrics[item.id] = m
+    metrics = {item.id: score_item(item, predictions.get(item.id), vocab, objects) for item in eval_set.items}
 
     captions = [item for item in eval_set.items if item.task == "caption"]
     tokenizer = None
@@ -128,41 +135,30 @@ def write_scores(path, scores: dict) -> Path:
     return atomic_write_json(path, scores, indent=1)
 
 
-def _run_info(run_dir: Path) -> dict:
-    try:
-        return json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+def score_file(predictions_path, eval_set, out, meteor: bool = True, record: RunRecord | None = None) -> dict:
+    """Score a predictions.jsonl file and write ``out``; warnings go to stderr and into scores.json.
 
-
-def _run_manifest_sha(run_dir: Path) -> str | None:
-    info = _run_info(run_dir)
-    for holder in (info, info.get("eval_set") if isinstance(info.get("eval_set"), dict) else {}):
-        if isinstance(holder.get("manifest_sha256"), str):
-            return holder["manifest_sha256"]
-    return None
-
-
-def score_file(predictions_path, eval_set, out, meteor: bool = True) -> dict:
-    """Score a predictions.jsonl file and write ``out``; warnings go to stderr and into scores.json."""
-    from workbench.scoring.predictions import read_predictions_file
-
+    ``record``: the run's record (its ``limit`` and manifest hash are used); None: the record beside the
+    predictions file when there is one (``RUN_INFO``), else the file is scored alone.
+    """
     if not hasattr(eval_set, "items"):
         from workbench.evalsets import load_eval_set
 
         eval_set = load_eval_set(eval_set)
     predictions, read_warnings = read_predictions_file(predictions_path)
-    run_sha = _run_manifest_sha(Path(predictions_path).parent)
+    if record is None and (Path(predictions_path).parent / RUN_INFO).is_file():
+        record = RunRecord.load(Path(predictions_path).parent)
     # A run made with --limit N covers the first N items: the rest are out of scope, not failures.
-    limit = _run_info(Path(predictions_path).parent).get("limit")
+    limit = record.limit if record is not None else None
     scores = score_predictions(eval_set.head(limit), predictions, meteor=meteor)   # vocabularies: all items
     scores["limit"] = limit
     from workbench.judge.attach import attach_judgements   # judge_<protocol>.json from `workbench judge`
 
     attach_judgements(scores, Path(predictions_path).parent, predictions)
-    if run_sha and run_sha != eval_set.manifest_sha256:
-        read_warnings.append(f"{Path(predictions_path).parent / 'run.json'}: run was made on a manifest with "
-                             f"sha256 {run_sha[:12]}..., not {eval_set.manifest_sha256[:12]}... of {eval_set.root}")
+    if record is not None and record.manifest_sha256 != eval_set.manifest_sha256:
+        read_warnings.append(f"{record.path}: run was made on a manifest with sha256 "
+                             f"{record.manifest_sha256[:12]}..., not {eval_set.manifest_sha256[:12]}... "
+                             f"of {eval_set.root}")
     scores["warnings"] = read_warnings + scores["warnings"]
     scores["predictions"] = str(predictions_path)
     for warning in scores["warnings"]:
@@ -171,14 +167,18 @@ def score_file(predictions_path, eval_set, out, meteor: bool = True) -> dict:
     return scores
 
 
-def score_run(run_dir, eval_set, out=None) -> dict:
-    """Score ``run_dir/predictions.jsonl``; write ``run_dir/scores.json`` (or ``out``); return the scores."""
+def score_run(run_dir, eval_set, out=None, record: RunRecord | None = None) -> dict:
+    """Score ``run_dir/predictions.jsonl``; write ``run_dir/scores.json`` (or ``out``); return the scores.
+
+    ``record`` is the run's loaded record (read from ``run_dir`` when None and the folder has one)."""
     run_dir = Path(run_dir)
     path = run_dir / "predictions.jsonl"
     if not path.is_file():
         raise WorkbenchError(f"{path}: not found; run `workbench generate --out {run_dir}` first "
                              "(or merge its shard files)")
-    return score_file(path, eval_set, out if out is not None else run_dir / SCORES)
+    if record is None and (run_dir / RUN_INFO).is_file():  # a folder holding only predictions: no run limits
+        record = RunRecord.load(run_dir)
+    return score_file(path, eval_set, out if out is not None else run_dir / SCORES, record=record)
 
 
 def read_scores(path) -> dict:
