@@ -72,10 +72,11 @@ def test_a_bad_line_before_the_end_names_file_and_line(tmp_path, bad):
     path = out / "predictions.jsonl"
     text = line("a") + "\n" + bad + "\n" + line("c") + "\n"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(WorkbenchError, match=r"predictions\.jsonl:2: not a JSON object \(.+\); this line was not "
+    what = "invalid JSON" if bad.startswith("{") else "not a JSON object"   # not JSON / JSON but not an object
+    with pytest.raises(WorkbenchError, match=rf"predictions\.jsonl:2: {what} \(.+\); this line was not "
                                              r"written by workbench: fix or delete it, then rerun$"):
         open_store(out)
-    with pytest.raises(WorkbenchError, match=r"predictions\.jsonl:2: not a JSON object"):
+    with pytest.raises(WorkbenchError, match=rf"predictions\.jsonl:2: {what}"):
         read_predictions(out)
     assert path.read_text(encoding="utf-8") == text                      # nothing cut, nothing lost
 

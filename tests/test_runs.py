@@ -115,7 +115,7 @@ def test_a_bad_line_before_the_end_is_an_error_naming_it(model, eval_root, tmp_p
     text = lines(out)
     text[1] = "{garbage"
     (out / "predictions.jsonl").write_text("\n".join(text) + "\n", encoding="utf-8")
-    with pytest.raises(WorkbenchError, match=r"predictions\.jsonl:2: not a JSON object"):
+    with pytest.raises(WorkbenchError, match=r"predictions\.jsonl:2: invalid JSON"):
         run_generation(model, load_set(eval_root), out, CONFIG, batch_size=4, progress=False)
 
 

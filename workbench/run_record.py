@@ -164,8 +164,9 @@ def parse_jsonl(path: Path, repair: bool = False) -> tuple[list[tuple[int, dict]
                 torn = is_last and repair  # complete JSON but no newline: the write may have been cut short
             except ValueError as exc:
                 if not (is_last or all(not rest.strip() for rest in lines[number:])):
+                    what = "invalid JSON" if isinstance(exc, json.JSONDecodeError) else "not a JSON object"
                     raise WorkbenchError(
-                        f"{path}:{number}: not a JSON object ({exc}); this line was not written by "
+                        f"{path}:{number}: {what} ({exc}); this line was not written by "
                         "workbench: fix or delete it, then rerun") from None
                 torn = True
             if torn:
