@@ -68,14 +68,15 @@ class Explorer:
         """Fill each answer's per-item metrics for an eval-set item: only that item is scored (failure,
         hallucination / recipe / diagnosis), with the vocabulary of the whole eval set built once. Corpus-level
         caption metrics (BLEU, CIDEr, ...) are not shown: they are defined over a whole set, not one answer."""
+        from workbench.scoring.hallucination import object_vocabulary
         from workbench.scoring.scores import score_item
         from workbench.scoring.vocab import TaskVocabulary
 
-        if self._vocab is None:
-            self._vocab = TaskVocabulary.from_eval_set(self.eval_set)
+        if self._vocab is None:  # (task vocabularies, CHAIR mention finder) of the whole eval set
+            self._vocab = (TaskVocabulary.from_eval_set(self.eval_set), object_vocabulary(self.eval_set.vocabulary))
         for answer in answers:
             answer.metrics = score_item(item, {"id": item.id, "output": answer.output, "finish": answer.finish},
-                                        self._vocab)
+                                        *self._vocab)
         return answers
 
 
