@@ -22,6 +22,7 @@ VERBS = {
     "report": ("report", "self-contained HTML ablation report from runs"),
     "pipeline": ("pipeline", "the demo: run the notebooks with papermill -> reports/index.html"),
     "build-tiny": ("build_tiny", "rebuild the embedded tiny MiniGPT-4 in models/tiny/"),
+    "seed-spread": ("seed_spread", "build the tiny model at several seed offsets -> models/tiny/seed_spread.json"),
 }
 
 
