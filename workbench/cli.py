@@ -23,6 +23,7 @@ VERBS = {
     "gate": ("gate", "exit 1 if a run is significantly worse than a baseline on a chosen metric (for CI)"),
     "pipeline": ("pipeline", "the demo: run the notebooks with papermill -> reports/index.html"),
     "build-tiny": ("build_tiny", "rebuild the embedded tiny MiniGPT-4 in models/tiny/"),
+    "seed-spread": ("seed_spread", "build the tiny model at several seed offsets -> models/tiny/seed_spread.json"),
 }
 
 

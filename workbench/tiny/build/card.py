@@ -26,6 +26,10 @@ def write_card(path: Path, s: dict) -> None:
              "Llama-architecture causal LM, `vicuna0` template.", ""]
     for section in (_architecture, _data, _times, _losses, _probes, _curation, _dev_checks, _heldout):
         parts += section(s)
+    if (Path(path).parent / "seed_spread.json").is_file():  # written by `workbench seed-spread`
+        from workbench.tiny.diagnostics.seed_spread import card_section
+
+        parts += ["", card_section(json.loads((Path(path).parent / "seed_spread.json").read_text()))]
     parts += ["", "## Known limits", *LIMITS]
     Path(path).write_text("\n".join(parts) + "\n")
 
@@ -175,7 +179,17 @@ LIMITS = [
     "- **Timing**: when other work shares the machine, wall seconds are inflated, and so, to a lesser degree, are "
     "CPU seconds (cache and core contention); the weights are byte-identical either way.",
     "- **Reproducibility**: same seed -> byte-identical checkpoints on the same machine and library versions "
-    "(torch threads pinned, deterministic kernels); another CPU or torch version may differ in the last bits.",
+    "and torch thread count (deterministic kernels; `BuildConfig.threads` pins 2). The thread count is part of "
+    "the build: on a 2-core AMD EPYC, 1 and 2 threads give the same first LLM step to the bit but not the same "
+    "first vision step (the LayerNorm weight and bias gradients differ: torch's CPU LayerNorm backward sums "
+    "per-thread partial sums). Another CPU kind need not give the same bits either: torch and MKL choose kernels "
+    "by the CPU's instruction set (`cpu_capability` in `seed_spread.json`); there, forcing torch's default "
+    "kernels (`ATEN_CPU_CAPABILITY=default`) already changes the random initial weights, and forcing MKL's "
+    "compatible path (`MKL_CBWR=COMPATIBLE`) changes every matmul. A rebuild on another 2-core AMD EPYC (issue "
+    "21) differed from the first step and moved the held-out results (CHAIR_i's stage-2 gain vanished). A seed-0 "
+    "rebuild on a 2-core AMD EPYC (family 25, AVX2; torch 2.13.0) logs the shipped LLM loss at step 0 (7.57006) "
+    "but 4.79599 against 4.79622 at step 25, with 1 and 2 threads alike: the shipped bits are not reproduced "
+    "there either. Claim only what holds across builds.",
     "- Development checks use probe-split seeds; the held-out table uses the eval sets and is the reference. What "
     "was tried before this build, and what it measured, is in `docs/tiny_model_history.md`.",
 ]

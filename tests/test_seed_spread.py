@@ -1,0 +1,106 @@
+"""The seed-spread record: per-seed values come from the comparisons, the summary's medians/ranges and CI counts
+are right by hand, and --rescore recomputes the record from the kept run folders."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import train_stub_world as stub_world  # noqa: E402
+
+from workbench.cli import main as cli  # noqa: E402
+from workbench.errors import WorkbenchError  # noqa: E402
+from workbench.tiny.diagnostics.seed_spread import build_seed, record_spread, spread_markdown, summarize  # noqa: E402
+
+EVAL_SETS = Path(__file__).resolve().parents[1] / "eval_sets"
+
+
+def _entry(a, b, ci, better="higher", verdict="better"):
+    return {"a": a, "b": b, "delta": None if a is None or b is None else b - a, "ci": ci, "p": 0.0,
+            "verdict": verdict, "better": better}
+
+
+def _seed_folder(work: Path, seed: int, metrics: dict, machine: dict | None = None) -> None:
+    runs = work / f"seed{seed}" / "runs"
+    runs.mkdir(parents=True)
+    (runs / "synth-captions-compare.json").write_text(json.dumps({"comparisons": [{"metrics": metrics}]}))
+    (work / f"seed{seed}" / "machine.json").write_text(json.dumps(machine or {"cpu": "test cpu", "threads": 1}))
+
+
+def test_summary_gives_median_range_and_ci_counts_by_hand(tmp_path):
+    # chair_i: lower is better. Seed 0 CI excludes 0 below (better), seed 1 includes 0, seed 2 excludes 0 above
+    # (worse). Object recall: higher is better, CI excludes 0 on seeds 0 and 2.
+    _seed_folder(tmp_path, 0, {"caption/chair_i": _entry(0.75, 0.60, [-0.22, -0.08], "lower"),
+                               "caption/object_recall": _entry(0.14, 0.34, [0.14, 0.25])})
+    _seed_folder(tmp_path, 1, {"caption/chair_i": _entry(0.69, 0.70, [-0.09, 0.11], "lower", "n.s."),
+                               "caption/object_recall": _entry(0.07, 0.26, [-0.01, 0.30], verdict="n.s.")})
+    _seed_folder(tmp_path, 2, {"caption/chair_i": _entry(0.50, 0.65, [0.05, 0.25], "lower", "worse"),
+                               "caption/object_recall": _entry(0.10, 0.40, [0.20, 0.40])})
+    result = record_spread(tmp_path, [0, 1, 2], tmp_path / "spread.json")
+    chair = result["summary"]["caption/chair_i"]
+    assert chair["stage1"]["median"] == 0.69 and chair["stage1"]["min"] == 0.50 and chair["stage1"]["max"] == 0.75
+    assert chair["stage2"]["median"] == 0.65 and chair["stage2"]["min"] == 0.60 and chair["stage2"]["max"] == 0.70
+    assert (chair["n_seeds"], chair["n_better"], chair["n_worse"]) == (3, 1, 1)
+    recall = result["summary"]["caption/object_recall"]
+    assert (recall["n_better"], recall["n_worse"]) == (2, 0)
+    assert recall["delta"]["median"] == pytest.approx(0.20) and recall["delta"]["max"] == pytest.approx(0.30)
+    assert result["seeds"]["1"]["metrics"]["caption/chair_i"] == {
+        "stage1": 0.69, "stage2": 0.70, "delta": pytest.approx(0.01), "ci": [-0.09, 0.11], "p": 0.0,
+        "verdict": "n.s.", "ci_excludes_0": "no", "eval_set": "synth-captions"}
+    assert json.loads((tmp_path / "spread.json").read_text())["seeds"]["2"]["machine"]["cpu"] == "test cpu"
+    table = spread_markdown(result)
+    assert "| caption/chair_i | 0.690 [0.500, 0.750] | 0.650 [0.600, 0.700] |" in table
+    assert "| 1 of 3 (1 worse) |" in table
+
+
+def test_a_null_value_is_left_out_of_the_statistics_and_said_so():
+    seeds = {"0": {"metrics": {"caption/chair_i": {"stage1": None, "stage2": 0.5, "delta": None,
+                                                    "ci_excludes_0": "no", "verdict": "n/a"}}}}
+    s = summarize(seeds)["caption/chair_i"]
+    assert s["stage1"]["median"] is None and "undefined" in s["stage1"]["reason"]
+    assert s["stage2"] == {"median": 0.5, "min": 0.5, "max": 0.5, "n": 1}
+
+
+def test_a_seed_without_comparisons_is_refused_with_the_folder_named(tmp_path):
+    with pytest.raises(WorkbenchError, match="seed3"):
+        record_spread(tmp_path, [3], tmp_path / "spread.json")
+
+
+def test_micro_seed_build_records_and_rescores_from_kept_runs(tmp_path):
+    evals = tmp_path / "evals"
+    evals.mkdir()
+    (evals / "synth-recipes").symlink_to(EVAL_SETS / "synth-recipes")
+    folder = build_seed(tmp_path / "work", 0, evals, scale="micro", world=stub_world, limit=4)
+    assert json.loads((folder / "machine.json").read_text())["threads"] == 1
+    out = tmp_path / "spread.json"
+    first = record_spread(tmp_path / "work", [0], out)
+    compare = json.loads((folder / "runs" / "synth-recipes-compare.json").read_text())["comparisons"][0]["metrics"]
+    rec = first["seeds"]["0"]["metrics"]["recipe/dish_accuracy"]
+    dish = compare["recipe/dish_accuracy"]
+    assert (rec["stage1"], rec["stage2"]) == (dish["a"], dish["b"])
+    # tamper with the kept scores: a rescore recomputes them from the predictions, so the record comes back
+    scores = folder / "runs" / "synth-recipes-stage2" / "scores.json"
+    tampered = json.loads(scores.read_text())
+    tampered["aggregate"]["recipe/dish_accuracy"] = 0.123456
+    scores.write_text(json.dumps(tampered))
+    assert cli(["seed-spread", "--rescore", "--seeds", "0", "--work", str(tmp_path / "work"), "--out", str(out),
+                "--eval-sets", str(evals)]) == 0
+    again = json.loads(out.read_text())
+    assert again["seeds"]["0"]["metrics"] == first["seeds"]["0"]["metrics"]
+    assert json.loads(scores.read_text())["aggregate"]["recipe/dish_accuracy"] != 0.123456
+
+
+def test_a_record_in_a_model_folder_puts_the_spread_table_in_its_card(tmp_path):
+    _seed_folder(tmp_path, 0, {"recipe/dish_accuracy": _entry(0.43, 0.895, [0.39, 0.54])})
+    model = tmp_path / "model"
+    model.mkdir()
+    shipped = Path(__file__).resolve().parents[1] / "models" / "tiny" / "build_summary.json"
+    (model / "build_summary.json").write_text(shipped.read_text())
+    assert cli(["seed-spread", "--seeds", "0", "--work", str(tmp_path), "--out", str(model / "seed_spread.json")]) == 0
+    card = (model / "card.md").read_text()
+    assert "## Seed spread" in card and "| recipe/dish_accuracy | 0.430 [0.430, 0.430] | 0.895 [0.895, 0.895] |" in card
+    assert card.index("## Seed spread") < card.index("## Known limits")
