@@ -77,9 +77,6 @@ def _normal(text: str) -> str:
     return " ".join(text.split())
 
 
-@pytest.mark.skip(reason="not yet passing after the merge onto main: on the last run (2026-11-30) JupyterLab started "
-                         "the kernel without the Select Kernel dialog the test waited for; the dialog step is now "
-                         "optional but that run was not finished in time to confirm the rest (Run All, Generate)")
 def test_explorer_in_jupyterlab_shows_both_answers(lab, tmp_path):
     from workbench.explore import Explorer
 
