@@ -5,7 +5,7 @@ each eval set with papermill, keeps the executed notebooks in REPORTS/notebooks/
 linking every report. Finished runs are reused, so rerunning is quick. `make demo` runs this with defaults.
 
 example:
-  workbench pipeline                       # tiny-stage1 vs tiny-stage2 on the three synth eval sets
+  workbench pipeline                       # tiny-stage1 vs tiny-stage2 on the four synth eval sets (captions, recipes, plants, POPE)
   workbench pipeline --limit 20 --out reports/quick
   workbench pipeline --config eval.yaml --limit 5   # declared in a file (docs/ci.md); flags override it
 """
