@@ -17,7 +17,7 @@ import workbench
 from workbench.errors import WorkbenchError
 from workbench.pipeline_config import DEFAULT_EVAL_SETS, DEFAULT_MODELS, PipelineConfig
 
-__all__ = ["DEFAULT_EVAL_SETS", "DEFAULT_MODELS", "PipelineConfig", "ablation", "evaluate", "resolve",
+__all__ = ["DEFAULT_EVAL_SETS", "DEFAULT_MODELS", "PipelineConfig", "ablation", "eval_set_arg", "evaluate", "resolve",
            "run_dir_for", "run_pipeline", "scratch_dir"]
 
 REPO_ROOT = Path(workbench.__file__).resolve().parent.parent
@@ -37,6 +37,14 @@ def resolve(path: str | Path) -> Path:
         if (base / path).exists():
             return base / path
     return REPO_ROOT / path
+
+
+def eval_set_arg(value: "str | Path") -> str:
+    """An ``--eval-set`` / ``EVAL_SET`` argument (str or Path) as the verbs read it: a folder as given when it exists from the
+    caller's folder, else an embedded eval set's name (``synth-recipes``) under the repository's ``eval_sets/``;
+    left as given when neither exists, so the error names what the user typed."""
+    found = resolve(value)
+    return str(found) if found.exists() else str(value)
 
 
 def run_dir_for(runs_root: str | Path, model: str, eval_set: str | Path) -> Path:

@@ -25,6 +25,9 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    from workbench.pipeline import eval_set_arg
+
+    args.eval_set = Path(eval_set_arg(args.eval_set))
     from workbench.compare import compare_runs, write_compare
     from workbench.compare.statistics import format_p
 

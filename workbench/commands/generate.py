@@ -100,6 +100,9 @@ def hf_progress_bars(enabled: bool):
 
 
 def run(args) -> int:
+    from workbench.pipeline import eval_set_arg
+
+    args.eval_set = eval_set_arg(args.eval_set)
     from workbench.evalsets import load_eval_set
     from workbench.generation import GenerationConfig
     from workbench.pipeline import generate

@@ -30,6 +30,9 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    from workbench.pipeline import eval_set_arg
+
+    args.eval_set = Path(eval_set_arg(args.eval_set))
     from workbench.report.render import report_runs
 
     path, _ = report_runs(args.runs, args.eval_set, args.out, compare=args.compare, n_resamples=args.resamples,

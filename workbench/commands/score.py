@@ -31,6 +31,9 @@ def format_table(aggregate: dict) -> str:
 
 
 def run(args) -> int:
+    from workbench.pipeline import eval_set_arg
+
+    args.eval_set = eval_set_arg(args.eval_set)
     out = Path(args.out) if args.out else Path(args.predictions).parent / "scores.json"
     run_dir = Path(args.predictions).parent
     record = RunRecord.load(run_dir) if (run_dir / RUN_INFO).is_file() else None  # a bare file: no run limits

@@ -23,6 +23,9 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    from workbench.pipeline import eval_set_arg
+
+    args.eval_set = eval_set_arg(args.eval_set)
     check_images = not args.skip_images
     problems = validate_eval_set(args.eval_set, check_images=check_images)
     for warning in eval_set_warnings(args.eval_set):
