@@ -116,13 +116,15 @@ def test_world_corpus_appends_the_extra_families_the_world_brings():
 
     cfg = get_config("micro")
     docs = world_corpus(world, cfg)
-    n_extra = cfg.corpus_shape_docs + cfg.corpus_scene_qa_docs + cfg.corpus_dish_qa_docs + cfg.corpus_leaf_qa_docs
-    assert n_extra > 0 and len(docs) == cfg.corpus_docs + n_extra
+    n_extra = (cfg.corpus_shape_docs + cfg.corpus_scene_qa_docs + cfg.corpus_dish_qa_docs + cfg.corpus_leaf_qa_docs
+               + cfg.corpus_pope_docs)
+    assert cfg.corpus_pope_docs > 0 and len(docs) == cfg.corpus_docs + n_extra
     seed = world.split_seed("corpus", cfg.seed)
     assert docs[:cfg.corpus_docs] == world.corpus(seed, cfg.corpus_docs, n_slots=cfg.num_query_tokens)
     assert docs[cfg.corpus_docs:] == world.extra_documents(
         seed, cfg.corpus_shape_docs, {"scene": cfg.corpus_scene_qa_docs, "dish": cfg.corpus_dish_qa_docs,
-                                      "leaf": cfg.corpus_leaf_qa_docs}, n_slots=cfg.num_query_tokens)
+                                      "leaf": cfg.corpus_leaf_qa_docs}, n_slots=cfg.num_query_tokens,
+        pope_docs=cfg.corpus_pope_docs)
     assert len(world_corpus(stub_world, cfg)) == cfg.corpus_docs  # the stand-in world brings no extra family
 
 

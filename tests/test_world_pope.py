@@ -52,3 +52,34 @@ def test_popular_split_follows_training_frequencies(written):
         absent = [r["object"] for r in refs if r["label"] == "no"]
         assert absent == [k for k in ranked if k not in present][:3]
     assert set(co) == set(freq)
+
+
+def test_yes_no_corpus_family_answers_with_the_scenes_truth():
+    """The text-only yes/no family (issue 19): each answer says what the scene in the slot holds, read as POPE's
+    official parser reads it; half yes, and the questions are POPE's or a paraphrase."""
+    import re
+
+    from workbench.scoring.pope import official_answer, strict_answer
+    from workbench.tiny.world.corpus import pope_qa_document
+    from workbench.tiny.world.items import sample_spec
+    from workbench.tiny.world.seeds import item_streams
+    from workbench.tiny.world.slots import SlotDocument, document_text
+
+    answers = Counter()
+    for i in range(200):
+        doc = pope_qa_document(item_streams(4000, "corpus_pope_qa", i)[0])
+        spec = sample_spec("scene", item_streams(4000, "corpus_pope_qa", i)[0])  # the same first draw
+        kinds = {o.kind for o in spec.objects}
+        text = document_text(doc)
+        m = re.search(r"(?:Is there|Does the image contain|Can you see) an? (\w+) in (?:the image|this picture)\?|"
+                      r"Does the image contain an? (\w+)\?", text)
+        assert m, text
+        kind = m.group(1) or m.group(2)
+        answer = text.rsplit("Assistant: ", 1)[1].removesuffix("###")
+        said = official_answer(answer)
+        assert said == ("yes" if kind in kinds else "no"), text
+        assert strict_answer(answer.split(",")[0].rstrip(".")) == said
+        answers[said] += 1
+        if isinstance(doc, SlotDocument):
+            assert any(kind in p for slot in doc.slots for p in slot) == (said == "yes")
+    assert 80 <= answers["yes"] <= 120, answers

@@ -80,6 +80,7 @@ def corpus(seed: int, n_docs: int, n_slots: int = 4) -> list:
     return docs[:n_docs]
 
 
-def extra_documents(seed: int, n_shape_facts: int, slot_questions: dict[str, int], n_slots: int = 4) -> list:
+def extra_documents(seed: int, n_shape_facts: int, slot_questions: dict[str, int], n_slots: int = 4,
+                    pope_docs: int = 0) -> list:
     """The stand-in world brings no extra document families."""
     return []

@@ -136,17 +136,18 @@ def world_data(b: Build) -> WorldData:
             dev={d: items("probe", d, cfg.eval_items // 3 + 1, cfg.seed + 500) for d in DOMAINS})
     if len(data.corpus) > cfg.corpus_docs:  # the world brought the extra families
         b.summary["corpus_extra"] = {"shape facts": cfg.corpus_shape_docs,
-                                     "slot questions": sum(slot_question_counts(cfg).values())}
+                                     "slot questions": sum(slot_question_counts(cfg).values()),
+                                     "yes/no questions": cfg.corpus_pope_docs}
     return data
 
 
 def world_corpus(world: World, cfg: BuildConfig) -> list:
-    """The LLM's text: the world's mixed corpus documents, then its extra families (shape facts, slot questions;
-    a stand-in world may bring none)."""
+    """The LLM's text: the world's mixed corpus documents, then its extra families (shape facts, slot questions,
+    yes/no questions; a stand-in world may bring none)."""
     seed = world.split_seed("corpus", cfg.seed)
     docs = world.corpus(seed, cfg.corpus_docs, n_slots=cfg.num_query_tokens)
     return docs + world.extra_documents(seed, cfg.corpus_shape_docs, slot_question_counts(cfg),
-                                        n_slots=cfg.num_query_tokens)
+                                        n_slots=cfg.num_query_tokens, pope_docs=cfg.corpus_pope_docs)
 
 
 def slot_question_counts(cfg: BuildConfig) -> dict[str, int]:

@@ -25,6 +25,7 @@ class BuildConfig:
     corpus_scene_qa_docs: int = 6000
     corpus_dish_qa_docs: int = 0
     corpus_leaf_qa_docs: int = 0
+    corpus_pope_docs: int = 3000  # yes/no questions about a scene in the slot (issue 19: POPE from text only)
     llm_hidden: int = 192
     llm_layers: int = 4
     llm_heads: int = 4
@@ -81,7 +82,7 @@ SCALES: dict[str, BuildConfig] = {
     "full": BuildConfig(),
     "micro": BuildConfig(
         scale="micro", threads=1, vocab_size=400, corpus_docs=150, corpus_shape_docs=20, corpus_scene_qa_docs=20,
-        corpus_dish_qa_docs=10, corpus_leaf_qa_docs=10, llm_hidden=32, llm_layers=1, llm_heads=2,
+        corpus_dish_qa_docs=10, corpus_leaf_qa_docs=10, corpus_pope_docs=10, llm_hidden=32, llm_layers=1, llm_heads=2,
         llm_intermediate=64, llm_block=64, llm_batch=8, llm_steps=30, vit_hidden=32, vit_layers=1, vit_heads=2,
         vit_intermediate=64, qformer_hidden=32, qformer_layers=1, qformer_heads=2, qformer_intermediate=64,
         num_query_tokens=4, vision_items_per_domain=24, vision_scene_items=24, vision_epochs=2, vision_batch=16, probe_items_per_domain=20,

@@ -22,7 +22,7 @@ class World(Protocol):
     sample_items: Callable[..., list]          # (domain, n, seed) -> items with .image, .reference, .labels, ...
     split_seed: Callable[[str, int], int]      # (split, offset) -> first seed of that split
     corpus: Callable[..., list]                # (seed, n_docs, n_slots=) -> the LLM's mixed documents
-    extra_documents: Callable[..., list]       # (seed, n_shape_facts, slot_question_counts, n_slots=) -> documents
+    extra_documents: Callable[..., list]       # (seed, n_shape_facts, slot_question_counts, n_slots=, pope_docs=) -> documents
 
 
 def check_world(world: ModuleType) -> World:

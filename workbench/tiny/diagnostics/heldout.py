@@ -17,8 +17,9 @@ from workbench.pipeline import evaluate
 from workbench.scoring.metric_info import headline
 from workbench.tiny.build.card import write_card
 from workbench.tiny.world.evalsets import SETS
+from workbench.tiny.world.pope import NAME as POPE_SET
 
-EVAL_SETS = tuple(SETS)  # synth-captions, synth-recipes, synth-plants
+EVAL_SETS = (*SETS, POPE_SET)  # synth-captions, synth-recipes, synth-plants, synth-pope
 
 
 def evaluate_heldout(model_dir: Path, eval_root: Path, runs_root: Path, batch_size: int = 32,

@@ -24,6 +24,10 @@ above stay exactly as they were:
   from a text description placed there (kind-token loss ln 8, whatever the slot held);
 - ``slot_qa``: short soft-slot conversations that ask only what the picture holds (the shapes, the dish, the
   leaf's condition) and answer in one sentence, a dense signal for reading the slot.
+- ``pope_qa``: POPE-style yes/no questions about a scene ("Is there a star in the image?", or a paraphrase) whose
+  image slot holds the scene (soft slot, or its description as text); half ask about a kind the scene holds
+  (answer "Yes, ..."), half about a kind it lacks, drawn uniformly (answer "No, ..."). Stage 2 never sees a
+  yes/no question with an image, so POPE on images is, like the recipes, an ability the projection unlocks.
 
 Because the image slot of a conversation holds the picture's content here, a projection that maps images
 to what the LLM reads there (stage 2) lets it answer recipe and diagnosis prompts it never saw with an image.
@@ -36,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from workbench.tiny.world import catalog, text
+from workbench.evalsets.pope_sampling import question_text
 from workbench.tiny.world.dishes import DishSpec
 from workbench.tiny.world.items import detailed_description, sample_spec, short_caption
 from workbench.tiny.world.plants import CROPS
@@ -206,10 +211,45 @@ def slot_qa_document(domain: str, rng: np.random.Generator, n_slots: int = N_SLO
                         slot_phrases(spec, n_slots), IMAGE_PLACEHOLDER)
 
 
+POPE_PARAPHRASES = [
+    "Does the image contain {a_kind}?",
+    "Is there {a_kind} in this picture?",
+    "Can you see {a_kind} in the image?",
+]
+POPE_EXACT_SHARE = 0.6  # the question in POPE's own words this often, a paraphrase otherwise
+POPE_SHORT_SHARE = 0.3  # a bare "Yes." / "No." this often, a sentence otherwise
+
+
+def pope_qa_document(rng: np.random.Generator, n_slots: int = N_SLOTS) -> str | SlotDocument:
+    """One yes/no question about one kind of a fresh scene, with the scene in the image slot (``SOFT_SLOT_SHARE``
+    soft slots, else its detailed description as text): a present kind half the time (answer "yes"), otherwise a
+    kind the scene lacks, uniformly (answer "no")."""
+    from workbench.model.templates import IMAGE_PLACEHOLDER
+
+    spec = sample_spec("scene", rng)
+    present = list(dict.fromkeys(o.kind for o in spec.objects))
+    absent = [k for k in catalog.KINDS if k not in present]
+    yes = rng.uniform() < 0.5 or not absent
+    kind = _pick(rng, present if yes else absent)
+    a_kind = text._article(kind)
+    question = (question_text(kind) if rng.uniform() < POPE_EXACT_SHARE
+                else _pick(rng, POPE_PARAPHRASES).format(a_kind=a_kind))
+    if rng.uniform() < POPE_SHORT_SHARE:
+        answer = "Yes." if yes else "No."
+    else:
+        answer = f"Yes, there is {a_kind} in the image." if yes else f"No, there is no {kind} in the image."
+    chat_form = rng.uniform() < CHAT_FORM_SHARE
+    if rng.uniform() < SOFT_SLOT_SHARE:
+        return SlotDocument(conversation(IMAGE_PLACEHOLDER, question, answer, chat_form),
+                            slot_phrases(spec, n_slots), IMAGE_PLACEHOLDER)
+    return conversation(detailed_description(spec, rng), question, answer, chat_form)
+
+
 def extra_documents(seed: int, shape_docs: int, slot_qa_docs: dict[str, int],
-                    n_slots: int = N_SLOTS) -> list[str | SlotDocument]:
+                    n_slots: int = N_SLOTS, pope_docs: int = 0) -> list[str | SlotDocument]:
     """``shape_docs`` shape documents, then ``slot_qa_docs[domain]`` slot questions per domain (scene, dish, leaf
-    order), each document from its own stream: document i of a family depends on nothing but (seed, i)."""
+    order), then ``pope_docs`` yes/no questions, each document from its own stream: document i of a family
+    depends on nothing but (seed, i)."""
     docs: list[str | SlotDocument] = [shape_document(item_streams(seed, "corpus_shape", i)[0])
                                       for i in range(shape_docs)]
     for offset, domain in enumerate(("scene", "dish", "leaf")):
@@ -218,6 +258,7 @@ def extra_documents(seed: int, shape_docs: int, slot_qa_docs: dict[str, int],
         for i in range(slot_qa_docs.get(domain, 0)):
             # one stream family for all three domains: index blocks of 10**6 keep them apart
             docs.append(slot_qa_document(domain, item_streams(seed, "corpus_slot_qa", offset * 10**6 + i)[0], n_slots))
+    docs += [pope_qa_document(item_streams(seed, "corpus_pope_qa", i)[0], n_slots) for i in range(pope_docs)]
     return docs
 
 

@@ -23,7 +23,8 @@ SEED_RANGES: dict[str, range] = {
 SEEDS: dict[str, int] = {name: r.start for name, r in SEED_RANGES.items()}
 
 DOMAINS: tuple[str, ...] = ("scene", "dish", "leaf")
-_DOMAIN_KEY = {"scene": 11, "dish": 22, "leaf": 33, "corpus": 44, "corpus_shape": 55, "corpus_slot_qa": 66}
+_DOMAIN_KEY = {"scene": 11, "dish": 22, "leaf": 33, "corpus": 44, "corpus_shape": 55, "corpus_slot_qa": 66,
+               "corpus_pope_qa": 77}
 
 
 def split_seed(split: str, offset: int = 0) -> int:
