@@ -90,49 +90,48 @@ def diagnose_projection(
     if bias_shape is not None and tuple(bias_shape) != (out_f,):
         return (f"llama_proj.bias has shape {tuple(bias_shape)} but the weight maps {in_f}→{out_f}: "
                 "the file is damaged")
+    problems = [p for p in (_input_problem(in_f, out_f, connector, qformer_hidden, vision_hidden),
+                            _output_problem(in_f, out_f, llm_hidden, llm_path)) if p]
+    return "; also ".join(problems) if problems else None
+
+
+def _input_problem(in_f: int, out_f: int, connector: str, qformer_hidden: int | None, vision_hidden: int) -> str | None:
+    """Why a projection with ``in_f`` inputs cannot read this connector's features (None if it can)."""
     concat_width = 4 * vision_hidden
     expected_in = qformer_hidden if connector == "qformer" else concat_width
-    problems = []
-    if in_f != expected_in:
-        if connector == "qformer" and in_f == concat_width:
-            known = _known(in_f, out_f)
-            what = known.label if known else "a concat4 (Llama-2-style) checkpoint"
-            problems.append(
-                f"projection input is {in_f} = 4×{vision_hidden}: this is {what}; "
-                "set connector: concat4 / template: llama2"
-            )
-        elif connector == "concat4" and qformer_hidden is not None and in_f == qformer_hidden:
-            known = _known(in_f, out_f)
-            what = f"a Vicuna (qformer) checkpoint, {known.label}" if known else "a qformer (Vicuna-style) checkpoint"
-            problems.append(
-                f"projection input is {in_f} = the Q-Former width: this is {what}; "
-                "set connector: qformer / template: vicuna0"
-            )
-        elif in_f == EVA_VIT_G_WIDTH * 4 or in_f == QFORMER_WIDTH:
-            problems.append(
-                f"projection input is {in_f} (MiniGPT-4's {'concat4' if in_f != QFORMER_WIDTH else 'qformer'} width) "
-                f"but connector {connector!r} over this BLIP-2 snapshot gives {expected_in}-wide features: "
-                "point blip2 at Salesforce/blip2-flan-t5-xxl (EVA ViT-g + the FlanT5-XXL Q-Former)"
-            )
-        else:
-            problems.append(
-                f"projection input is {in_f} but connector {connector!r} over this BLIP-2 snapshot gives "
-                f"{expected_in}-wide features: the projection was trained on another vision encoder/Q-Former"
-            )
-    if out_f != llm_hidden:
+    if in_f == expected_in:
+        return None
+    if connector == "qformer" and in_f == concat_width:
         known = _known(in_f, out_f)
-        what = known.label if known else f"made for {_llm_name(out_f)}"
-        fitting = _known(in_f, llm_hidden)
-        if fitting is not None:
-            size = LLM_SIZES.get(llm_hidden, str(llm_hidden))
-            instead = f"use the {size} checkpoint ({fitting.file})"
-        else:
-            instead = "use a projection trained for this LLM"
-        problems.append(
-            f"projection maps {in_f}→{out_f} ({what}); the LLM in {llm_path} has hidden size {llm_hidden}: "
-            f"{instead} or {_llm_name(out_f)}"
-        )
-    return "; also ".join(problems) if problems else None
+        what = known.label if known else "a concat4 (Llama-2-style) checkpoint"
+        return (f"projection input is {in_f} = 4×{vision_hidden}: this is {what}; "
+                "set connector: concat4 / template: llama2")
+    if connector == "concat4" and qformer_hidden is not None and in_f == qformer_hidden:
+        known = _known(in_f, out_f)
+        what = f"a Vicuna (qformer) checkpoint, {known.label}" if known else "a qformer (Vicuna-style) checkpoint"
+        return (f"projection input is {in_f} = the Q-Former width: this is {what}; "
+                "set connector: qformer / template: vicuna0")
+    if in_f == EVA_VIT_G_WIDTH * 4 or in_f == QFORMER_WIDTH:
+        return (f"projection input is {in_f} (MiniGPT-4's {'concat4' if in_f != QFORMER_WIDTH else 'qformer'} width) "
+                f"but connector {connector!r} over this BLIP-2 snapshot gives {expected_in}-wide features: "
+                "point blip2 at Salesforce/blip2-flan-t5-xxl (EVA ViT-g + the FlanT5-XXL Q-Former)")
+    return (f"projection input is {in_f} but connector {connector!r} over this BLIP-2 snapshot gives "
+            f"{expected_in}-wide features: the projection was trained on another vision encoder/Q-Former")
+
+
+def _output_problem(in_f: int, out_f: int, llm_hidden: int, llm_path) -> str | None:
+    """Why a projection with ``out_f`` outputs cannot feed an LLM of hidden size ``llm_hidden`` (None if it can)."""
+    if out_f == llm_hidden:
+        return None
+    known = _known(in_f, out_f)
+    what = known.label if known else f"made for {_llm_name(out_f)}"
+    fitting = _known(in_f, llm_hidden)
+    if fitting is not None:
+        instead = f"use the {LLM_SIZES.get(llm_hidden, str(llm_hidden))} checkpoint ({fitting.file})"
+    else:
+        instead = "use a projection trained for this LLM"
+    return (f"projection maps {in_f}→{out_f} ({what}); the LLM in {llm_path} has hidden size {llm_hidden}: "
+            f"{instead} or {_llm_name(out_f)}")
 
 
 # ---- reading --------------------------------------------------------------------------------------------------
