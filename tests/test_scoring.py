@@ -192,6 +192,9 @@ def test_score_cli(run_dir, eval_set_dir, tmp_path, capsys):
     assert "caption/meteor" in printed.out and "n/a" in printed.out
     assert "not in eval set" in printed.err
     assert json.loads(out.read_text())["aggregate"]["caption/meteor"] is None
+    # the run folder itself is accepted and scores.json lands in it
+    assert main(["score", "--eval-set", str(eval_set_dir), "--predictions", str(run_dir), "--no-meteor"]) == 0
+    assert json.loads((run_dir / "scores.json").read_text())["aggregate"] == json.loads(out.read_text())["aggregate"]
 
 
 def test_malformed_predictions_name_file_and_line(eval_set_dir, tmp_path, capsys):

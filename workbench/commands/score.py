@@ -18,7 +18,7 @@ from workbench.scoring import score_file
 def add_arguments(parser):
     parser.add_argument("--eval-set", required=True, metavar="EVAL_SET", help="eval set folder")
     parser.add_argument("--predictions", required=True, metavar="FILE",
-                        help="RUN_DIR/predictions.jsonl written by `workbench generate`")
+                        help="RUN_DIR/predictions.jsonl written by `workbench generate`, or the run folder RUN_DIR")
     parser.add_argument("--out", metavar="FILE", default=None,
                         help="where to write scores.json (default: next to the predictions file)")
     parser.add_argument("--no-meteor", action="store_true", help="skip METEOR (saves the Java start-up)")
@@ -34,10 +34,13 @@ def run(args) -> int:
     from workbench.pipeline import eval_set_arg
 
     args.eval_set = eval_set_arg(args.eval_set)
-    out = Path(args.out) if args.out else Path(args.predictions).parent / "scores.json"
-    run_dir = Path(args.predictions).parent
+    predictions = Path(args.predictions)
+    if predictions.is_dir():  # a run folder: its predictions file
+        predictions = predictions / "predictions.jsonl"
+    out = Path(args.out) if args.out else predictions.parent / "scores.json"
+    run_dir = predictions.parent
     record = RunRecord.load(run_dir) if (run_dir / RUN_INFO).is_file() else None  # a bare file: no run limits
-    scores = score_file(args.predictions, args.eval_set, out, meteor=not args.no_meteor, record=record)
+    scores = score_file(predictions, args.eval_set, out, meteor=not args.no_meteor, record=record)
     print(format_table(scores["aggregate"]))
     extra = []
     if scores["missing_ids"]:
