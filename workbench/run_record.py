@@ -1,6 +1,6 @@
 """The run record (``run.json``) and the predictions reader: the only code that reads or writes either.
 
-``RunRecord`` is a typed view of ``runs/<run>/run.json`` (DESIGN.md run contract): ``load`` checks the
+``RunRecord`` is a typed view of ``runs/<run>/run.json`` (run contract: README, *Contracts*): ``load`` checks the
 schema version and the fields every step relies on, and refuses anything else with one line naming the
 file and the fix; ``save`` writes it atomically. Steps after generation (scoring, compare, report) take the
 loaded record; they never re-read the file.

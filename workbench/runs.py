@@ -38,7 +38,6 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
 PREDICTIONS = "predictions.jsonl"
-ERRORS = "errors.jsonl"
 REPLACED = "replaced.jsonl"
 
 

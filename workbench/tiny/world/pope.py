@@ -71,7 +71,9 @@ model. Licence: same as the workbench (generated data).
 - The world draws kinds uniformly and independently, so the tables are nearly flat and the popular and
   adversarial splits are barely harder than random; the splits are kept for the form of the protocol.
 - Only 8 kinds: with 3 present and 3 absent, 6 of 8 kinds are asked about for each image.
-- The tiny model was never taught yes/no answers; the numbers show what it does with the question.
+- The tiny LLM learns yes/no answers from text only (the corpus's yes/no family: the scene in the image slot
+  as a soft slot or as its description); it never sees a yes/no question with an image, so POPE measures
+  what the stage-1/stage-2 projections let it read from pixels.
 """
 
 
