@@ -347,7 +347,7 @@ def test_llm_without_pad_token_reuses_unk_without_resizing(parts, tmp_path):
 
 def test_tiny_layout_written_by_our_writers_loads_as_a_preset(parts, tmp_path, monkeypatch):
     """What build-tiny writes (our writers + save_pretrained + a relative card) loads through the preset name."""
-    import workbench.model.loading as loading
+    import workbench.model.cards as cards
 
     tiny = tmp_path / "tiny"
     save_blip2_snapshot(tiny / "blip2", parts["vision"], parts["qformer"], parts["query_tokens"])
@@ -358,7 +358,7 @@ def test_tiny_layout_written_by_our_writers_loads_as_a_preset(parts, tmp_path, m
     (tiny / "tiny-stage2.json").write_text(json.dumps({
         "blip2": "blip2", "llm": "llm", "projection": "stage2.pth", "template": "vicuna0", "connector": "qformer",
         "image_size": IMAGE}))
-    monkeypatch.setattr(loading, "models_dir", lambda: tmp_path)
+    monkeypatch.setattr(cards, "models_dir", lambda: tmp_path)
     model = load_model("tiny-stage2")
     assert model.card["name"] == "tiny-stage2" and model.card["source"] == str(tiny / "tiny-stage2.json")
     assert_same_weights(model.vision_model, parts["vision"])

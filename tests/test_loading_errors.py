@@ -9,6 +9,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 import workbench.model.loading as loading
+import workbench.model.cards as cards
 import workbench.model.snapshots as snapshots
 from test_loading import LLM_HIDDEN, QFORMER_HIDDEN, RecordingSafeOpen, files, parts  # noqa: F401  (fixtures)
 from workbench.errors import WorkbenchError
@@ -263,7 +264,7 @@ def test_invalid_yaml_names_the_line(tmp_path):
 
 
 def test_preset_not_built_says_how_to_build_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(loading, "models_dir", lambda: tmp_path)
+    monkeypatch.setattr(cards, "models_dir", lambda: tmp_path)
     message = error_of(load_model, "tiny-stage2")
     assert "preset 'tiny-stage2' is not built yet" in message and "workbench build-tiny" in message
 
@@ -271,7 +272,7 @@ def test_preset_not_built_says_how_to_build_it(tmp_path, monkeypatch):
 def test_preset_resolves_to_the_repo_models_folder(files, tmp_path, monkeypatch):
     (tmp_path / "tiny").mkdir()
     (tmp_path / "tiny" / "tiny-stage1.json").write_text(json.dumps(card(files)))
-    monkeypatch.setattr(loading, "models_dir", lambda: tmp_path)
+    monkeypatch.setattr(cards, "models_dir", lambda: tmp_path)
     resolved = loading.read_card("tiny-stage1")
     assert resolved["name"] == "tiny-stage1" and resolved["source"] == str(tmp_path / "tiny" / "tiny-stage1.json")
     monkeypatch.undo()

@@ -56,24 +56,29 @@ def run_dir_for(runs_root: str | Path, model: str, eval_set: str | Path) -> Path
 def generate(model: str, eval_set, run_dir: Path, config, *, batch_size: int, limit: int | None, seed: int,
              device: str = "auto", load_in_8bit: bool = False, cache_dir: Path | None = None,
              shard: tuple[int, int] = (0, 1), progress: bool = True, extra_info: dict | None = None,
-             set_aside: bool = False):
+             set_aside: bool = False, task: str | None = None):
     """The one generation flow (``workbench generate``, ``evaluate``): choose the device, load ``model`` (preset
     or card) once, and run ``generation.run_generation`` over ``eval_set`` (an EvalSet) into ``run_dir``, with the
     vision-feature cache in ``cache_dir`` (None: no cache). ``set_aside``: keep a run made with other weights of
-    this model as ``<run>.replaced-<time>`` first. -> (RunSummary, DeviceChoice)."""
+    this model as ``<run>.replaced-<time>`` first. ``task``: MiniGPT-v2's task word put before every prompt that
+    has none (``templates.for_task``; recorded in run.json, and a resume must use the same). -> (RunSummary,
+    DeviceChoice)."""
     from workbench.devices import choose_device
     from workbench.generation import VisionFeatureCache, run_generation
     from workbench.model.loading import load_model
+    from workbench.model.templates import for_task
 
     choice = choose_device(device, load_in_8bit)
     loaded = load_model(model, device=choice.device, dtype=choice.dtype, load_in_8bit=choice.load_in_8bit)
+    loaded.template = for_task(loaded.template, task, str(model))
     if set_aside:
         set_aside_if_other_weights(run_dir, loaded)
     summary = run_generation(
         loaded, eval_set, run_dir, config, batch_size=batch_size, limit=limit, seed=seed,
         cache=VisionFeatureCache(cache_dir), shard=shard, progress=progress,
         model_info={"spec": str(model), "card": getattr(loaded, "card", None),
-                    "projection_sha256": getattr(loaded, "projection_sha256", None)},
+                    "projection_sha256": getattr(loaded, "projection_sha256", None),
+                    **({"task": task, "identity": {"task": task}} if task else {})},
         extra_info={"device_choice": choice.describe(), **(extra_info or {})},
     )
     return summary, choice

@@ -11,6 +11,8 @@ examples:
   workbench generate --model tiny-stage2 --eval-set eval_sets/world --out runs/stage2
   workbench generate --model cards/minigpt4-7b.yaml --eval-set eval_sets/coco --out runs/7b \\
       --device cuda --load-in-8bit --batch-size 16
+  workbench generate --model cards/minigpt-v2.yaml --eval-set eval_sets/refcoco --out runs/v2 --task refer
+      # MiniGPT-v2: "[refer] <prompt>"; boxes {<x1><y1><x2><y2>} parsed into each prediction record
   accelerate launch --multi_gpu --num_processes 4 -m workbench.cli generate --model ... --out runs/7b
       # 4 processes (GPUs, or CPU processes where there is none) share the items; one merged run folder
 
@@ -43,6 +45,10 @@ def add_arguments(parser):
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the vision-feature cache")
     parser.add_argument("--shard", default=None, metavar="P/N",
                         help="process P of N (items i with i %% N == P); the last shard to finish merges")
+    parser.add_argument("--task", default=None, metavar="WORD",
+                        help="MiniGPT-v2's task word (vqa, caption, grounding, refer, detection, identify), put as "
+                             "[WORD] before every prompt that has none (template minigptv2 only); boxes in the "
+                             "answers are parsed into the prediction records")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bars (neither the generation bar nor transformers' weight-loading bar)")
 
@@ -122,7 +128,7 @@ def run(args) -> int:
     with hf_progress_bars(not args.quiet):
         summary, choice = generate(args.model, eval_set, out, config, batch_size=args.batch_size, limit=args.limit,
                                    seed=args.seed, device=args.device, load_in_8bit=args.load_in_8bit,
-                                   cache_dir=cache_dir, shard=shard, progress=not args.quiet,
+                                   cache_dir=cache_dir, shard=shard, progress=not args.quiet, task=args.task,
                                    extra_info={"vision_cache": str(cache_dir) if cache_dir else None})
     print(f"wrote {summary.n_written} prediction(s) to {summary.predictions_path} "
           f"({summary.n_done_before} already there, {summary.n_items} in this run"

@@ -185,7 +185,7 @@ def load_projection(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     if lora:
         raise WorkbenchError(
             f"{path}: a MiniGPT-v2 checkpoint (it also holds LoRA weights for the LLM, e.g. {lora[0]}); "
-            "the workbench runs MiniGPT-4 (v1) only: use pretrained_minigpt4_llama2_7b.pth with connector: concat4"
+            "describe it with arch: minigpt_v2 and vision: eva_vit_g.pth in the model card (docs/model_cards.md)"
         )
     missing = [k for k in PROJECTION_KEYS if k not in state]
     if missing:

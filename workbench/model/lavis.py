@@ -10,7 +10,8 @@ This module maps them key by key onto transformers' ``Blip2VisionModel`` / ``Bli
 in docs/model_cards.md; the same renames as transformers' ``convert_blip_2_original_to_pytorch.py``). Shapes
 come from the files themselves; the head counts follow EVA-g (head width 88) and BERT-base (64), the only sizes
 these files exist in. Files are read with ``torch.load(weights_only=True, mmap=True)``; fp16 tensors are cast to
-fp32 here (``load_model`` casts to the run's dtype afterwards).
+fp32 here (``load_model`` casts to the run's dtype afterwards). Asked for another image size (MiniGPT-v2's 448 px),
+the position embeddings are interpolated once at load, as ``create_eva_vit_g`` does (``interpolate_pos_embed``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from transformers import Blip2QFormerConfig, Blip2QFormerModel, Blip2VisionConfig, Blip2VisionModel
 
 from workbench.errors import WorkbenchError
@@ -88,6 +90,33 @@ def eva_to_hf(state: dict[str, torch.Tensor], path: Path) -> tuple[Blip2VisionCo
     return config, out
 
 
+def interpolate_pos_embed(pos_embed: torch.Tensor, grid: int) -> torch.Tensor:
+    """EVA's position embeddings (1, 1 + n*n, D) resized to a ``grid`` x ``grid`` patch grid -> (1, 1 + grid², D).
+
+    As MiniGPT-4's ``eva_vit.py:interpolate_pos_embed`` (from BEiT/DeiT): the class token's embedding is kept, the
+    n x n patch embeddings are resized in fp32 with bicubic interpolation (``align_corners=False``). MiniGPT-v2
+    runs EVA-g (224 px, 16x16 patches of 14 px) at 448 px this way: a 32x32 grid, 1024 patch tokens.
+    """
+    pos_embed = pos_embed.float()
+    side = int(round((pos_embed.shape[1] - 1) ** 0.5))
+    if side == grid:
+        return pos_embed
+    width = pos_embed.shape[-1]
+    patches = pos_embed[:, 1:].reshape(1, side, side, width).permute(0, 3, 1, 2)
+    patches = F.interpolate(patches, size=(grid, grid), mode="bicubic", align_corners=False)
+    return torch.cat([pos_embed[:, :1], patches.permute(0, 2, 3, 1).flatten(1, 2)], dim=1)
+
+
+def resize_vision(config: Blip2VisionConfig, state: dict[str, torch.Tensor], image_size: int, path: Path) -> None:
+    """Make ``config`` / ``state`` (from ``eva_to_hf``) run at ``image_size`` px, in place."""
+    if image_size % config.patch_size:
+        raise WorkbenchError(f"{path}: image_size {image_size} is not a multiple of the {config.patch_size} px "
+                             f"patches of this ViT; use e.g. {max(1, image_size // config.patch_size) * config.patch_size}")
+    key = "embeddings.position_embedding"
+    state[key] = interpolate_pos_embed(state[key], image_size // config.patch_size)
+    config.image_size = image_size
+
+
 # ---- Q-Former -----------------------------------------------------------------------------------------------------
 def qformer_to_hf(state: dict[str, torch.Tensor], path: Path, vision_width: int):
     """LAVIS BLIP-2 state dict -> (Blip2QFormerConfig, Q-Former state dict, query_tokens, ln_vision state)."""
@@ -144,10 +173,16 @@ def _assign(module, state: dict[str, torch.Tensor], path: Path, prefix: str) -> 
     module.load_state_dict(state, strict=True, assign=True)
 
 
-def read_lavis_configs(vision_path: str | os.PathLike, qformer_path: str | os.PathLike | None):
-    """``(vision_config, qformer_config | None, states)``: the configs implied by the files, and the mapped tensors."""
+def read_lavis_configs(vision_path: str | os.PathLike, qformer_path: str | os.PathLike | None,
+                       image_size: int | None = None):
+    """``(vision_config, qformer_config | None, states)``: the configs implied by the files, and the mapped tensors.
+
+    ``image_size`` other than the file's: position embeddings interpolated to it (``resize_vision``).
+    """
     vision_path = Path(vision_path)
     vision_cfg, vision_state = eva_to_hf(_read(vision_path), vision_path)
+    if image_size is not None and image_size != vision_cfg.image_size:
+        resize_vision(vision_cfg, vision_state, image_size, vision_path)
     states = {"vision": vision_state}
     qformer_cfg = None
     if qformer_path is not None:
@@ -158,13 +193,15 @@ def read_lavis_configs(vision_path: str | os.PathLike, qformer_path: str | os.Pa
     return vision_cfg, qformer_cfg, states
 
 
-def load_lavis(vision_path, qformer_path, with_qformer: bool = True):
+def load_lavis(vision_path, qformer_path, with_qformer: bool = True, image_size: int | None = None):
     """``(vision_model, qformer | None, query_tokens | None)`` from LAVIS files, like ``snapshots.load_blip2``.
 
     ``ln_vision`` (from the Q-Former file) becomes the vision model's ``post_layernorm``; without a Q-Former
-    file it stays at weight 1 / bias 0, as MiniGPT-4's Llama-2 variant runs it.
+    file it stays at weight 1 / bias 0, as MiniGPT-4's Llama-2 variant and MiniGPT-v2 run it. ``image_size``:
+    see ``read_lavis_configs``.
     """
-    vision_cfg, qformer_cfg, states = read_lavis_configs(vision_path, qformer_path if with_qformer else None)
+    vision_cfg, qformer_cfg, states = read_lavis_configs(vision_path, qformer_path if with_qformer else None,
+                                                         image_size)
     with torch.device("meta"):
         vision = Blip2VisionModel(vision_cfg)
         qformer = Blip2QFormerModel(qformer_cfg) if qformer_cfg is not None else None

@@ -6,7 +6,7 @@ The image is a plain-text placeholder: ``<Img><ImageHere></Img>``. The model spl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from workbench.errors import WorkbenchError
 
@@ -32,13 +32,16 @@ class Template:
     train_user_role: str
     train_assistant_role: str
     add_bos: bool = True  # MiniGPT-4 puts the tokenizer's BOS before the first prompt segment
+    task: str | None = None  # MiniGPT-v2's task word put before each question (``with_task``); see ``for_task``
 
     def chat_prompt(self, question: str) -> str:
         """The inference prompt, exactly as MiniGPT-4's ``Chat`` builds it for one image and one question.
 
         ``Conversation.get_prompt`` (SINGLE style) is ``system + sep + role + message + sep + role``; ``Chat.ask``
-        appends the question to the image message with one space.
+        appends the question to the image message with one space. With ``task`` set, the question is
+        ``[task] question`` unless it starts with a task word of its own (MiniGPT-v2's ``prepare_texts``).
         """
+        question = with_task(question, self.task)
         return (
             f"{self.system}{self.sep}{self.user_role}{IMAGE_SLOT} {question}"
             f"{self.sep}{self.assistant_role}"
@@ -158,6 +161,22 @@ def chat_template(tokenizer, source: str = "the LLM") -> ChatTemplate:
     if not end:
         raise WorkbenchError(f"{source}: the chat template writes nothing after an answer and the tokenizer has no EOS")
     return ChatTemplate(tokenizer=tokenizer, end_sym=end)
+
+
+def for_task(template, task: str | None, model_name: str = "this model"):
+    """``template`` with MiniGPT-v2's task word ``task`` set (``workbench generate --task``); None: unchanged.
+
+    Raises WorkbenchError for an unknown task word or a template other than minigptv2 (task words mean nothing
+    to MiniGPT-4 v1 or another chat LLM).
+    """
+    if task is None:
+        return template
+    if task not in MINIGPTV2_TASKS:
+        raise WorkbenchError(f"unknown MiniGPT-v2 task {task!r}; known tasks: {', '.join(MINIGPTV2_TASKS)}")
+    if getattr(template, "name", None) != "minigptv2":
+        raise WorkbenchError(f"--task {task}: task words are MiniGPT-v2's, but {model_name} uses template "
+                             f"{getattr(template, 'name', None)!r}; drop --task or use a card with template: minigptv2")
+    return replace(template, task=task)
 
 
 TEMPLATE_NAMES = (*TEMPLATES, "chat")
