@@ -101,8 +101,9 @@ def _with_arch_defaults(raw: dict, source: str) -> dict:
     """``arch`` checked; for minigpt_v2 the fields MiniGPT-v2 fixes are filled in and the others refused."""
     arch = raw.get("arch") or "minigpt4"
     if arch not in ARCHS:
-        raise WorkbenchError(f"{source}: unknown arch {arch!r}; valid: {', '.join(ARCHS)} "
-                             "(minigpt4 for MiniGPT-4's projection checkpoints, minigpt_v2 for minigptv2_checkpoint.pth)")
+        raise WorkbenchError(
+            f"{source}: unknown arch {arch!r}; valid: {', '.join(ARCHS)} "
+            "(minigpt4 for MiniGPT-4's projection checkpoints, minigpt_v2 for minigptv2_checkpoint.pth)")
     if arch == "minigpt4":
         if _given(raw, "lora_alpha"):
             raise WorkbenchError(f"{source}: lora_alpha is for arch: minigpt_v2 (MiniGPT-4 has no LoRA)")
@@ -112,7 +113,8 @@ def _with_arch_defaults(raw: dict, source: str) -> dict:
         raise WorkbenchError(f"{source}: arch minigpt_v2 has no Q-Former and reads EVA from LAVIS's file: drop "
                              f"{given} and give vision: eva_vit_g.pth (interpolated to image_size, 448 px)")
     if _given(raw, "connector") and raw["connector"] != "concat4":
-        raise WorkbenchError(f"{source}: arch minigpt_v2 concatenates 4 patch tokens: set connector: concat4 or drop it")
+        raise WorkbenchError(
+            f"{source}: arch minigpt_v2 concatenates 4 patch tokens: set connector: concat4 or drop it")
     if not _given(raw, "vision"):
         raise WorkbenchError(f"{source}: arch minigpt_v2 needs vision: (LAVIS's eva_vit_g.pth)")
     return {**MINIGPTV2_DEFAULTS, **{k: v for k, v in raw.items() if v is not None}, "arch": arch}

@@ -110,8 +110,9 @@ def interpolate_pos_embed(pos_embed: torch.Tensor, grid: int) -> torch.Tensor:
 def resize_vision(config: Blip2VisionConfig, state: dict[str, torch.Tensor], image_size: int, path: Path) -> None:
     """Make ``config`` / ``state`` (from ``eva_to_hf``) run at ``image_size`` px, in place."""
     if image_size % config.patch_size:
+        nearest = max(1, image_size // config.patch_size) * config.patch_size
         raise WorkbenchError(f"{path}: image_size {image_size} is not a multiple of the {config.patch_size} px "
-                             f"patches of this ViT; use e.g. {max(1, image_size // config.patch_size) * config.patch_size}")
+                             f"patches of this ViT; use e.g. {nearest}")
     key = "embeddings.position_embedding"
     state[key] = interpolate_pos_embed(state[key], image_size // config.patch_size)
     config.image_size = image_size

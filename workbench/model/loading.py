@@ -29,7 +29,7 @@ from workbench.model.fingerprint import file_sha256, folder_fingerprint
 from workbench.model.lavis import load_lavis
 from workbench.model.lora import merge_lora
 from workbench.model.minigpt4 import MiniGPT4
-from workbench.model.minigpt_v2 import check_lora_fits, read_minigptv2_checkpoint
+from workbench.model.minigpt_v2 import check_lora_fits, projection_problem, read_minigptv2_checkpoint
 from workbench.model.snapshots import (
     load_blip2,
     load_llm,
@@ -118,8 +118,13 @@ def _check_parts(card: dict) -> _Parts:
     vision_cfg, qformer_cfg, lavis = _image_side_configs(card)
     llm_cfg = read_llm_config(card["llm"])
     projection, lora = _read_checkpoint(card, llm_cfg)
+    shape = tuple(projection["llama_proj.weight"].shape)
+    if card["arch"] == "minigpt_v2" and len(shape) == 2:
+        problem = projection_problem(shape, vision_cfg.hidden_size, llm_cfg.hidden_size, card["vision"], card["llm"])
+        if problem:
+            raise WorkbenchError(f"{card['projection']}: {problem}")
     problem = diagnose_projection(
-        tuple(projection["llama_proj.weight"].shape),
+        shape,
         tuple(projection["llama_proj.bias"].shape),
         connector=card["connector"],
         qformer_hidden=qformer_cfg.hidden_size if qformer_cfg is not None else None,

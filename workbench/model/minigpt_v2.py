@@ -44,8 +44,8 @@ def read_minigptv2_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.
     obj = load_checkpoint(path)
     state = obj.get("model")
     if not isinstance(state, dict):
-        raise WorkbenchError(f"{path}: no 'model' dict in this file (top level: {', '.join(sorted(map(str, obj)))[:120]}); "
-                             f"expected {EXPECTED}")
+        top = ", ".join(sorted(map(str, obj)))[:120]
+        raise WorkbenchError(f"{path}: no 'model' dict in this file (top level: {top}); expected {EXPECTED}")
     projection, lora = {}, {}
     for key, tensor in state.items():
         key = str(key)
@@ -102,6 +102,21 @@ def check_lora_fits(lora: dict[str, torch.Tensor], llm_config, llm_path: str, pa
         a, b = tuple(pair["A"].shape), tuple(pair["B"].shape)
         if len(a) != 2 or len(b) != 2 or a[1] != in_f or b[0] != out_f or a[0] != b[1]:
             raise WorkbenchError(
-                f"{path}: {key}A/B.weight have shapes {a} / {b} but {name} of the LLM in {llm_path} is {out_f}x{in_f} "
-                f"(needs (r, {in_f}) / ({out_f}, r)); the LoRA was trained for another LLM: point llm at the one "
+                f"{path}: {key}A/B.weight have shapes {a} / {b} but {name} of the LLM in {llm_path} is "
+                f"{out_f}x{in_f} (needs (r, {in_f}) / ({out_f}, r)); the LoRA was trained for another LLM: point llm at the one "
                 "MiniGPT-v2 was trained on (Llama-2-7b-chat-hf)")
+
+
+def projection_problem(weight_shape: tuple[int, ...], vision_width: int, llm_hidden: int, vision_path: str,
+                       llm_path: str) -> str | None:
+    """Why ``llama_proj.weight`` (out, in) cannot sit between 4 concatenated EVA tokens and the LLM; None if it fits."""
+    out_f, in_f = weight_shape
+    if in_f != 4 * vision_width:
+        return (f"llama_proj.weight has shape {tuple(weight_shape)}: it reads {in_f}-wide tokens but 4 concatenated "
+                f"patch tokens of the ViT in {vision_path} are {4 * vision_width} wide (4x{vision_width}); point vision "
+                "at LAVIS's eva_vit_g.pth (EVA ViT-g, 4x1408 = 5632), the ViT MiniGPT-v2 was trained on")
+    if out_f != llm_hidden:
+        return (f"llama_proj.weight has shape {tuple(weight_shape)}: it writes {out_f}-wide embeddings but the LLM "
+                f"in {llm_path} has hidden size {llm_hidden}; point llm at the LLM MiniGPT-v2 was trained on "
+                "(Llama-2-7b-chat-hf, hidden size 4096)")
+    return None
