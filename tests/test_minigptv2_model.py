@@ -245,6 +245,9 @@ def test_cards_that_do_not_fit_minigptv2_are_refused(v2):
     assert "unknown arch 'minigpt5'; valid: minigpt4, minigpt_v2" in error_of(v2_card(v2, arch="minigpt5"))
     assert "image_size 65 is not a multiple of the 2 px patches" in error_of(v2_card(v2, image_size=65))
     assert "lora_alpha is for arch: minigpt_v2" in error_of(v2_card(v2, arch=None, lora_alpha=16))
+    with pytest.raises(WorkbenchError, match=r"minigpt-v2\.yaml: MiniGPT-v2's LoRA is merged into the LLM's weights "
+                                             r"at load, which int8 weights cannot take; drop --load-in-8bit"):
+        load_model(v2["card"], device="cpu", load_in_8bit=True)
     message = error_of(v2_card(v2, projection=str(v2["root"] / "minigptv2_checkpoint.pth"), arch=None,
                                template="llama2", connector="concat4"))
     assert "a MiniGPT-v2 checkpoint" in message and "arch: minigpt_v2" in message

@@ -178,12 +178,12 @@ def load_model(spec, device=None, dtype=None, load_in_8bit: bool = False) -> Min
     merged into the weights). Raises WorkbenchError (one line: the file, what does not fit, the fix).
     """
     card = read_card(spec)
+    if card["arch"] == "minigpt_v2" and load_in_8bit:
+        raise WorkbenchError(f"{card['source']}: MiniGPT-v2's LoRA is merged into the LLM's weights at load, which "
+                             "int8 weights cannot take; drop --load-in-8bit (7B LLM + EVA in fp16: about 16 GB)")
     choice = choose_device(None if device is None else str(device), load_in_8bit)
     device, dtype = choice.device, _resolve_dtype(dtype, choice.dtype)
     _check_files(card)
-    if card["arch"] == "minigpt_v2" and load_in_8bit:
-        raise WorkbenchError(f"{card['source']}: MiniGPT-v2's LoRA is merged into the LLM's weights at load, which "
-                             "int8 weights cannot take; drop --load-in-8bit (fp16 on CUDA needs about 15 GB)")
     parts = _check_parts(card)
     tokenizer = load_tokenizer(card["llm"])
     template = (chat_template(tokenizer, card["llm"]) if card["template"] == "chat"
