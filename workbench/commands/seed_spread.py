@@ -5,7 +5,7 @@ interrupted call resumes. The record, models/tiny/seed_spread.json by default, h
 stage 1, stage 2 and the paired comparison (95% CI, p), the machine of each build, and the median and range
 across seeds; when the record lies in a model folder (the default), that folder's card.md is regenerated with
 the spread table. --rescore re-scores the kept predictions with the current scorers (no rebuild, no generation).
-Builds take about 16 minutes each on 2 cores; they are not part of `make test`.
+Builds take 15 to 70 minutes each on 2 cores, depending on the CPU; they are not part of `make test`.
 
 examples:
   workbench seed-spread --build --seeds 0,1,2,3,4 --work runs/seed-spread
