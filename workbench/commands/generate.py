@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.run_record import RUN_INFO
 
 
 def add_arguments(parser):
@@ -134,7 +135,7 @@ def run(args) -> int:
           f"({summary.n_done_before} already there, {summary.n_items} in this run"
           f"{'' if shard == (0, 1) else f' shard {shard[0]}/{shard[1]}'}) "
           f"in {summary.seconds:.1f} s ({summary.items_per_s:.2f} items/s) on {choice.describe()}")
-    print(f"  provenance: {out / 'run.json'}")
+    print(f"  provenance: {out / RUN_INFO}")
     if cache_dir:
         print(f"  vision cache: {_shown(cache_dir)} ({summary.cache['hits']} hits, {summary.cache['misses']} encoded)")
     if summary.merged_path:
