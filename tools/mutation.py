@@ -33,7 +33,8 @@ EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.txt"
 # name -> (files mutated, the module's own test files)
 MODULES = {
     "bootstrap": (["workbench/compare/bootstrap.py"], ["tests/test_compare_calibration.py"]),
-    "compare": (["workbench/compare/statistics.py", "workbench/compare/loading.py"], ["tests/test_compare.py", "tests/test_compare_calibration.py"]),
+    "compare": (["workbench/compare/statistics.py", "workbench/compare/loading.py"],
+                ["tests/test_compare_statistics.py", "tests/test_compare.py", "tests/test_compare_calibration.py"]),
     "render": (["workbench/report/render.py"], ["tests/test_render_format.py", "tests/test_report.py"]),
     "evalsets": (["workbench/evalsets/loader.py", "workbench/evalsets/schema.py"], ["tests/test_evalsets.py", "tests/test_evalset_checks.py"]),
     "runs": (["workbench/runs.py"], ["tests/test_run_store.py"]),
