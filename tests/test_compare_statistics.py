@@ -391,3 +391,28 @@ def test_compare_loaded_needs_at_least_100_resamples():
     with pytest.raises(WorkbenchError, match=r"^--resamples 99 is too few for a 95% interval; use at least 1000$"):
         compare_loaded(es, runs, 0, 99, 0, _mean_s, show_progress=False)
     assert compare_loaded(es, runs, 0, 100, 0, _mean_s, show_progress=False)["method"]["n_resamples"] == 100
+
+
+def _hidden_s(task, items):
+    # a custom aggregate: the scorers' own aggregate_items knows nothing of the per-item field "score"
+    return {f"{task}/{MEAN[task]}": 2 * float(np.mean([it["metrics"]["score"] for it in items]))}
+
+
+def test_compare_loaded_uses_the_aggregate_it_is_given_and_its_defaults(monkeypatch):
+    import tqdm.auto
+
+    bars = []
+    monkeypatch.setattr(tqdm.auto, "tqdm", lambda **kw: bars.append(kw) or SimpleNamespace(
+        update=lambda k: None, close=lambda: None))
+    es, runs = _loaded([[0.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
+    for run in runs:
+        for it in run.scores["items"]:
+            it["metrics"] = {"score": it["metrics"]["cider"]}
+        run.scores["aggregate"] = _hidden_s("caption", run.scores["items"])
+    out = compare_loaded(es, runs, aggregate=_hidden_s)
+    assert (out["baseline"], out["method"]["n_resamples"], out["method"]["seed"]) == ("run0", 10000, 0)
+    e = out["comparisons"][0]["metrics"]["caption/cider"]
+    assert (e["a"], e["b"], e["delta"], e["resampling"]) == (1.0, 2.0, 1.0, "aggregate")
+    # b is 2 on every resample and a is 2 * (share of drawn 1-items), so b - a = 2 * share of 0-items
+    assert e["ci"] == pytest.approx([0.0, 2.0]) and e["b_ci"] == pytest.approx([2.0, 2.0])
+    assert [b["disable"] for b in bars] == [False]   # a progress bar is shown unless asked not to
