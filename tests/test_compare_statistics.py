@@ -416,3 +416,22 @@ def test_compare_loaded_uses_the_aggregate_it_is_given_and_its_defaults(monkeypa
     # b is 2 on every resample and a is 2 * (share of drawn 1-items), so b - a = 2 * share of 0-items
     assert e["ci"] == pytest.approx([0.0, 2.0]) and e["b_ci"] == pytest.approx([2.0, 2.0])
     assert [b["disable"] for b in bars] == [False]   # a progress bar is shown unless asked not to
+
+
+@pytest.mark.parametrize("values, offset, kind", [
+    ([999.0, 1001.0, 1000.5, 999.5], 5e-7, "mean"),     # 5e-10 relative: rounding, the stored value is the mean
+    ([0.001, 0.003], 5e-10, "mean"),                     # below 1: an absolute 1e-9
+    ([0.001, 0.003], 1.5e-9, "aggregate"),               # beyond it: another statistic, recomputed per resample
+])
+def test_the_stored_value_is_taken_for_the_fields_mean_within_1e_9_relative_or_absolute_below_1(values, offset, kind):
+    agg = _mean_of("s", "s")
+    stored = [{"t/s": float(np.mean(values)) + offset}] * 2
+    [e] = _run("t", [_items(s=values), _items(s=values)], agg, stored=stored)
+    assert e["t/s"]["resampling"] == kind
+
+
+def test_items_without_metrics_are_not_scored_and_give_no_mean():
+    items = [{"id": "0"}, {"id": "1", "metrics": {"s": 1.0}}, {"id": "2", "metrics": {"s": 0.0}}]
+    agg = lambda task, its: {"t/s": 0.5}  # noqa: E731
+    [e] = _run("t", [items, items], agg)
+    assert e["t/s"]["resampling"] == "aggregate" and e["t/s"]["n_scored"] == [2, 2]
