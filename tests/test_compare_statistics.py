@@ -435,3 +435,29 @@ def test_items_without_metrics_are_not_scored_and_give_no_mean():
     agg = lambda task, its: {"t/s": 0.5}  # noqa: E731
     [e] = _run("t", [items, items], agg)
     assert e["t/s"]["resampling"] == "aggregate" and e["t/s"]["n_scored"] == [2, 2]
+
+
+def test_a_per_split_metric_is_the_mean_of_the_field_named_after_everything_past_the_task():
+    # POPE's per-split keys look like "pope/random/accuracy": the per-item field is "random/accuracy"
+    x = [0.0, 1.0, 1.0, 1.0]
+    items = [{"id": str(i), "metrics": {"split/s": v, "split": 0.0, "s": 0.0}} for i, v in enumerate(x)]
+    agg = lambda task, its: {"t/split/s": float(np.mean([it["metrics"]["split/s"] for it in its]))}  # noqa: E731
+    [e] = _run("t", [items, items], agg)
+    assert e["t/split/s"]["resampling"] == "mean" and e["t/split/s"]["metric"] == "split/s"
+
+
+def test_the_alias_is_tried_when_the_metrics_own_field_fails_a_subset_probe():
+    # a per-item "failure_rate" of 0.5 everywhere has the right mean on the full set only; "failure" is the field
+    failure = [1.0, 0.0] * 6
+    items = [{"id": str(i), "metrics": {"failure_rate": 0.5, "failure": v}} for i, v in enumerate(failure)]
+    [e] = _run("t", [items, items], _mean_of("failure", "failure_rate"))
+    assert e["t/failure_rate"]["resampling"] == "mean"
+    assert e["t/failure_rate"]["a_ci"][1] - e["t/failure_rate"]["a_ci"][0] > 0.2   # resampled from 0/1, not 0.5
+
+
+def test_every_run_must_carry_the_mean_for_the_mean_path():
+    a, b = [0.0, 1.0, 0.0, 1.0], [1.0, 1.0, 0.0, 1.0]
+    agg = _mean_of("s", "s")
+    stored = [agg("t", _items(s=a)), {"t/s": 0.75 + 0.125}]   # the other run's stored value is not its mean
+    [e] = _run("t", [_items(s=a), _items(s=b)], agg, stored=stored)
+    assert e["t/s"]["resampling"] == "aggregate"
