@@ -461,3 +461,15 @@ def test_every_run_must_carry_the_mean_for_the_mean_path():
     stored = [agg("t", _items(s=a)), {"t/s": 0.75 + 0.125}]   # the other run's stored value is not its mean
     [e] = _run("t", [_items(s=a), _items(s=b)], agg, stored=stored)
     assert e["t/s"]["resampling"] == "aggregate"
+
+
+def test_significance_is_p_strictly_below_alpha():
+    from workbench.compare.statistics import ALPHA, _entry
+
+    assert ALPHA == 0.05
+    at = _entry("t", "m", 0.0, 1.0, None, None, (1 + 4) / (1 + 99), 10, "mean", True)   # p = 5/100 exactly
+    below = _entry("t", "m", 0.0, 1.0, None, None, 0.0499, 10, "mean", True)
+    assert (at["significant"], at["verdict"]) == (False, "n.s.")
+    assert (below["significant"], below["verdict"]) == (True, "better")
+    same = _entry("t", "m", 1.0, 1.0, None, None, 0.01, 10, "mean", True)       # no difference: never a verdict
+    assert (same["significant"], same["verdict"], same["delta"]) == (True, "n.s.", 0.0)
