@@ -235,3 +235,11 @@ def test_a_lone_surrogate_is_replaced_and_reported_as_a_warning_with_its_line(tm
     assert es.items[1].reference["captions"] == ["a \ufffd ball"]
     assert es.warnings == [f"{root / 'manifest.jsonl'}:2: 1 lone UTF-16 surrogate(s) (unencodable text) replaced "
                            "with U+FFFD; fix the escape in this line"]
+
+
+def test_head_keeps_every_item_of_the_manifest_for_the_vocabularies(tmp_path):
+    es = load_eval_set(_set(tmp_path / "es", [CAPTION, dict(CAPTION, id="c2"), RECIPE]))
+    assert es.all_items is None
+    two = es.head(2)
+    assert [i.id for i in two.items] == ["c1", "c2"] and [i.id for i in two.all_items] == ["c1", "c2", "r1"]
+    assert [i.id for i in two.head(1).all_items] == ["c1", "c2", "r1"]   # a head of a head: still the whole set
