@@ -237,23 +237,26 @@ def test_each_other_run_is_compared_with_the_chosen_baseline():
 def test_corpus_metric_progress_bar_counts_both_passes(monkeypatch):
     import tqdm.auto
 
-    totals = []
+    bars = []
 
     class Bar:
-        def __init__(self, total, disable, **kw):
-            totals.append([total, 0, disable])
+        def __init__(self, **kw):
+            bars.append(dict(kw, done=0))
 
         def update(self, k):
-            totals[-1][1] += k
+            bars[-1]["done"] += k
 
         def close(self):
-            totals[-1].append("closed")
+            bars[-1]["closed"] = True
     monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
     agg = lambda task, items: {"t/m": float(sum(it["metrics"]["h"] for it in items))}  # noqa: E731
     compare_task("t", [_items(h=[1.0, 0.0, 1.0])] * 3, [{"t/m": 2.0}] * 3, 0, 300, 0, agg, show_progress=True,
                  higher_is_better=UP)
     # one bootstrap pass over the shared index blocks and one permutation pass per other run: 300 + 2 * 300
-    assert totals == [[900, 900, False, "closed"]]
+    assert bars == [{"total": 900, "desc": "t: resampling corpus-level metrics", "unit": "resample", "leave": False,
+                     "disable": False, "done": 900, "closed": True}]
+    compare_task("t", [_items(h=[1.0, 0.0, 1.0])] * 2, [{"t/m": 2.0}] * 2, 0, 300, 0, agg, higher_is_better=UP)
+    assert bars[1]["disable"] is True            # quiet unless asked
 
 
 def test_runs_are_resampled_jointly_and_each_task_on_its_own_stream():
@@ -473,3 +476,21 @@ def test_significance_is_p_strictly_below_alpha():
     assert (below["significant"], below["verdict"]) == (True, "better")
     same = _entry("t", "m", 1.0, 1.0, None, None, 0.01, 10, "mean", True)       # no difference: never a verdict
     assert (same["significant"], same["verdict"], same["delta"]) == (True, "n.s.", 0.0)
+
+
+def test_the_corpus_permutation_p_tests_the_difference_of_the_runs():
+    # corpus statistic sum(x) / sum(y): a = 6/12, b = 12/12. Swapping k of the 6 items gives |delta| = |6 - 2k| / 12,
+    # which reaches the observed 0.5 only for k = 0 or 6: exact p = 2/64 (a test of b + a would find none)
+    def agg(task, items):
+        return {"t/r": sum(it["metrics"]["x"] for it in items) / sum(it["metrics"]["y"] for it in items)}
+    a = [{"id": str(i), "metrics": {"x": 1, "y": 2}} for i in range(6)]
+    b = [{"id": str(i), "metrics": {"x": 2, "y": 2}} for i in range(6)]
+    [e] = _run("t", [a, b], agg, resamples=6000)
+    assert (e["t/r"]["a"], e["t/r"]["b"], e["t/r"]["delta"]) == (0.5, 1.0, 0.5)
+    assert e["t/r"]["p"] == pytest.approx(2 / 64, abs=0.01)
+
+
+def test_a_single_item_is_compared_too():
+    [e] = _run("t", [_items(s=[0.25]), _items(s=[0.75])], _mean_of("s", "s"))
+    assert e["t/s"]["resampling"] == "mean" and e["t/s"]["ci"] == pytest.approx([0.5, 0.5])
+    assert e["t/s"]["p"] == 1.0          # one item: both sign flips give |0.5|, both as extreme as observed
