@@ -243,3 +243,9 @@ def test_head_keeps_every_item_of_the_manifest_for_the_vocabularies(tmp_path):
     two = es.head(2)
     assert [i.id for i in two.items] == ["c1", "c2"] and [i.id for i in two.all_items] == ["c1", "c2", "r1"]
     assert [i.id for i in two.head(1).all_items] == ["c1", "c2", "r1"]   # a head of a head: still the whole set
+
+
+def test_blank_lines_between_records_are_skipped_not_the_end(tmp_path):
+    root = _set(tmp_path / "es", [CAPTION, "", "   ", RECIPE, dict(RECIPE, id="r2", prompt=" ")])
+    assert messages(root) == ["manifest.jsonl:5: field 'prompt' is empty; leave it out to use the task's default "
+                              "prompt"]
