@@ -494,3 +494,17 @@ def test_a_single_item_is_compared_too():
     [e] = _run("t", [_items(s=[0.25]), _items(s=[0.75])], _mean_of("s", "s"))
     assert e["t/s"]["resampling"] == "mean" and e["t/s"]["ci"] == pytest.approx([0.5, 0.5])
     assert e["t/s"]["p"] == 1.0          # one item: both sign flips give |0.5|, both as extreme as observed
+
+
+def test_a_ratio_of_sums_is_told_from_the_mean_of_ratios_on_three_items():
+    # (x, y) = (0, 1), (1, 2), (1, 6): sum x / sum y = 2/9 = mean(0, 1/2, 1/6), but on every pair of distinct items
+    # they differ, so subset probes of two items tell them apart (probes of one item could not)
+    rows = [(0, 1), (1, 2), (1, 6)]
+    items = [{"id": str(i), "metrics": {"x": x, "y": y, "precision": x / y}} for i, (x, y) in enumerate(rows)]
+
+    def agg(task, its):
+        return {"t/precision": sum(it["metrics"]["x"] for it in its) / sum(it["metrics"]["y"] for it in its)}
+    assert agg("t", items)["t/precision"] == pytest.approx(np.mean([it["metrics"]["precision"] for it in items]))
+    for seed in range(3):
+        [e] = _run("t", [items, items], agg, seed=seed)
+        assert e["t/precision"]["resampling"] == "aggregate", seed
