@@ -331,7 +331,7 @@ def _loaded(values_by_run, task="caption"):
     for r, values in enumerate(values_by_run):
         items = [{"id": f"i{k}", "metrics": {MEAN[t]: v for t in MEAN}} for k, v in enumerate(values)]
         scores = {"items": items[::-1], "aggregate": _mean_s(task, items),
-                  "undefined": {f"{task}/{UNDEFINED[task]}": "needs METEOR"}}
+                  "undefined": {f"{task}/{UNDEFINED[task]}": f"needs METEOR (run{r})"}}
         record = SimpleNamespace(model={"spec": f"m{r}"}, checkpoint_sha256=f"{r}" * 64)
         runs.append(SimpleNamespace(name=f"run{r}", path=Path(f"/runs/run{r}"), record=record, scores=scores))
     return es, runs
@@ -359,7 +359,7 @@ def test_compare_loaded_header_runs_and_method():
     assert (comp["baseline"], comp["other"]) == ("run0", "run1")
     assert comp["metrics"]["caption/cider"]["delta"] == 0.5 and comp["metrics"]["caption/cider"]["undefined"] is None
     assert comp["metrics"]["caption/cider"]["better"] == "higher"        # the declared direction
-    assert comp["metrics"]["caption/meteor"]["undefined"] == "needs METEOR"
+    assert comp["metrics"]["caption/meteor"]["undefined"] == "needs METEOR (run0); needs METEOR (run1)"
 
 
 def test_compare_loaded_pairs_items_by_id_and_groups_them_by_task():
@@ -380,6 +380,8 @@ def test_compare_loaded_with_another_baseline_and_three_runs():
     assert out["baseline"] == "run2"
     assert [(c["baseline"], c["other"], c["metrics"]["caption/cider"]["delta"]) for c in out["comparisons"]] == [
         ("run2", "run0", -0.5), ("run2", "run1", 0.5)]
+    assert [c["metrics"]["caption/meteor"]["undefined"] for c in out["comparisons"]] == [
+        "needs METEOR (run2); needs METEOR (run0)", "needs METEOR (run2); needs METEOR (run1)"]
 
 
 @pytest.mark.parametrize("baseline", [-1, 2])
