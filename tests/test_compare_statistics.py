@@ -510,3 +510,15 @@ def test_a_ratio_of_sums_is_told_from_the_mean_of_ratios_on_three_items():
     for seed in range(3):
         [e] = _run("t", [items, items], agg, seed=seed)
         assert e["t/precision"]["resampling"] == "aggregate", seed
+
+
+def test_a_median_is_told_from_the_mean_on_four_items():
+    # median(0, .4, .6, 1) = .5 = the mean, and on any two items too: probes need three items to tell them apart
+    x = [0.0, 0.4, 0.6, 1.0]
+
+    def agg(task, items):
+        return {"t/s": float(np.median([it["metrics"]["s"] for it in items]))}
+    assert agg("t", _items(s=x))["t/s"] == pytest.approx(np.mean(x))
+    for seed in range(3):
+        [e] = _run("t", [_items(s=x), _items(s=x)], agg, seed=seed)
+        assert e["t/s"]["resampling"] == "aggregate", seed
