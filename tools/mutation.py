@@ -33,9 +33,12 @@ EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.txt"
 # name -> (files mutated, the module's own test files)
 MODULES = {
     "bootstrap": (["workbench/compare/bootstrap.py"], ["tests/test_compare_calibration.py"]),
-    "compare": (["workbench/compare/statistics.py", "workbench/compare/loading.py"], ["tests/test_compare.py", "tests/test_compare_calibration.py"]),
-    "render": (["workbench/report/render.py"], ["tests/test_render_format.py", "tests/test_report.py"]),
-    "evalsets": (["workbench/evalsets/loader.py", "workbench/evalsets/schema.py"], ["tests/test_evalsets.py", "tests/test_evalset_checks.py"]),
+    "compare": (["workbench/compare/statistics.py", "workbench/compare/loading.py"],
+                ["tests/test_compare_statistics.py", "tests/test_compare.py", "tests/test_compare_calibration.py"]),
+    "render": (["workbench/report/render.py"],
+               ["tests/test_render_format.py", "tests/test_render_sections.py", "tests/test_report.py"]),
+    "evalsets": (["workbench/evalsets/loader.py", "workbench/evalsets/schema.py"],
+                 ["tests/test_evalsets.py", "tests/test_evalset_checks.py", "tests/test_evalset_messages.py"]),
     "runs": (["workbench/runs.py"], ["tests/test_run_store.py"]),
     "generation": (["workbench/generation/batch.py", "workbench/generation/runner.py",
                     "workbench/generation/stopping.py", "workbench/generation/sampling.py"],
@@ -82,37 +85,51 @@ def results(work: Path) -> dict[str, str]:
     return {m.group(1): m.group(2).strip() for m in map(STATUS.match, text.splitlines()) if m}
 
 
+def _count(status: dict[str, str], eq: dict[str, str], survivors: list[str] | None) -> dict[str, int]:
+    counts = {"mutants": len(status), "killed": 0, "timeout": 0, "survived": 0, "no tests": 0, "other": 0,
+              "equivalent": 0}
+    for mutant, s in status.items():
+        if mutant in eq:
+            counts["equivalent"] += 1
+        elif s in ("killed", "timeout"):
+            counts[s] += 1
+        else:
+            counts[s if s in ("survived", "no tests") else "other"] += 1
+            if survivors is not None:
+                survivors.append(f"{mutant}: {s}")
+    return counts
+
+
+def _row(label: str, counts: dict[str, int]) -> str:
+    scored = counts["mutants"] - counts["equivalent"]
+    detected = counts["killed"] + counts["timeout"]
+    score = f"{detected}/{scored} = {100 * detected / scored:.1f}%" if scored else "-"
+    return (f"| {label} | {counts['mutants']} | {counts['killed']} | {counts['timeout']} | {counts['survived']} | "
+            f"{counts['no tests']} | {counts['other']} | {counts['equivalent']} | {score} |")
+
+
 def summarize(names: list[str]) -> str:
+    """The summary table: one row per module, and one per mutated file where a module has several; then every
+    mutant not detected."""
     eq = equivalents()
     lines = ["| module | mutants | killed | timeout | survived | no tests | other | equivalent | score |",
              "|---|---|---|---|---|---|---|---|---|"]
-    survivors = []
+    survivors: list[str] = []
     for name in names:
         work = WORK / name
         if not (work / "mutants").exists():
             continue
         status = results(work)
-        counts = {"killed": 0, "timeout": 0, "survived": 0, "no tests": 0, "other": 0, "equivalent": 0}
-        for mutant, s in status.items():
-            if mutant in eq:
-                counts["equivalent"] += 1
-            elif s == "timeout":
-                counts["timeout"] += 1
-            elif s in ("killed", "survived", "no tests"):
-                counts[s] += 1
-                if s != "killed":
-                    survivors.append(f"{mutant}: {s}")
-            else:
-                counts["other"] += 1
-                survivors.append(f"{mutant}: {s}")
-        stale = [m for m in eq if m.startswith(f"workbench.") and m not in status
-                 and any(m.startswith(f.replace("/", ".")[:-3] + ".") for f in MODULES[name][0])]
+        files = MODULES[name][0]
+        stale = [m for m in eq if m not in status
+                 and any(m.startswith(f.replace("/", ".")[:-3] + ".") for f in files)]
+        lines.append(_row(name, _count(status, eq, survivors)))
         survivors += [f"{m}: listed as equivalent but no longer generated; remove it" for m in stale]
-        scored = len(status) - counts["equivalent"]
-        detected = counts["killed"] + counts["timeout"]
-        score = f"{detected}/{scored} = {100 * detected / scored:.1f}%" if scored else "-"
-        lines.append(f"| {name} | {len(status)} | {counts['killed']} | {counts['timeout']} | {counts['survived']} | "
-                     f"{counts['no tests']} | {counts['other']} | {counts['equivalent']} | {score} |")
+        if len(files) > 1:
+            for f in files:
+                prefix = f.replace("/", ".")[:-3] + "."
+                part = {m: s for m, s in status.items() if m.startswith(prefix)}
+                lines.append(_row(f"{name}: {Path(f).name}", _count(part, eq, None)))
     text = "\n".join(lines) + "\n\nNot killed (see `mutmut show <name>` in .mutation/<module>/):\n"
     text += "\n".join(survivors or ["(none)"]) + "\n"
     return text

@@ -184,7 +184,9 @@ def _resampling_kinds(task, keys, per_run_items, per_run_aggregate, full, aggreg
     metrics to recompute per resample ([key]); the rest have no per-item basis (no CI)."""
     n = len(per_run_items[0])
     probe_rng = _task_rng(seed, task, 99)
-    probes = [probe_rng.integers(0, n, size=max(1, n // 2)) for _ in range(N_PROBES)] if n else []
+    # three items at least: on one item a ratio of sums (corpus precision) equals the mean of per-item ratios, and
+    # on two a median equals the mean
+    probes = [probe_rng.integers(0, n, size=max(3, n // 2)) for _ in range(N_PROBES)] if n else []
     mean_fields, corpus_keys = {}, []
     for key in keys:
         field = _mean_field(key, task, per_run_items, [agg[key] for agg in per_run_aggregate], aggregate, probes)

@@ -1,0 +1,223 @@
+"""The report's sections built from hand-made runs (issue 20): failure counts and shares, output lengths,
+provenance rows, judge rows, the summary's plot panels, refusal of a compare.json for other runs.
+
+In memory and fast: the plots are replaced by recorders, and every expected value is written out by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from workbench.errors import WorkbenchError
+from workbench.report import render
+from workbench.report.render import (_checkpoint, _csp_hash, _failures, _flatten, _judges, _lengths, _load_compare,
+                                     _n_tokens, _provenance, _summary)
+
+
+@pytest.fixture
+def plots(monkeypatch):
+    """Record what each plot is asked to draw instead of drawing it."""
+    calls = {}
+    for name in ("metric_panels", "failure_reasons", "length_histograms"):
+        def record(*args, _name=name):
+            calls.setdefault(_name, []).append(args)
+            return f"data:{_name}"
+        monkeypatch.setattr(render.plots, name, record)
+    return calls
+
+
+def _es(tasks):
+    return SimpleNamespace(items=[SimpleNamespace(id=f"{t}{k}", task=t) for k, t in enumerate(tasks)])
+
+
+def _run(name, metrics_by_id, predictions=None):
+    scores = {"items": [{"id": i, "metrics": m} for i, m in metrics_by_id.items()]}
+    return SimpleNamespace(name=name, scores=scores, predictions=predictions or {})
+
+
+# ---------------------------------------------------------------- failures
+
+def test_failures_count_each_reason_per_run_and_share_it_over_the_tasks_items(plots):
+    es = _es(["c", "c", "c", "c", "r", "r"])                       # ids c0..c3, r4, r5
+    a = _run("a", {"c0": {"failure": True, "failure_reasons": ["repetition", "too short"]},
+                   "c1": {"failure": True, "failure_reasons": ["repetition"]},
+                   "c2": {"failure": False, "failure_reasons": []}, "c3": {},
+                   "r4": {"failure": True, "failure_reasons": ["no steps"]}, "r5": {"failure": False}})
+    b = _run("b", {"c0": {"failure": False}, "c1": {"failure": True, "failure_reasons": ["too short"]},
+                   "c2": {"failure": True, "failure_reasons": ["too short"]}, "c3": {},
+                   "r4": {}, "r5": {"failure": True, "failure_reasons": ["no steps", "repetition"]}})
+    out = _failures(es, [a, b])
+    # within a task, the most frequent reason first (ties by name); tasks in eval-set order
+    assert [(r["task"], r["reason"], r["counts"]) for r in out["rows"]] == [
+        ("c", "too short", [1, 2]), ("c", "repetition", [2, 0]),
+        ("r", "no steps", [1, 1]), ("r", "repetition", [0, 1])]
+    assert [r["shares"] for r in out["rows"]] == [[0.25, 0.5], [0.5, 0.0], [0.5, 0.5], [0.0, 0.5]]
+    assert out["totals"] == [{"task": "c", "n": 4, "failed": [2, 2]}, {"task": "r", "n": 2, "failed": [1, 1]}]
+    assert out["plot"] == "data:failure_reasons"
+    assert plots["failure_reasons"] == [(["a", "b"], ["c: too short", "c: repetition", "r: no steps", "r: repetition"],
+                                         [[1, 2], [2, 0], [1, 1], [0, 1]])]
+
+
+def test_no_failures_no_plot(plots):
+    es = _es(["c", "c"])
+    out = _failures(es, [_run("a", {"c0": {}, "c1": {"failure": False}}), _run("b", {"c0": {}, "c1": {}})])
+    assert out == {"rows": [], "totals": [{"task": "c", "n": 2, "failed": [0, 0]}], "plot": None}
+    assert "failure_reasons" not in plots
+
+
+# ---------------------------------------------------------------- lengths
+
+def test_n_tokens_prefers_the_recorded_count_and_else_counts_words():
+    assert _n_tokens({"n_tokens": 7, "output": "a b"}) == 7
+    assert _n_tokens({"n_tokens": 7.0}) == 7 and type(_n_tokens({"n_tokens": 7.0})) is int
+    assert _n_tokens({"n_tokens": None, "output": "one two  three"}) == 3
+    assert _n_tokens({"n_tokens": "9", "output": "one two"}) == 2
+    assert _n_tokens({"output": None}) == 0 and _n_tokens({}) == 0
+
+
+def test_lengths_per_task_and_run_with_truncations(plots):
+    es = _es(["c", "c", "c", "r"])
+    a = _run("a", {}, {"c0": {"n_tokens": 4, "finish": "stop"}, "c1": {"n_tokens": 10, "finish": "length"},
+                       "c2": {"output": "x y", "finish": "stop"}, "r3": {"n_tokens": 5, "finish": "length"}})
+    b = _run("b", {}, {"c0": {"n_tokens": 1, "finish": "stop"}})            # a partial run
+    out = _lengths(es, [a, b])
+    assert out["rows"] == [
+        {"task": "c", "run": "a", "n": 3, "mean": 16 / 3, "median": 4, "max": 10, "truncated": 1},
+        {"task": "c", "run": "b", "n": 1, "mean": 1, "median": 1, "max": 1, "truncated": 0},
+        {"task": "r", "run": "a", "n": 1, "mean": 5, "median": 5, "max": 5, "truncated": 1},
+        {"task": "r", "run": "b", "n": 0, "mean": None, "median": None, "max": None, "truncated": 0}]
+    assert plots["length_histograms"] == [(["a", "b"], ["c", "r"], {"c": [[4, 10, 2], [1]], "r": [[5], []]})]
+    assert out["plot"] == "data:length_histograms"
+
+
+# ---------------------------------------------------------------- summary panels
+
+def _entry(task, metric, a, b, significant=False, a_ci=None, b_ci=None, n_scored=None):
+    return {"task": task, "metric": metric, "a": a, "b": b, "a_ci": a_ci, "b_ci": b_ci, "significant": significant,
+            "better": "higher", "n": 4, "n_scored": n_scored}
+
+
+def test_summary_tables_per_comparison_and_one_panel_per_drawable_metric(plots):
+    c1 = {"other": "b", "metrics": {
+        "c/x": _entry("c", "x", 0.1, 0.2, True, [0.0, 0.2], [0.1, 0.3]),
+        "c/split/x": _entry("c", "split/x", 0.1, 0.2),                        # per-split: table only
+        "c/meteor": _entry("c", "meteor", None, None),                        # undefined everywhere: no panel
+        "c/half": _entry("c", "half", None, 0.5),                             # defined for one run: drawn
+        "r/y": _entry("r", "y", 1.0, 2.0, n_scored=[2, 3])}}
+    c2 = {"other": "c", "metrics": {k: dict(e, b=None if k == "c/half" else e["b"], significant=False,
+                                            b_ci=[9, 9]) for k, e in c1["metrics"].items()}}
+    tasks = _summary({"c": 4, "r": 4, "empty": 0}, {"baseline": "a", "comparisons": [c1, c2]}, ["a", "b", "c"])
+    assert [(t["name"], t["n"]) for t in tasks] == [("c", 4), ("r", 4), ("empty", 0)]
+    assert [tb["other"] for tb in tasks[0]["tables"]] == ["b", "c"]
+    assert [r["key"] for r in tasks[0]["tables"][0]["rows"]] == ["c/x", "c/split/x", "c/meteor", "c/half"]
+    assert tasks[1]["tables"][0]["rows"][0]["n_label"] == "2 / 3 of 4"
+    assert tasks[2] == {"name": "empty", "n": 0, "tables": [], "plot": None}
+    order, panels = plots["metric_panels"][0]
+    assert order == ["a", "b", "c"]
+    assert panels == [
+        {"name": "x", "better": "higher", "values": [0.1, 0.2, 0.2], "cis": [[0.0, 0.2], [0.1, 0.3], [9, 9]],
+         "marks": ["", "*", ""]},
+        {"name": "half", "better": "higher", "values": [None, 0.5, None], "cis": [None, None, [9, 9]],
+         "marks": ["", "", ""]}]
+    assert tasks[0]["plot"] == "data:metric_panels" and len(plots["metric_panels"]) == 2
+
+
+def test_summary_without_drawable_metrics_has_no_plot(plots):
+    comp = {"other": "b", "metrics": {"c/meteor": _entry("c", "meteor", None, None)}}
+    [task] = _summary({"c": 4}, {"baseline": "a", "comparisons": [comp]}, ["a", "b"])
+    assert task["plot"] is None and len(task["tables"][0]["rows"]) == 1 and "metric_panels" not in plots
+
+
+# ---------------------------------------------------------------- provenance
+
+def test_flatten_nests_three_levels_and_writes_the_rest_as_json():
+    value = {"a": {"b": {"c": {"d": 1}}}, "l": [1, "x", None], "m": [{"k": 1}], "n": None, "s": 2.5,
+             "e": {}}
+    assert _flatten(value) == [("a.b.c", '{"d": 1}'), ("l", "1, x, None"), ("m", '[{"k": 1}]'), ("n", ""),
+                               ("s", "2.5")]
+    assert _flatten("top") == [("", "top")]
+
+
+def _record(d):
+    return SimpleNamespace(record=SimpleNamespace(to_dict=lambda: d))
+
+
+def test_provenance_puts_known_fields_first_marks_differences_and_drops_repeated_identity():
+    a = {"zeta": 1, "seed": 0, "model": {"spec": "m1", "sha": "x"}, "identity": {"seed": 0, "model.spec": "m1"},
+         "git": "abc"}
+    b = {"zeta": 1, "seed": 1, "model": {"spec": "m1", "sha": "y"}, "identity": {"seed": 2}, "extra": "e"}
+    rows = _provenance([_record(a), _record(b)])
+    assert [(r["key"], r["cells"], r["differs"]) for r in rows] == [
+        ("model.spec", ["m1", "m1"], False), ("model.sha", ["x", "y"], True),
+        ("seed", ["0", "1"], True), ("git", ["abc", "\u2014"], True),
+        ("zeta", ["1", "1"], False), ("identity.seed", ["\u2014", "2"], True), ("extra", ["\u2014", "e"], True)]
+
+
+def test_checkpoint_label():
+    assert _checkpoint(SimpleNamespace(checkpoint_sha256="0123456789abcdef" + "f" * 48)) == \
+        "checkpoint sha256 0123456789abcdef…"
+    assert _checkpoint(SimpleNamespace(checkpoint_sha256=None)) == "checkpoint sha256 not recorded"
+
+
+# ---------------------------------------------------------------- judges
+
+def test_judge_rows_per_run_and_protocol_with_kappas_by_task():
+    j = {"version": 2, "judge": "llama", "template_hash": "h", "n_ok": 5, "n_failed": 1, "n_skipped": 2,
+         "n_stale": 0, "kappa": {"recipe": {"vs": "dish_accuracy", "kappa": 0.5, "n": 4, "reason": None},
+                                 "caption": {"vs": "chair_s", "kappa": None, "n": 0, "reason": "no items"}}}
+    runs = [SimpleNamespace(name="a", scores={"judges": {"relative": j, "failure": dict(j, version=1)}}),
+            SimpleNamespace(name="b", scores={}), SimpleNamespace(name="c", scores={"judges": None})]
+    rows = _judges(runs)
+    assert [(r["run"], r["protocol"]) for r in rows] == [("a", "failure.v1"), ("a", "relative.v2")]
+    assert {k: rows[1][k] for k in ("judge", "template_hash", "ok", "failed", "skipped", "stale")} == \
+        {"judge": "llama", "template_hash": "h", "ok": 5, "failed": 1, "skipped": 2, "stale": 0}
+    assert rows[1]["kappas"] == [{"task": "caption", "vs": "chair_s", "kappa": None, "n": 0, "reason": "no items"},
+                                 {"task": "recipe", "vs": "dish_accuracy", "kappa": 0.5, "n": 4, "reason": None}]
+
+
+# ---------------------------------------------------------------- compare.json given to the report
+
+def _cmp(sha="s", names=("a", "b"), baseline="a"):
+    return {"eval_set": {"manifest_sha256": sha}, "runs": [{"name": n} for n in names], "baseline": baseline}
+
+
+def test_load_compare_accepts_the_same_runs_and_refuses_others(tmp_path):
+    es = SimpleNamespace(manifest_sha256="s")
+    runs = [SimpleNamespace(name="a"), SimpleNamespace(name="b")]
+    assert _load_compare(_cmp(), es, runs) == _cmp()
+    path = tmp_path / "compare.json"
+    path.write_text(json.dumps(_cmp()), encoding="utf-8")
+    assert _load_compare(path, es, runs) == _cmp() and _load_compare(str(path), es, runs) == _cmp()
+    with pytest.raises(WorkbenchError, match=r"^compare.json was made on another eval-set manifest; rerun "
+                                             r"`workbench compare` with these runs and this eval set$"):
+        _load_compare(_cmp(sha="t"), es, runs)
+    with pytest.raises(WorkbenchError) as err:
+        _load_compare(_cmp(names=("b", "a"), baseline="b"), es, runs)
+    assert str(err.value) == ("compare.json compares ['b', 'a'] with baseline 'b', not ['a', 'b'] with baseline 'a'; "
+                              "rerun `workbench compare` on the same runs, first run first")
+    with pytest.raises(WorkbenchError, match=r"with baseline 'b', not"):
+        _load_compare(_cmp(baseline="b"), es, runs)
+    with pytest.raises(WorkbenchError, match=r"^compare.json compares \[\] with baseline None"):
+        _load_compare({"eval_set": {"manifest_sha256": "s"}}, es, runs)
+    with pytest.raises(WorkbenchError, match="another eval-set manifest"):
+        _load_compare({}, es, runs)
+
+
+def test_load_compare_names_an_unreadable_file(tmp_path):
+    es = SimpleNamespace(manifest_sha256="s")
+    bad = tmp_path / "compare.json"
+    bad.write_text("{", encoding="utf-8")
+    with pytest.raises(WorkbenchError, match=rf"^{bad}: cannot read compare.json \(.*\); rerun `workbench compare`$"):
+        _load_compare(bad, es, [])
+    with pytest.raises(WorkbenchError, match=r"missing.json: cannot read compare.json"):
+        _load_compare(Path(tmp_path / "missing.json"), es, [])
+
+
+def test_csp_hash_is_the_base64_sha256_of_the_exact_text():
+    # sha256("") and sha256("abc") in base64, from RFC 6234's test vectors
+    assert _csp_hash("") == "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    assert _csp_hash("abc") == "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
