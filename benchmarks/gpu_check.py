@@ -6,19 +6,22 @@ width 1408), llama_proj 768 -> 4096, and a 7B-shaped Llama (hidden 4096, 32 laye
 11008, vocab 32000). Everything is built on the meta device (no memory), cast to fp16, materialised on the GPU
 with ``to_empty`` and initialised there (normal(0, 0.02) weights, unit norms, fresh rotary buffers in fp32).
 
-It then runs OUR generation path (``generate_batch``: left padding, KV cache, end-symbol stop) and reports
-tokens/s at batch 1 and 16: end to end (prefill + decode) and decode only (difference between N and 1 new
-tokens), plus peak memory and whether batch-16 rows equal batch-1 rows under fp16 (reported, not asserted:
-fp16 GEMM kernels may differ by batch shape).
+It then runs OUR generation path (``generate_batch``: left padding, KV cache, end-symbol stop) on two decoding
+paths -- ``default`` (dynamic cache, eager) and ``compile`` (``--compile``: static KV cache, ``torch.compile`` of
+the decoding step, shapes bucketed; ``workbench/generation/compiled.py``) -- at batch 1 and 16, and reports for each:
+end-to-end tokens/s, decode tokens/s (full run minus a prefill-only run), peak memory, and whether rows agree
+between batch sizes and between the paths (reported, not asserted: fp16 kernels may differ by shape and by
+compilation).
 
-Each shape is warmed up first (same batch size, a few tokens), then timed ``--runs`` times (median reported).
-Decode tokens/s is set against the memory-bandwidth bound: at batch B each decode step must read every LLM
-weight once, so the bound is ``B * bandwidth / weight bytes`` tokens/s (KV-cache reads ignored, so the true
-bound is a little lower). The bandwidth comes from ``--bandwidth-gbs`` or a table of known devices; unknown
-devices get null with the reason.
+Each shape is warmed up first with a full run (same batch size, same new-token budget, so the compiled path has
+compiled its step for exactly that shape), then timed ``--runs`` times (median reported). Decode tokens/s is set
+against the memory-bandwidth bound: at batch B each decode step must read every LLM weight once, so the bound is
+``B * bandwidth / weight bytes`` tokens/s (KV-cache reads ignored, so the true bound is a little lower). The
+bandwidth comes from ``--bandwidth-gbs`` or a table of known devices; unknown devices get null with the reason.
 
-    python benchmarks/gpu_check.py                   # on the GPU machine (fp16, cuda)
-    python benchmarks/gpu_check.py --tiny-shapes     # CPU smoke test of the same code path (fp32)
+    python benchmarks/gpu_check.py                   # on the GPU machine (fp16, cuda), 256 new tokens
+    python benchmarks/gpu_check.py --tiny-shapes --max-new-tokens 32 --runs 2 --compile-backend aot_eager
+                                                     # CPU dry run of the same code paths (fp32; seconds)
 
 Writes the JSON report to stdout and, if $OUT is set, to $OUT/gpu_check.json.
 """
@@ -47,6 +50,7 @@ from transformers import (
 from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
 
 from workbench.generation import GenerationConfig, generate_batch
+from workbench.generation.compiled import CompiledDecoding
 from workbench.model.minigpt4 import MiniGPT4
 from workbench.model.templates import get_template
 
@@ -143,12 +147,43 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
-def timed_generate(model, questions, features, config, device):
+def timed_generate(model, questions, features, config, device, compiled=None):
     sync(device)
     start = time.perf_counter()
-    results = generate_batch(model, questions, features, config)
+    results = generate_batch(model, questions, features, config, compiled=compiled)
     sync(device)
     return time.perf_counter() - start, results
+
+
+def measure(model, questions, features, max_new_tokens: int, runs: int, device, compiled, bound):
+    """One (batch size, path) shape: warm-up, then ``runs`` timed prefill-only and full runs (medians).
+
+    The warm-up is a full run, so a compiled path compiles its step for this batch bucket and cache length before
+    any timing (a shorter warm-up would size the static cache differently). Decode tokens/s = rows x (steps - 1)
+    / (full - prefill-only): every row is charged for every step, as the device computes it (a row that stopped
+    keeps decoding padding until the whole batch stops)."""
+    b = len(questions)
+    full, one = GenerationConfig.greedy(max_new_tokens), GenerationConfig.greedy(1)
+    warm_s = timed_generate(model, questions, features, full, device, compiled)[0]
+    t_one = sorted(timed_generate(model, questions, features, one, device, compiled)[0]
+                   for _ in range(runs))[runs // 2]
+    timings = [timed_generate(model, questions, features, full, device, compiled) for _ in range(runs)]
+    t_full, results = sorted(timings, key=lambda t: t[0])[runs // 2]
+    steps = max(r.n_tokens for r in results)
+    decode = b * (steps - 1) / max(t_full - t_one, 1e-9)
+    return {
+        "warmup_s": round(warm_s, 3),
+        "runs_s": [round(t, 3) for t, _ in timings],
+        "seconds": round(t_full, 3),
+        "steps": steps,
+        "new_tokens": sum(r.n_tokens for r in results),
+        "tokens_per_s_end_to_end": round(sum(r.n_tokens for r in results) / t_full, 1),
+        "prefill_plus_first_token_s": round(t_one, 3),
+        "decode_tokens_per_s": round(decode, 1),
+        "bandwidth_bound_tokens_per_s": round(bound * b, 1) if bound else None,
+        "decode_fraction_of_bound": round(decode / (bound * b), 4) if bound else None,
+        "finish": sorted({r.finish for r in results}),
+    }, results
 
 
 def main(argv=None) -> int:
@@ -160,6 +195,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--batch-sizes", default="1,16")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per shape (median reported)")
+    parser.add_argument("--paths", default="default,compile", help="decoding paths to time: default, compile")
+    parser.add_argument("--compile-backend", default="inductor",
+                        help="torch.compile backend of the compile path (aot_eager: a quick CPU dry run)")
     parser.add_argument("--bandwidth-gbs", type=float, default=None, help="device memory bandwidth, GB/s")
     args = parser.parse_args(argv)
 
@@ -170,12 +208,11 @@ def main(argv=None) -> int:
         torch.set_num_threads(min(4, os.cpu_count() or 1))
     report = {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
               "dtype": str(dtype).replace("torch.", ""), "shapes": "tiny" if args.tiny_shapes else "real",
-              "torch": torch.__version__, "max_new_tokens": args.max_new_tokens}
+              "torch": torch.__version__, "max_new_tokens": args.max_new_tokens, "runs": args.runs}
 
     t0 = time.perf_counter()
     tokenizer = padded_tokenizer(shapes["vocab"])
-    model = build_on_meta(shapes, tokenizer)
-    model = materialise(model, device, dtype)
+    model = materialise(build_on_meta(shapes, tokenizer), device, dtype)
     sync(device)
     report["build_s"] = round(time.perf_counter() - t0, 2)
     report["params_billion"] = round(sum(p.numel() for p in model.parameters()) / 1e9, 3)
@@ -195,52 +232,54 @@ def main(argv=None) -> int:
     report["features_finite"] = bool(torch.isfinite(features).all())
 
     questions = [f"Describe this image in detail. {'w%d ' % i * (i % 4)}".strip() for i in range(n_max)]
-    full = GenerationConfig.greedy(args.max_new_tokens)
-    one = GenerationConfig.greedy(1)
     weight_bytes = sum(p.numel() * p.element_size() for p in model.llm.parameters())
     bandwidth, bandwidth_source = bandwidth_gbs(report["device"], args.bandwidth_gbs)
+    bound = bandwidth * 1e9 / weight_bytes if bandwidth else None  # tokens/s per row
     report["llm_weight_gb"] = round(weight_bytes / 1e9, 3)
     report["bandwidth_gbs"], report["bandwidth_source"] = bandwidth, bandwidth_source
-    report["compile"] = "not implemented yet (issue 18): default path only"
-    per_batch = {}
-    outputs = {}
-    for b in batch_sizes:
-        timed_generate(model, questions[:b], features[:b], GenerationConfig.greedy(4), device)  # warm-up
-        t_one = sorted(timed_generate(model, questions[:b], features[:b], one, device)[0]
-                       for _ in range(args.runs))[args.runs // 2]
-        timings = [timed_generate(model, questions[:b], features[:b], full, device) for _ in range(args.runs)]
-        t_full, results = sorted(timings, key=lambda t: t[0])[args.runs // 2]
-        new = sum(r.n_tokens for r in results)
-        decode = (new - b) / max(t_full - t_one, 1e-9)
-        bound = b * bandwidth * 1e9 / weight_bytes if bandwidth else None
-        per_batch[b] = {
-            "runs_s": [round(t, 3) for t, _ in timings],
-            "bandwidth_bound_tokens_per_s": round(bound, 1) if bound else None,
-            "decode_fraction_of_bound": round(decode / bound, 4) if bound else None,
-            "seconds": round(t_full, 3),
-            "new_tokens": new,
-            "tokens_per_s_end_to_end": round(new / t_full, 1),
-            "decode_tokens_per_s": round(decode, 1),
-            "prefill_plus_first_token_s": round(t_one, 3),
-            "finish": sorted({r.finish for r in results}),
-        }
-        outputs[b] = results
-    report["per_batch"] = per_batch
-    if 1 in outputs and n_max > 1:
-        singles = [outputs[1][0]] + [generate_batch(model, [questions[i]], features[i:i + 1], full)[0]
-                                     for i in range(1, min(n_max, 4))]
-        report["batch_vs_single_identical_rows"] = f"{sum(a == b for a, b in zip(singles, outputs[n_max]))}/{len(singles)}"
+    paths = {"default": None, "compile": CompiledDecoding(backend=args.compile_backend)}
+    paths = {name: paths[name] for name in args.paths.split(",")}
+    report["compile"] = paths["compile"].describe() if "compile" in paths else None
+    per_path, outputs = {}, {}
+    for name, compiled in paths.items():
+        per_path[name] = {}
+        for b in batch_sizes:
+            per_path[name][b], outputs[name, b] = measure(model, questions[:b], features[:b], args.max_new_tokens,
+                                                           args.runs, device, compiled, bound)
+    report["per_path"] = per_path
+    report.update(_comparisons(model, questions, features, args.max_new_tokens, batch_sizes, per_path, outputs))
     if device.type == "cuda":
         report["peak_memory_gib"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
-    if len(batch_sizes) > 1:
-        lo, hi = per_batch[min(batch_sizes)], per_batch[max(batch_sizes)]
-        report["decode_speedup_batch_max_vs_min"] = round(hi["decode_tokens_per_s"] / lo["decode_tokens_per_s"], 2)
 
     text = json.dumps(report, indent=2)
     print(text)
     if os.environ.get("OUT"):
         Path(os.environ["OUT"], "gpu_check.json").write_text(text + "\n", encoding="utf-8")
     return 0
+
+
+def _comparisons(model, questions, features, max_new_tokens, batch_sizes, per_path, outputs) -> dict:
+    """Reported, not asserted (fp16 kernels may differ by batch shape and by compilation): identical rows between
+    batch sizes and between the paths, and the speed-ups."""
+    out = {}
+    n_max, n_min = max(batch_sizes), min(batch_sizes)
+    if ("default", 1) in outputs and n_max > 1:
+        full = GenerationConfig.greedy(max_new_tokens)
+        singles = [outputs["default", 1][0]] + [generate_batch(model, [questions[i]], features[i:i + 1], full)[0]
+                                                for i in range(1, min(n_max, 4))]
+        same = sum(a == b for a, b in zip(singles, outputs["default", n_max]))
+        out["batch_vs_single_identical_rows"] = f"{same}/{len(singles)}"
+    if "default" in per_path and "compile" in per_path:
+        out["compile_vs_default_identical_rows"] = {
+            b: f"{sum(a == c for a, c in zip(outputs['default', b], outputs['compile', b]))}/{b}" for b in batch_sizes}
+        out["compile_speedup_decode"] = {
+            b: round(per_path["compile"][b]["decode_tokens_per_s"] / per_path["default"][b]["decode_tokens_per_s"], 2)
+            for b in batch_sizes}
+    if n_max > n_min:
+        out["decode_speedup_batch_max_vs_min"] = {
+            name: round(rows[n_max]["decode_tokens_per_s"] / rows[n_min]["decode_tokens_per_s"], 2)
+            for name, rows in per_path.items()}
+    return out
 
 
 if __name__ == "__main__":

@@ -48,11 +48,11 @@ POISON = PROMPTS[2]   # items 2 and 8 of make_eval_set carry this prompt
 def _poisoned(monkeypatch, calls):
     real = runner.generate_batch
 
-    def fake(model, questions, features, config, seeds=None):
+    def fake(model, questions, features, config, seeds=None, **kwargs):
         calls.append(len(questions))
         if POISON in questions:
             raise RuntimeError("poisoned prompt")
-        return real(model, questions, features, config, seeds=seeds)
+        return real(model, questions, features, config, seeds=seeds, **kwargs)
     monkeypatch.setattr(runner, "generate_batch", fake)
 
 

@@ -56,13 +56,14 @@ def run_dir_for(runs_root: str | Path, model: str, eval_set: str | Path) -> Path
 def generate(model: str, eval_set, run_dir: Path, config, *, batch_size: int, limit: int | None, seed: int,
              device: str = "auto", load_in_8bit: bool = False, cache_dir: Path | None = None,
              shard: tuple[int, int] = (0, 1), progress: bool = True, extra_info: dict | None = None,
-             set_aside: bool = False, task: str | None = None):
+             set_aside: bool = False, task: str | None = None,
+             compiled=None):
     """The one generation flow (``workbench generate``, ``evaluate``): choose the device, load ``model`` (preset
     or card) once, and run ``generation.run_generation`` over ``eval_set`` (an EvalSet) into ``run_dir``, with the
     vision-feature cache in ``cache_dir`` (None: no cache). ``set_aside``: keep a run made with other weights of
     this model as ``<run>.replaced-<time>`` first. ``task``: MiniGPT-v2's task word put before every prompt that
-    has none (``templates.for_task``; recorded in run.json, and a resume must use the same). -> (RunSummary,
-    DeviceChoice)."""
+    has none (``templates.for_task``; recorded in run.json, and a resume must use the same). ``compiled``: a
+    ``generation.compiled.CompiledDecoding`` (``--compile``) or None. -> (RunSummary, DeviceChoice)."""
     from workbench.devices import choose_device
     from workbench.generation import VisionFeatureCache, run_generation
     from workbench.model.loading import load_model
@@ -75,7 +76,7 @@ def generate(model: str, eval_set, run_dir: Path, config, *, batch_size: int, li
         set_aside_if_other_weights(run_dir, loaded)
     summary = run_generation(
         loaded, eval_set, run_dir, config, batch_size=batch_size, limit=limit, seed=seed,
-        cache=VisionFeatureCache(cache_dir), shard=shard, progress=progress,
+        cache=VisionFeatureCache(cache_dir), shard=shard, progress=progress, compiled=compiled,
         model_info={"spec": str(model), "card": getattr(loaded, "card", None),
                     "projection_sha256": getattr(loaded, "projection_sha256", None),
                     **({"task": task, "identity": {"task": task}} if task else {})},
@@ -87,14 +88,16 @@ def generate(model: str, eval_set, run_dir: Path, config, *, batch_size: int, li
 def evaluate(model: str, eval_set: str | Path, run_dir: str | Path, *, limit: int | None = None,
              batch_size: int = 16, seed: int = 0, sample: bool = False, max_new_tokens: int | None = None,
              device: str = "auto", cache_dir: str | Path | None = None, progress: bool = True,
-             provenance: dict | None = None) -> dict:
+             provenance: dict | None = None, compiled: bool = False) -> dict:
     """Generate ``model``'s answers for ``eval_set`` into ``run_dir`` (resuming), then score them.
 
     A relative ``run_dir`` is relative to the working folder. ``provenance`` (e.g. the pipeline config and its
-    hash) is recorded in run.json under ``pipeline``. Returns the scores.json content.
+    hash) is recorded in run.json under ``pipeline``. ``compiled``: decode with a static KV cache and
+    ``torch.compile`` (``generation/compiled.py``). Returns the scores.json content.
     """
     from workbench.evalsets import load_eval_set
     from workbench.generation import GenerationConfig
+    from workbench.generation.compiled import CompiledDecoding
     from workbench.scoring import score_run
 
     es = load_eval_set(resolve(eval_set), check_images=False)
@@ -105,7 +108,7 @@ def evaluate(model: str, eval_set: str | Path, run_dir: str | Path, *, limit: in
     # Default as `workbench generate`: beside the run folder. The pipeline passes one cache for all its runs.
     cache = Path(cache_dir) if cache_dir else run_dir.resolve().parent / ".vision-cache"
     generate(model, es, run_dir, config, batch_size=batch_size, limit=limit, seed=seed, device=device,
-             cache_dir=cache, progress=progress, set_aside=True,
+             cache_dir=cache, progress=progress, set_aside=True, compiled=CompiledDecoding() if compiled else None,
              extra_info={"pipeline": provenance} if provenance else None)
     return score_run(run_dir, es)
 
@@ -234,7 +237,8 @@ def run_pipeline(config: PipelineConfig | None = None, log=print, **overrides) -
                 notebooks / "02_evaluate.ipynb", executed / f"02_evaluate-{Path(model).stem}-{name}.ipynb",
                 dict(model=str(model), eval_set=str(es_path), run_dir=str(run_dir), limit=config.limit,
                      batch_size=config.batch_size, seed=config.seed, sample=config.sample,
-                     max_new_tokens=config.max_new_tokens, cache_dir=str(runs_root / ".vision-cache"),
+                     max_new_tokens=config.max_new_tokens, compiled=config.compile,
+                     cache_dir=str(runs_root / ".vision-cache"),
                      provenance=config.provenance()), out_dir))
         log(f"[pipeline] 03_ablation_report on {name}")
         report = out_dir / f"{name}.html"
@@ -245,7 +249,7 @@ def run_pipeline(config: PipelineConfig | None = None, log=print, **overrides) -
         result.reports[name] = report
     result.seconds = time.perf_counter() - start
     settings = {k: config.settings()[k] for k in ("limit", "batch_size", "max_new_tokens", "sample", "seed",
-                                                  "resamples")}
+                                                  "compile", "resamples")}
     if config.source:
         settings |= {"config": Path(config.source).name, "config_sha256": config.source_sha256}
     write_index(result.index_html, result.reports, result.notebooks, models=models, seconds=result.seconds,

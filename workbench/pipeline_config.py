@@ -4,7 +4,7 @@
 models: [tiny-stage1, tiny-stage2]      # presets or model-card files; the baseline is compared against
 baseline: tiny-stage1                   # default: the first model
 eval_sets: [synth-recipes]              # folders or names under eval_sets/
-generation: {batch_size: 16, max_new_tokens: 300, sample: false, seed: 0}
+generation: {batch_size: 16, max_new_tokens: 300, sample: false, seed: 0, compile: false}
 limit: 20                               # first N items of each eval set (null: all)
 resamples: 10000                        # bootstrap / permutation resamples
 out: reports                            # report folder
@@ -26,7 +26,7 @@ from workbench.errors import WorkbenchError
 
 DEFAULT_MODELS = ("tiny-stage1", "tiny-stage2")
 DEFAULT_EVAL_SETS = ("synth-captions", "synth-recipes", "synth-plants", "synth-pope")
-GENERATION_KEYS = ("batch_size", "max_new_tokens", "sample", "seed")
+GENERATION_KEYS = ("batch_size", "max_new_tokens", "sample", "seed", "compile")
 TOP_KEYS = ("models", "baseline", "eval_sets", "generation", "limit", "resamples", "out", "runs")
 
 
@@ -39,6 +39,7 @@ class PipelineConfig:
     max_new_tokens: int | None = None
     sample: bool = False
     seed: int = 0
+    compile: bool = False             # static KV cache + torch.compile (generation/compiled.py)
     limit: int | None = None
     resamples: int = 10000
     out: str = "reports"
@@ -114,9 +115,9 @@ def load_config(path: str | Path) -> PipelineConfig:
 
 def _set_numbers(config: PipelineConfig, values: dict, path: Path) -> None:
     for key, value in values.items():
-        if key == "sample":
+        if key in ("sample", "compile"):
             if not isinstance(value, bool):
-                raise WorkbenchError(f"{path}: 'generation.sample' must be true or false, got {value!r}")
+                raise WorkbenchError(f"{path}: 'generation.{key}' must be true or false, got {value!r}")
         elif value is not None or key not in ("limit", "max_new_tokens"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise WorkbenchError(f"{path}: '{key}' must be a non-negative integer, got {value!r}")

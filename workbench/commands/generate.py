@@ -50,6 +50,9 @@ def add_arguments(parser):
                         help="MiniGPT-v2's task word (vqa, caption, grounding, refer, detection, identify), put as "
                              "[WORD] before every prompt that has none (template minigptv2 only); boxes in the "
                              "answers are parsed into the prediction records")
+    parser.add_argument("--compile", action="store_true",
+                        help="static KV cache + torch.compile of the LLM's decoding step, shapes bucketed (same greedy "
+                             "outputs; compiling takes minutes the first time; docs/generation.md)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bars (neither the generation bar nor transformers' weight-loading bar)")
 
@@ -112,6 +115,7 @@ def run(args) -> int:
     args.eval_set = eval_set_arg(args.eval_set)
     from workbench.evalsets import load_eval_set
     from workbench.generation import GenerationConfig
+    from workbench.generation.compiled import CompiledDecoding
     from workbench.pipeline import generate
 
     shard = parse_shard(args.shard) if args.shard else launcher_shard()
@@ -130,6 +134,7 @@ def run(args) -> int:
         summary, choice = generate(args.model, eval_set, out, config, batch_size=args.batch_size, limit=args.limit,
                                    seed=args.seed, device=args.device, load_in_8bit=args.load_in_8bit,
                                    cache_dir=cache_dir, shard=shard, progress=not args.quiet, task=args.task,
+                                   compiled=CompiledDecoding() if args.compile else None,
                                    extra_info={"vision_cache": str(cache_dir) if cache_dir else None})
     print(f"wrote {summary.n_written} prediction(s) to {summary.predictions_path} "
           f"({summary.n_done_before} already there, {summary.n_items} in this run"

@@ -19,7 +19,7 @@ from workbench.pipeline import DEFAULT_EVAL_SETS, DEFAULT_MODELS, run_pipeline
 # flag -> PipelineConfig field; a flag left out keeps the config file's value (or the default)
 FLAGS = {"models": "models", "eval_sets": "eval_sets", "out": "out", "runs": "runs", "limit": "limit",
          "batch_size": "batch_size", "max_new_tokens": "max_new_tokens", "sample": "sample", "seed": "seed",
-         "resamples": "resamples", "baseline": "baseline"}
+         "resamples": "resamples", "baseline": "baseline", "compile": "compile"}
 
 
 def add_arguments(parser):
@@ -38,6 +38,8 @@ def add_arguments(parser):
     parser.add_argument("--sample", action="store_true", default=None,
                         help="sample with MiniGPT-4's chat defaults instead of greedy decoding")
     parser.add_argument("--seed", type=int, default=None, help="seed for generation and the bootstrap (default 0)")
+    parser.add_argument("--compile", action="store_true", default=None,
+                        help="static KV cache + torch.compile of the LLM's decoding step (docs/generation.md)")
     parser.add_argument("--resamples", type=int, default=None, help="bootstrap resamples (default 10000)")
 
 

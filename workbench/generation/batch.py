@@ -6,6 +6,7 @@ common length (``[pad, image, text]``, padding masked out), and decoded together
 ``llm.generate(inputs_embeds=..., attention_mask=...)`` with the KV cache. Position ids are passed
 explicitly from the attention mask, so left padding never shifts a row's positions whatever the
 transformers version does by default. Each row stops on its own (``stopping.EndSymbolStop``).
+Opt-in (``--compile``): a static KV cache and a compiled decoding step over bucketed shapes (``compiled.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 import transformers
 from transformers import LogitsProcessorList, StoppingCriteriaList
 
+from workbench.generation.compiled import CompiledDecoding, pad_for_compile
 from workbench.generation.config import GenerationConfig
 from workbench.generation.sampling import PerRowSampler
 from workbench.generation.stopping import EndSymbolStop, cut_at_end
@@ -57,31 +59,38 @@ def _token_ids(llm, tokenizer) -> tuple[int | None, int | None, int | None]:
 
 @torch.no_grad()
 def generate_from_contexts(llm, tokenizer, contexts: list[torch.Tensor], end_sym: str | None,
-                           config: GenerationConfig, seeds: list[int] | None = None) -> list[GenerationResult]:
+                           config: GenerationConfig, seeds: list[int] | None = None,
+                           compiled: CompiledDecoding | None = None) -> list[GenerationResult]:
     """Decode a batch of (L_i, H) context embeddings; outputs cut at ``end_sym``.
 
     When sampling, row ``i`` draws from its own generator seeded with ``seeds[i]``; without seeds they
     are drawn from torch's global RNG (so ``torch.manual_seed`` still makes a call reproducible).
+    ``compiled``: decode with a static KV cache and ``torch.compile`` (``compiled.py``), the batch padded to
+    bucketed shapes; the same greedy tokens as without.
     """
     if not contexts:
         return []
-    processors = LogitsProcessorList()
+    n_rows = len(contexts)
     if config.sample:
-        if seeds is None:
-            seeds = torch.randint(0, 2**62, (len(contexts),)).tolist()
-        if len(seeds) != len(contexts):
-            raise ValueError(f"{len(seeds)} seeds for {len(contexts)} rows")
-        processors.append(PerRowSampler(seeds, temperature=config.temperature, top_k=config.top_k,
-                                        top_p=config.top_p))
+        seeds = torch.randint(0, 2**62, (n_rows,)).tolist() if seeds is None else list(seeds)
+        if len(seeds) != n_rows:
+            raise ValueError(f"{len(seeds)} seeds for {n_rows} rows")
     keep = config.max_length - config.max_new_tokens  # MiniGPT-4 left-truncates long contexts
     dtype = llm.get_input_embeddings().weight.dtype
-    contexts = [c[-keep:].to(dtype) for c in contexts]
-    embeds, mask, positions = pad_left(contexts)
+    embeds, mask, positions = pad_left([c[-keep:].to(dtype) for c in contexts])
+    extra = {}
+    if compiled is not None:
+        embeds, mask, positions = pad_for_compile(embeds, mask, positions, compiled.length_multiple)
+        extra = compiled.hf_kwargs(embeds.device)
+    processors = LogitsProcessorList()
+    if config.sample:  # rows added by the padding repeat row 0's seed; their outputs are dropped
+        processors.append(PerRowSampler(seeds + seeds[:1] * (embeds.shape[0] - n_rows), temperature=config.temperature,
+                                        top_k=config.top_k, top_p=config.top_p))
     bos, eos, pad = _token_ids(llm, tokenizer)
-    stop = EndSymbolStop(tokenizer, end_sym, eos, batch_size=len(contexts))
+    stop = EndSymbolStop(tokenizer, end_sym, eos, batch_size=embeds.shape[0])
     # a fresh transformers config so nothing from the snapshot's generation_config.json leaks in
     hf_config = transformers.GenerationConfig(bos_token_id=bos, eos_token_id=eos, pad_token_id=pad,
-                                              **config.hf_kwargs())
+                                              **config.hf_kwargs(), **extra)
     with warnings.catch_warnings():
         # MiniGPT-4 also penalises only new tokens (it generates from embeddings); not news to users
         warnings.filterwarnings("ignore", message="Passing `repetition_penalty` with `inputs_embeds`")
@@ -89,15 +98,16 @@ def generate_from_contexts(llm, tokenizer, contexts: list[torch.Tensor], end_sym
                                   generation_config=hf_config, logits_processor=processors,
                                   stopping_criteria=StoppingCriteriaList([stop]))
     stop.finish(new_tokens)
-    results = []
-    for row in range(len(contexts)):
-        n = stop.stop_step[row] if stop.stop_step[row] is not None else new_tokens.shape[1]
-        keep_tokens = n - stop.strip_tokens[row]
-        text = tokenizer.decode(new_tokens[row, :keep_tokens].tolist(), skip_special_tokens=True)
-        output, _ = cut_at_end(text, end_sym)
-        results.append(GenerationResult(output=output, n_tokens=int(n),
-                                        finish="stop" if stop.stop_step[row] is not None else "length"))
-    return results
+    return [_row_result(tokenizer, new_tokens[row], stop, row, end_sym) for row in range(n_rows)]
+
+
+def _row_result(tokenizer, tokens: torch.Tensor, stop: EndSymbolStop, row: int, end_sym: str | None):
+    """Row ``row``'s (T,) new tokens as text cut at the end symbol, with its token count and finish reason."""
+    n = stop.stop_step[row] if stop.stop_step[row] is not None else tokens.shape[0]
+    text = tokenizer.decode(tokens[:n - stop.strip_tokens[row]].tolist(), skip_special_tokens=True)
+    output, _ = cut_at_end(text, end_sym)
+    return GenerationResult(output=output, n_tokens=int(n),
+                            finish="stop" if stop.stop_step[row] is not None else "length")
 
 
 def _projection_param(model) -> torch.Tensor:
@@ -109,15 +119,16 @@ def _projection_param(model) -> torch.Tensor:
 
 @torch.no_grad()
 def generate_batch(model, questions: list[str], features: torch.Tensor, config: GenerationConfig,
-                   seeds: list[int] | None = None) -> list[GenerationResult]:
+                   seeds: list[int] | None = None, compiled: CompiledDecoding | None = None) -> list[GenerationResult]:
     """MiniGPT-4 answers for ``questions`` about images whose frozen features (B, n, d) are given.
 
     ``features`` are ``model.encode_features`` outputs (possibly from the vision cache); the
-    projection, the chat template and the splice are the model's own.
+    projection, the chat template and the splice are the model's own; ``compiled``: see ``generate_from_contexts``.
     """
     param = _projection_param(model)
     image_embeds = model.project(features.to(device=param.device, dtype=param.dtype))
     template = model.template
     contexts = [model.embed_context(template.chat_prompt(q), image_embeds[i])
                 for i, q in enumerate(questions)]
-    return generate_from_contexts(model.llm, model.tokenizer, contexts, template.end_sym, config, seeds)
+    return generate_from_contexts(model.llm, model.tokenizer, contexts, template.end_sym, config, seeds,
+                                  compiled)

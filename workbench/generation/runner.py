@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from workbench.errors import WorkbenchError
 from workbench.generation.batch import generate_batch
+from workbench.generation.compiled import CompiledDecoding
 from workbench.generation.config import GenerationConfig
 from workbench.generation.grounding import parse_boxes
 from workbench.generation.sampling import row_seed
@@ -106,47 +107,22 @@ def run_generation(model, eval_set, out_dir: str | Path, config: GenerationConfi
                    batch_size: int = 8, limit: int | None = None, seed: int = 0,
                    cache: VisionFeatureCache | None = None, model_info: dict | None = None,
                    extra_info: dict | None = None, shard: tuple[int, int] = (0, 1),
-                   progress: bool = True) -> RunSummary:
+                   progress: bool = True, compiled: CompiledDecoding | None = None) -> RunSummary:
     """Generate an answer for every eval-set item not yet in ``out_dir``; see the module docstring.
 
     ``model`` is a loaded MiniGPT-4 (``workbench.model.loading.load_model``); ``eval_set`` has
     ``.name``, ``.manifest_sha256`` and ``.items`` (``.id``, ``.image_path``, ``.prompt``).
     ``model_info`` adds provenance about where the model came from (spec, card, checkpoint file sha256);
-    its ``identity`` entry, if any, is merged into what a resume must match.
+    its ``identity`` entry, if any, is merged into what a resume must match. ``compiled`` (``--compile``):
+    static KV cache + ``torch.compile`` (``compiled.py``); it joins the identity, since compiled kernels are other
+    kernels (greedy outputs are the same on CPU, tests/test_compiled.py), so a run is resumed the way it began.
+    Raises WorkbenchError for a bad ``batch_size``/``limit``, duplicate ids or a run folder made otherwise.
     """
     config = config or GenerationConfig()
-    if batch_size < 1:
-        raise WorkbenchError(f"--batch-size must be >= 1, got {batch_size}")
-    if limit is not None and limit < 0:
-        raise WorkbenchError(f"--limit must be >= 0, got {limit}")
     cache = cache if cache is not None else VisionFeatureCache()
-    model_info = dict(model_info or {})
-    items = list(eval_set.items)[: limit if limit is not None else None]
-    ids = [str(item.id) for item in items]
-    if len(set(ids)) != len(ids):
-        raise WorkbenchError(f"{eval_set.name}: duplicate item ids; run 'workbench validate' on the eval set")
-
-    identity = {
-        "model": {**model_identity(model), **model_info.pop("identity", {})},
-        "generation": config.to_dict(),
-        "seed": int(seed),
-        "eval_set": {"name": eval_set.name, "manifest_sha256": eval_set.manifest_sha256},
-    }
-    info = {
-        "model": model_info,
-        "generation": config.to_dict(),
-        "seed": int(seed),
-        "batch_size": int(batch_size),
-        "limit": limit,
-        "eval_set": {"name": eval_set.name, "root": str(getattr(eval_set, "root", "")),
-                     "manifest_sha256": eval_set.manifest_sha256, "n_items": len(eval_set.items)},
-        "versions": package_versions(VERSIONED_PACKAGES),
-        "git_commit": git_commit(),
-        "device": _device_of(model),
-        "command": " ".join(sys.argv),
-        **(extra_info or {}),
-    }
-
+    items = _checked_items(eval_set, batch_size, limit)
+    identity, info = _run_record(model, eval_set, config, seed, model_info, extra_info, compiled)
+    info.update(batch_size=int(batch_size), limit=limit)
     start = time.perf_counter()
     index, count = shard
     mine = [item for i, item in enumerate(items) if i % count == index]
@@ -161,20 +137,10 @@ def run_generation(model, eval_set, out_dir: str | Path, config: GenerationConfi
                    disable=not progress)
         for b in range(0, len(pending), batch_size):
             batch = pending[b:b + batch_size]
-            results = _generate_items(model, batch, config, cache, seed, allow_raise=n_written == 0)
-            for item in batch:
-                outcome = results[str(item.id)]
-                if isinstance(outcome, Exception):
-                    store.append_error(str(item.id), _error_text(outcome))
-                    n_errors += 1
-                else:
-                    record = {"id": str(item.id), "output": outcome.output, "n_tokens": outcome.n_tokens,
-                              "finish": outcome.finish, "image_sha256": cache.image_sha256(item.image_path)}
-                    if getattr(getattr(model, "template", None), "name", None) == "minigptv2":
-                        record["boxes"] = parse_boxes(outcome.output)  # grounding answers, 0-100 grid
-                    store.append_prediction(record)
-                    n_written += 1
-                bar.update(1)
+            results = _generate_items(model, batch, config, cache, seed, n_written == 0, compiled)
+            written = _store_results(store, model, batch, results, cache)
+            n_written, n_errors = n_written + written, n_errors + len(batch) - written
+            bar.update(len(batch))
         bar.close()
         seconds = time.perf_counter() - start
         summary = RunSummary(
@@ -186,9 +152,67 @@ def run_generation(model, eval_set, out_dir: str | Path, config: GenerationConfi
         store.finish({"n_items": len(mine), "n_predictions": len(store.done), "n_errors_last_call": n_errors,
                       "seconds_last_call": round(seconds, 3)})
     if count > 1:
-        merged = merge_if_complete(out_dir, count, ids)
+        merged = merge_if_complete(out_dir, count, [str(item.id) for item in items])
         summary.merged_path = str(merged) if merged else None
     return summary
+
+
+def _checked_items(eval_set, batch_size: int, limit: int | None) -> list:
+    """The eval set's first ``limit`` items, after checking the settings and that ids are unique."""
+    if batch_size < 1:
+        raise WorkbenchError(f"--batch-size must be >= 1, got {batch_size}")
+    if limit is not None and limit < 0:
+        raise WorkbenchError(f"--limit must be >= 0, got {limit}")
+    items = list(eval_set.items)[: limit if limit is not None else None]
+    ids = [str(item.id) for item in items]
+    if len(set(ids)) != len(ids):
+        raise WorkbenchError(f"{eval_set.name}: duplicate item ids; run 'workbench validate' on the eval set")
+    return items
+
+
+def _run_record(model, eval_set, config: GenerationConfig, seed: int, model_info: dict | None,
+                extra_info: dict | None, compiled: CompiledDecoding | None) -> tuple[dict, dict]:
+    """(identity, info) for run.json: what a resume must match, and the provenance around it."""
+    model_info = dict(model_info or {})
+    identity = {
+        "model": {**model_identity(model), **model_info.pop("identity", {})},
+        "generation": config.to_dict(),
+        "seed": int(seed),
+        "eval_set": {"name": eval_set.name, "manifest_sha256": eval_set.manifest_sha256},
+    }
+    if compiled is not None:  # absent for the default path, so runs made before --compile existed still resume
+        identity["decoding"] = compiled.describe()
+    info = {
+        "model": model_info,
+        "generation": config.to_dict(),
+        "decoding": compiled.describe() if compiled is not None else {"compile": False},
+        "seed": int(seed),
+        "eval_set": {"name": eval_set.name, "root": str(getattr(eval_set, "root", "")),
+                     "manifest_sha256": eval_set.manifest_sha256, "n_items": len(eval_set.items)},
+        "versions": package_versions(VERSIONED_PACKAGES),
+        "git_commit": git_commit(),
+        "device": _device_of(model),
+        "command": " ".join(sys.argv),
+        **(extra_info or {}),
+    }
+    return identity, info
+
+
+def _store_results(store: RunStore, model, batch, results: dict, cache: VisionFeatureCache) -> int:
+    """Append each item's prediction (or its error) in eval-set order; returns the number of predictions."""
+    written = 0
+    for item in batch:
+        outcome = results[str(item.id)]
+        if isinstance(outcome, Exception):
+            store.append_error(str(item.id), _error_text(outcome))
+            continue
+        record = {"id": str(item.id), "output": outcome.output, "n_tokens": outcome.n_tokens,
+                  "finish": outcome.finish, "image_sha256": cache.image_sha256(item.image_path)}
+        if getattr(getattr(model, "template", None), "name", None) == "minigptv2":
+            record["boxes"] = parse_boxes(outcome.output)  # grounding answers, 0-100 grid
+        store.append_prediction(record)
+        written += 1
+    return written
 
 
 def _replace_changed_images(store: RunStore, items, cache: VisionFeatureCache) -> list[str]:
@@ -221,7 +245,7 @@ def _error_text(exc: Exception) -> str:
 
 
 def _generate_items(model, items, config: GenerationConfig, cache: VisionFeatureCache, seed: int,
-                    allow_raise: bool) -> dict:
+                    allow_raise: bool, compiled: CompiledDecoding | None = None) -> dict:
     """id -> GenerationResult, or the exception that stopped that item.
 
     Unreadable images fail only their item. If the batched call fails, each item is retried alone so
@@ -240,7 +264,7 @@ def _generate_items(model, items, config: GenerationConfig, cache: VisionFeature
         return out
     try:
         results = generate_batch(model, [item.prompt for item, _ in good], torch.stack([f for _, f in good]),
-                                 config, seeds=[row_seed(seed, str(item.id)) for item, _ in good])
+                                 config, seeds=[row_seed(seed, str(item.id)) for item, _ in good], compiled=compiled)
         out.update({str(item.id): result for (item, _), result in zip(good, results)})
         return out
     except Exception as exc:
@@ -252,7 +276,7 @@ def _generate_items(model, items, config: GenerationConfig, cache: VisionFeature
     for item, feats in good:  # isolate the failing item(s)
         try:
             out[str(item.id)] = generate_batch(model, [item.prompt], feats[None], config,
-                                               seeds=[row_seed(seed, str(item.id))])[0]
+                                               seeds=[row_seed(seed, str(item.id))], compiled=compiled)[0]
         except Exception as exc:  # recorded in errors.jsonl with its message; the run goes on
             out[str(item.id)] = exc
     return out
