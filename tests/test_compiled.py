@@ -33,7 +33,7 @@ from workbench.runs import RunRecord, read_predictions
 
 
 class CountingBackend:
-    """A torch.compile backend that counts the graphs it is given and hands them to ``aot_eager``."""
+    """A torch.compile backend that counts the graphs it is given and hands them to ``name``'s backend."""
 
     def __init__(self, name: str = "aot_eager"):
         self.graphs = 0
@@ -101,7 +101,7 @@ def test_inductor_greedy_equals_default(tiny):
 
 def test_generate_compile_flag_same_predictions_recorded_and_resumed_as_begun(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(compiled_module, "CompiledDecoding",
-                        functools.partial(CompiledDecoding, backend=CountingBackend()))
+                        functools.partial(CompiledDecoding, backend=CountingBackend("eager")))  # plumbing only
     eval_root = make_eval_set(tmp_path / "set", n_items=5, n_images=3)
     args = ["generate", "--model", "tiny-stage2", "--eval-set", str(eval_root), "--max-new-tokens", "12",
             "--batch-size", "4", "--quiet"]
@@ -111,7 +111,7 @@ def test_generate_compile_flag_same_predictions_recorded_and_resumed_as_begun(tm
     assert len(plain) == 5 and fast == plain
     record = RunRecord.load(tmp_path / "fast").to_dict()
     assert record["identity"]["decoding"]["compile"] is True
-    assert record["decoding"]["backend"] == "counting-aot_eager"
+    assert record["decoding"]["backend"] == "counting-eager"
     assert "decoding" not in RunRecord.load(tmp_path / "plain").identity  # runs made before --compile still resume
     capsys.readouterr()
     assert main(args + ["--out", str(tmp_path / "fast")]) != 0  # begun compiled: resumed compiled only
