@@ -155,6 +155,34 @@ def test_vicuna_end_symbol_stops_whatever_its_spelling(smol):
     assert result.output == tok.decode(tokens[:k]).split("###")[0].strip()
 
 
+def test_compiled_decoding_gives_the_same_tokens_on_the_real_llm(smol):
+    """``--compile`` (static cache, compiled step, 3 rows padded to 4, contexts padded to 64k positions) against
+    the default path, with a row that stops on <|im_end|>; torch.compile's aot_eager backend (test_compiled.py)."""
+    from torch._dynamo.backends.registry import lookup_backend
+
+    from workbench.generation.compiled import CompiledDecoding
+
+    graphs = []
+
+    def counting(gm, example_inputs):
+        graphs.append(gm)
+        return lookup_backend("aot_eager")(gm, example_inputs)
+
+    model = smol.model
+    prompt = model.tokenizer.apply_chat_template(
+        [{"role": "user", "content": "What is the capital of France? Answer in one word."}],
+        tokenize=False, add_generation_prompt=True)
+    texts = [prompt, "Q: 1+1? A: 2 ### Q: 2+2? A: 4 ### Q: 3+3? A:", "Once upon a time"]
+    contexts = [text_context(model, text)[0] for text in texts]
+    config = GenerationConfig.greedy(16)
+    default = generate_from_contexts(model.llm, model.tokenizer, contexts, model.template.end_sym, config)
+    fast = generate_from_contexts(model.llm, model.tokenizer, contexts, model.template.end_sym, config,
+                                  compiled=CompiledDecoding(backend=counting))
+    assert graphs, "nothing was compiled"
+    assert fast == default
+    assert {r.finish for r in default} == {"stop", "length"} and "Paris" in default[0].output
+
+
 # ---- the image path: batch-1 = batch-N, resume ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def eval_set(tmp_path_factory):
