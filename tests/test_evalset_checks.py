@@ -13,12 +13,7 @@ from workbench.errors import WorkbenchError
 from workbench.evalsets import load_eval_set, validate_eval_set
 from workbench.evalsets.schema import check_record
 
-CAPTION = {"id": "c1", "task": "caption", "image": "images/c1.png",
-           "reference": {"captions": ["a red ball"], "objects": ["ball"]}}
-RECIPE = {"id": "r1", "task": "recipe", "image": "images/c1.png",
-          "reference": {"dish": "pancakes", "ingredients": ["flour"], "steps": []}}
-DIAG = {"id": "d1", "task": "diagnosis", "image": "images/c1.png",
-        "reference": {"crop": "tomato", "disease": "blight", "treatments": ["spray"]}}
+from evalset_records import CAPTION, DIAG, RECIPE
 
 
 def _png(path: Path):

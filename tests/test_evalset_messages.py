@@ -14,14 +14,7 @@ from PIL import Image
 from workbench.evalsets import load_eval_set, validate_eval_set
 from workbench.evalsets.schema import check_record
 
-CAPTION = {"id": "c1", "task": "caption", "image": "images/c1.png",
-           "reference": {"captions": ["a red ball"], "objects": ["ball"]}}
-RECIPE = {"id": "r1", "task": "recipe", "image": "images/c1.png",
-          "reference": {"dish": "pancakes", "ingredients": ["flour"], "steps": []}}
-DIAG = {"id": "d1", "task": "diagnosis", "image": "images/c1.png",
-        "reference": {"crop": "tomato", "disease": "blight", "treatments": ["spray"]}}
-POPE = {"id": "p1", "task": "pope", "image": "images/c1.png",
-        "reference": {"label": "yes", "object": "ball", "split": "random"}}
+from evalset_records import CAPTION, DIAG, POPE, RECIPE
 
 
 def _set(root: Path, lines, files=None) -> Path:
