@@ -185,11 +185,10 @@ LIMITS = [
     "per-thread partial sums). Another CPU kind need not give the same bits either: torch and MKL choose kernels "
     "by the CPU's instruction set (`cpu_capability` in `seed_spread.json`); there, forcing torch's default "
     "kernels (`ATEN_CPU_CAPABILITY=default`) already changes the random initial weights, and forcing MKL's "
-    "compatible path (`MKL_CBWR=COMPATIBLE`) changes every matmul. A rebuild on another 2-core AMD EPYC (issue "
-    "21) differed from the first step and moved the held-out results (CHAIR_i's stage-2 gain vanished). A seed-0 "
-    "rebuild on a 2-core AMD EPYC (family 25, AVX2; torch 2.13.0) logs the shipped LLM loss at step 0 (7.57006) "
-    "but 4.79599 against 4.79622 at step 25, with 1 and 2 threads alike: the shipped bits are not reproduced "
-    "there either. Claim only what holds across builds.",
+    "compatible path (`MKL_CBWR=COMPATIBLE`) changes every matmul. The model shipped before 2026-11-30 was built "
+    "on another CPU kind; rebuilds of it on 2-core AMD EPYCs differed from the first training step (issue 21) "
+    "and moved the held-out results (CHAIR_i's stage-2 gain vanished). The machine each build ran on is in "
+    "`seed_spread.json`. Claim only what holds across builds.",
     "- Development checks use probe-split seeds; the held-out table uses the eval sets and is the reference. What "
     "was tried before this build, and what it measured, is in `docs/tiny_model_history.md`.",
 ]
