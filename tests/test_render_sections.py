@@ -221,3 +221,32 @@ def test_csp_hash_is_the_base64_sha256_of_the_exact_text():
     # sha256("") and sha256("abc") in base64, from RFC 6234's test vectors
     assert _csp_hash("") == "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
     assert _csp_hash("abc") == "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+
+
+def test_index_shows_signed_cis_and_no_verdict_for_undefined_metrics(tmp_path):
+    """The demo's front page writes a CI as the reports do ([+0.177, +0.290]) and shows an undefined metric's
+    verdict as a dash, never "n.s." (a fresh user found both)."""
+    import re
+
+    from workbench.report.index import write_index
+
+    metrics = {
+        "pope/f1_mean": {"a": 0.695, "b": 0.373, "delta": -0.322, "ci": [-0.455, -0.191], "p": 0.0002,
+                         "verdict": "worse", "n": 126, "better": "higher"},
+        "pope/strict_f1_mean": {"a": None, "b": None, "delta": None, "ci": None, "p": None, "verdict": "n/a",
+                                "n": 126, "better": "higher"},
+        "pope/accuracy_mean": {"a": 0.579, "b": 0.516, "delta": -0.063, "ci": [-0.201, 0.072], "p": 0.425,
+                               "verdict": "n.s.", "n": 126, "better": "higher"},
+    }
+    compare = {"eval_set": {"n_items": 126, "manifest_sha256": "ab" * 32},
+               "comparisons": [{"baseline": "s1", "other": "s2", "metrics": metrics}]}
+    report = tmp_path / "synth-pope.html"
+    report.write_text("<html></html>")
+    (tmp_path / "synth-pope.compare.json").write_text(json.dumps(compare))
+    out = write_index(tmp_path / "index.html", {"synth-pope": report}, [], models=["s1", "s2"], seconds=1.0,
+                      settings={})
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"<tr><td>(pope/\w+) .*?</td>(.*?)</tr>",
+                                                         out.read_text(), re.S)}
+    assert "[-0.455, -0.191]" in rows["pope/f1_mean"] and "&#9660; worse" in rows["pope/f1_mean"]
+    assert "[-0.201, +0.072]" in rows["pope/accuracy_mean"] and "n.s." in rows["pope/accuracy_mean"]
+    assert "n.s." not in rows["pope/strict_f1_mean"] and "not computed" in rows["pope/strict_f1_mean"]
