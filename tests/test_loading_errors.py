@@ -156,6 +156,13 @@ def test_missing_projection_file(files):
     assert "projection checkpoint" in message and "prerained_minigpt4_7b.pth does not exist" in message
 
 
+def test_every_missing_path_is_named_at_once(files):
+    message = error_of(load_model, card(files, blip2=str(files["root"] / "nowhere"),
+                                        projection=str(files["root"] / "prerained_minigpt4_7b.pth")))
+    assert "blip2 folder" in message and "nowhere does not exist" in message
+    assert "prerained_minigpt4_7b.pth does not exist" in message and "\n" not in message
+
+
 # ---- wrong folders --------------------------------------------------------------------------------------------
 def test_missing_blip2_folder(files):
     message = error_of(load_model, card(files, blip2=str(files["root"] / "nowhere")))

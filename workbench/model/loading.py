@@ -67,12 +67,16 @@ def _resolve_dtype(dtype, default: torch.dtype) -> torch.dtype:
 
 # ---- cheap checks ---------------------------------------------------------------------------------------------
 def _check_files(card: dict) -> None:
+    """Raises WorkbenchError naming every file or folder of ``card`` that is missing (one line, all of them)."""
+    missing = []
     for key in ("blip2", "llm", "vision", "qformer"):
         if card[key] is not None and not Path(card[key]).exists():
             folder = key == "blip2" or (key == "llm" and not card[key].lower().endswith(".gguf"))
-            raise WorkbenchError(f"{card['source']}: {key} {'folder' if folder else 'file'} {card[key]} does not exist")
+            missing.append(f"{key} {'folder' if folder else 'file'} {card[key]} does not exist")
     if not Path(card["projection"]).is_file():
-        raise WorkbenchError(f"{card['source']}: projection checkpoint {card['projection']} does not exist")
+        missing.append(f"projection checkpoint {card['projection']} does not exist")
+    if missing:
+        raise WorkbenchError(f"{card['source']}: {'; '.join(missing)}")
 
 
 @dataclass
