@@ -124,6 +124,15 @@ def conversation(content: str, question: str, answer: str, chat_form: bool, temp
     return prompt.replace(IMAGE_PLACEHOLDER, content) + answer + template.end_sym
 
 
+def slot_conversation(spec, question: str, answer: str, chat_form: bool, n_slots: int) -> SlotDocument:
+    """``conversation`` with a soft image slot holding ``spec``'s key phrases where the image goes (draws nothing
+    from any stream)."""
+    from workbench.model.templates import IMAGE_PLACEHOLDER
+
+    return SlotDocument(conversation(IMAGE_PLACEHOLDER, question, answer, chat_form), slot_phrases(spec, n_slots),
+                        IMAGE_PLACEHOLDER)
+
+
 def _question(task: str, rng: np.random.Generator) -> str:
     if rng.uniform() < EXACT_PROMPT_SHARE:
         return text.PROMPTS[task]
@@ -150,10 +159,7 @@ def document(seed: int, index: int, n_slots: int = N_SLOTS) -> str | SlotDocumen
         content = detailed_description(spec, rng)  # drawn for soft-slot documents too: same stream either way
         question, answer, chat_form = _question(task, rng), _answer(task, spec, rng), rng.uniform() < CHAT_FORM_SHARE
         if rng.uniform() < SOFT_SLOT_SHARE:
-            from workbench.model.templates import IMAGE_PLACEHOLDER
-
-            return SlotDocument(conversation(IMAGE_PLACEHOLDER, question, answer, chat_form),
-                                slot_phrases(spec, n_slots), IMAGE_PLACEHOLDER)
+            return slot_conversation(spec, question, answer, chat_form, n_slots)
         return conversation(content, question, answer, chat_form)
     # qa: text-only questions by name
     from workbench.model.templates import get_template
@@ -203,12 +209,9 @@ def slot_answer(spec) -> str:
 def slot_qa_document(domain: str, rng: np.random.Generator, n_slots: int = N_SLOTS) -> SlotDocument:
     """A short soft-slot conversation about a fresh ``domain`` picture: ``SLOT_QUESTIONS[domain]``, then
     ``slot_answer``."""
-    from workbench.model.templates import IMAGE_PLACEHOLDER
-
     spec = sample_spec(domain, rng)
     chat_form = rng.uniform() < CHAT_FORM_SHARE
-    return SlotDocument(conversation(IMAGE_PLACEHOLDER, SLOT_QUESTIONS[domain], slot_answer(spec), chat_form),
-                        slot_phrases(spec, n_slots), IMAGE_PLACEHOLDER)
+    return slot_conversation(spec, SLOT_QUESTIONS[domain], slot_answer(spec), chat_form, n_slots)
 
 
 POPE_PARAPHRASES = [
@@ -224,8 +227,6 @@ def pope_qa_document(rng: np.random.Generator, n_slots: int = N_SLOTS) -> str | 
     """One yes/no question about one kind of a fresh scene, with the scene in the image slot (``SOFT_SLOT_SHARE``
     soft slots, else its detailed description as text): a present kind half the time (answer "yes"), otherwise a
     kind the scene lacks, uniformly (answer "no")."""
-    from workbench.model.templates import IMAGE_PLACEHOLDER
-
     spec = sample_spec("scene", rng)
     present = list(dict.fromkeys(o.kind for o in spec.objects))
     absent = [k for k in catalog.KINDS if k not in present]
@@ -240,8 +241,7 @@ def pope_qa_document(rng: np.random.Generator, n_slots: int = N_SLOTS) -> str | 
         answer = f"Yes, there is {a_kind} in the image." if yes else f"No, there is no {kind} in the image."
     chat_form = rng.uniform() < CHAT_FORM_SHARE
     if rng.uniform() < SOFT_SLOT_SHARE:
-        return SlotDocument(conversation(IMAGE_PLACEHOLDER, question, answer, chat_form),
-                            slot_phrases(spec, n_slots), IMAGE_PLACEHOLDER)
+        return slot_conversation(spec, question, answer, chat_form, n_slots)
     return conversation(detailed_description(spec, rng), question, answer, chat_form)
 
 
