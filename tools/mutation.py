@@ -44,8 +44,10 @@ MODULES = {
                     "workbench/generation/stopping.py", "workbench/generation/sampling.py"],
                    ["tests/test_generation.py", "tests/test_generation_edges.py"]),
     "scoring": (["workbench/scoring/failure.py", "workbench/scoring/diagnosis.py", "workbench/scoring/recipe.py",
-                 "workbench/scoring/hallucination.py", "workbench/scoring/text.py", "workbench/scoring/aggregate.py"],
-                ["tests/test_scoring_tasks.py", "tests/test_scoring_rules.py"]),
+                 "workbench/scoring/hallucination.py", "workbench/scoring/text.py", "workbench/scoring/aggregate.py",
+                 "workbench/scoring/pope.py", "workbench/scoring/negation.py"],
+                ["tests/test_scoring_tasks.py", "tests/test_scoring_rules.py", "tests/test_pope.py",
+                 "tests/test_free_text.py", "tests/test_chair_reference.py"]),
 }
 STATUS = re.compile(r"^\s*(\S+__mutmut_\d+): (.+)$")
 
