@@ -87,8 +87,6 @@ def _clause_mentions(tokens: tuple[str, ...], matcher: Matcher, offset: int) -> 
             continue
         if tokens[i] not in (LIST_WORDS if after_term else FILLERS):
             active = after_term = False
-        if i + 1 in cue_ends or i + 2 in cue_ends:
-            after_term = False
         i += 1
     return out
 

@@ -116,7 +116,3 @@ class Matcher:
             else:
                 i += 1
         return out
-
-    def first(self, text: str):
-        found = self.find(text)
-        return found[0] if found else None

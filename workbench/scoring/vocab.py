@@ -81,12 +81,20 @@ class TaskVocabulary:
     @classmethod
     def from_references(cls, references: list[tuple[str, dict]], objects: dict[str, list[str]] | None = None,
                         synonyms: dict[str, list[str]] | None = None) -> "TaskVocabulary":
-        """``references``: (task, reference) pairs; ``objects``: vocabulary.json content or None."""
+        """``references``: (task, reference) pairs; ``objects``: vocabulary.json content or None.
+
+        Reference names of one kind with the same matching key (``key_tokens``: "Eggs" and "egg") are one
+        term under the first spelling seen; ``canonical`` maps the others to it."""
         synonyms = synonyms or {}
         syn = {" ".join(k.lower().split()): v for k, v in synonyms.items()}
+        first_name: dict[tuple, tuple[str, str]] = {}
 
-        def with_syn(kind, name):
-            return (kind, name), syn.get(" ".join(name.lower().split()), [])
+        def add(terms, kind, name):
+            # spellings of one term ("Eggs" in one item, "egg" in another) share the first one's canonical,
+            # so a mention is predicted once and both references name it
+            canonical = first_name.setdefault((kind, key_tokens(name)), (kind, name))
+            bucket = terms.setdefault(canonical, [])
+            bucket.extend(v for v in syn.get(" ".join(name.lower().split()), []) if v not in bucket)
 
         if objects is None:
             objects = {}
@@ -99,16 +107,13 @@ class TaskVocabulary:
             if task == "recipe":
                 for kind, names in (("dish", [ref["dish"]]), ("ingredient", ref["ingredients"])):
                     for name in names:
-                        key, values = with_syn(kind, name)
-                        recipe_terms.setdefault(key, values)
+                        add(recipe_terms, kind, name)
             elif task == "diagnosis":
                 for kind, names in (("crop", [ref["crop"]]), ("treatment", ref["treatments"])):
                     for name in names:
-                        key, values = with_syn(kind, name)
-                        diag_terms.setdefault(key, values)
+                        add(diag_terms, kind, name)
                 if ref["disease"].strip().lower() != "healthy":
-                    key, values = with_syn("disease", ref["disease"])
-                    diag_terms.setdefault(key, values)
+                    add(diag_terms, "disease", ref["disease"])
         diag_terms[("healthy", "healthy")] = HEALTHY_TERMS
         diag_terms[("disease_word", "disease")] = DISEASE_WORDS
         recipe_terms = with_lexicons(recipe_terms, OPEN_LEXICONS["recipe"])
