@@ -155,6 +155,9 @@ def test_flatten_nests_three_levels_and_writes_the_rest_as_json():
     assert _flatten(value) == [("a.b.c", '{"d": 1}'), ("l", "1, x, None"), ("m", '[{"k": 1}]'), ("n", ""),
                                ("s", "2.5")]
     assert _flatten("top") == [("", "top")]
+    # below three levels, keys are written sorted, so the same record always gives the same cell
+    assert _flatten({"a": {"b": {"c": {"z": 1, "a": 2}}}, "m": [{"k": 1, "b": 2}]}) == [
+        ("a.b.c", '{"a": 2, "z": 1}'), ("m", '[{"b": 2, "k": 1}]')]
 
 
 def _record(d):
