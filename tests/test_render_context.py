@@ -283,7 +283,7 @@ def test_workbench_info_with_the_real_clock_is_utc_to_the_second():
 # ---------------------------------------------------------------- the page
 
 class Page(HTMLParser):
-    """Elements (tag, attrs), text per element id-less, and the body of each <title>/<style>/<script>."""
+    """Elements (tag, attrs) and the body of each <title>/<style>/<script>."""
 
     def __init__(self, html: str):
         super().__init__(convert_charrefs=True)

@@ -71,8 +71,8 @@ def test_no_failures_no_plot(plots):
 
 def test_items_scored_without_metrics_count_as_not_failed(plots):
     es = _es(["c", "c"])
-    a = SimpleNamespace(name="a", scores={"items": [{"id": "c0"}, {"id": "c1", "metrics": {"failure": True,
-                                                                                            "failure_reasons": ["x"]}}]})
+    failed = {"failure": True, "failure_reasons": ["x"]}
+    a = SimpleNamespace(name="a", scores={"items": [{"id": "c0"}, {"id": "c1", "metrics": failed}]})
     b = SimpleNamespace(name="b", scores={"items": [{"id": "c0"}, {"id": "c1"}]})
     out = _failures(es, [a, b])
     assert out["totals"] == [{"task": "c", "n": 2, "failed": [1, 0]}]
