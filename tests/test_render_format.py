@@ -63,6 +63,8 @@ def test_template_text_is_escaped_and_raw_numbers_are_reprs():
     ({"n": 10, "n_scored": [None, None]}, "10"),
     ({"n": 10, "n_scored": []}, "10"),
     ({"n": 10, "n_scored": [3, None]}, "3 / 10 of 10"),
+    ({"n": 10, "n_scored": [4, 4]}, "4 of 10"),
+    ({"n": 10, "n_scored": [4, 5]}, "4 / 5 of 10"),
 ])
 def test_n_label_edge_cases(entry, shown):
     assert n_label(entry) == shown

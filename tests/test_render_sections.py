@@ -69,6 +69,16 @@ def test_no_failures_no_plot(plots):
     assert "failure_reasons" not in plots
 
 
+def test_items_scored_without_metrics_count_as_not_failed(plots):
+    es = _es(["c", "c"])
+    failed = {"failure": True, "failure_reasons": ["x"]}
+    a = SimpleNamespace(name="a", scores={"items": [{"id": "c0"}, {"id": "c1", "metrics": failed}]})
+    b = SimpleNamespace(name="b", scores={"items": [{"id": "c0"}, {"id": "c1"}]})
+    out = _failures(es, [a, b])
+    assert out["totals"] == [{"task": "c", "n": 2, "failed": [1, 0]}]
+    assert [(r["reason"], r["counts"]) for r in out["rows"]] == [("x", [1, 0])]
+
+
 # ---------------------------------------------------------------- lengths
 
 def test_n_tokens_prefers_the_recorded_count_and_else_counts_words():
@@ -94,6 +104,11 @@ def test_lengths_per_task_and_run_with_truncations(plots):
     assert out["plot"] == "data:length_histograms"
 
 
+def test_lengths_of_an_empty_eval_set_draw_nothing(plots):
+    assert _lengths(_es([]), [_run("a", {}), _run("b", {})]) == {"rows": [], "plot": None}
+    assert "length_histograms" not in plots
+
+
 # ---------------------------------------------------------------- summary panels
 
 def _entry(task, metric, a, b, significant=False, a_ci=None, b_ci=None, n_scored=None):
@@ -110,7 +125,7 @@ def test_summary_tables_per_comparison_and_one_panel_per_drawable_metric(plots):
         "r/y": _entry("r", "y", 1.0, 2.0, n_scored=[2, 3])}}
     c2 = {"other": "c", "metrics": {k: dict(e, b=None if k == "c/half" else e["b"], significant=False,
                                             b_ci=[9, 9]) for k, e in c1["metrics"].items()}}
-    tasks = _summary({"c": 4, "r": 4, "empty": 0}, {"baseline": "a", "comparisons": [c1, c2]}, ["a", "b", "c"])
+    tasks = _summary({"c": 4, "r": 4, "empty": 0}, {"baseline": "a", "comparisons": [c1, c2]})
     assert [(t["name"], t["n"]) for t in tasks] == [("c", 4), ("r", 4), ("empty", 0)]
     assert [tb["other"] for tb in tasks[0]["tables"]] == ["b", "c"]
     assert [r["key"] for r in tasks[0]["tables"][0]["rows"]] == ["c/x", "c/split/x", "c/meteor", "c/half"]
@@ -128,7 +143,7 @@ def test_summary_tables_per_comparison_and_one_panel_per_drawable_metric(plots):
 
 def test_summary_without_drawable_metrics_has_no_plot(plots):
     comp = {"other": "b", "metrics": {"c/meteor": _entry("c", "meteor", None, None)}}
-    [task] = _summary({"c": 4}, {"baseline": "a", "comparisons": [comp]}, ["a", "b"])
+    [task] = _summary({"c": 4}, {"baseline": "a", "comparisons": [comp]})
     assert task["plot"] is None and len(task["tables"][0]["rows"]) == 1 and "metric_panels" not in plots
 
 
@@ -140,6 +155,9 @@ def test_flatten_nests_three_levels_and_writes_the_rest_as_json():
     assert _flatten(value) == [("a.b.c", '{"d": 1}'), ("l", "1, x, None"), ("m", '[{"k": 1}]'), ("n", ""),
                                ("s", "2.5")]
     assert _flatten("top") == [("", "top")]
+    # below three levels, keys are written sorted, so the same record always gives the same cell
+    assert _flatten({"a": {"b": {"c": {"z": 1, "a": 2}}}, "m": [{"k": 1, "b": 2}]}) == [
+        ("a.b.c", '{"a": 2, "z": 1}'), ("m", '[{"b": 2, "k": 1}]')]
 
 
 def _record(d):

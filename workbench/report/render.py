@@ -79,7 +79,7 @@ def n_label(entry: dict) -> str:
     return f"{a} of {n}" if a == b else f"{a} / {b} of {n}"
 
 
-def _summary(es_tasks: dict[str, int], compare: dict, run_names: list[str]) -> list[dict]:
+def _summary(es_tasks: dict[str, int], compare: dict) -> list[dict]:
     baseline = compare["baseline"]
     tasks = []
     for task, n in es_tasks.items():
@@ -278,7 +278,7 @@ def build_context(es, runs, compare: dict) -> dict:
         "eval_set": {"name": es.name, "path": str(es.root), "manifest_sha256": es.manifest_sha256,
                      "n_items": len(es.items), "tasks": es_tasks},
         "method": compare["method"], "compare_created": compare.get("created"),
-        "tasks": _summary(es_tasks, compare, [run.name for run in runs]),
+        "tasks": _summary(es_tasks, compare),
         "failures": _failures(es, runs), "lengths": _lengths(es, runs), "examples": _examples(es, runs),
         "provenance": _provenance(runs), "workbench": _workbench_info(), "compare": compare,
         "judges": _judges(runs),
