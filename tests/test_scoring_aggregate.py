@@ -171,3 +171,11 @@ def test_resample_of_nothing_is_empty_and_unknown_task_is_refused():
     assert aggregate_items("recipe", []) == {}
     with pytest.raises(ValueError, match=r"^unknown task 'poem' \(known: caption, recipe, diagnosis, pope\)$"):
         Aggregator("poem", RECIPE)
+
+
+def test_a_ratio_over_a_single_count_is_defined():
+    # one caption with one (hallucinated) mention and one truth object: 1/1, not undefined
+    got = aggregate_items("caption", [CAPTION[2]])
+    assert (got["caption/chair_i"], got["caption/chair_s"]) == (1.0, 1.0)
+    got = aggregate_items("recipe", [{"ingredient_tp": 1, "n_ingredients_pred": 1, "n_ingredients_ref": 1}])
+    assert (got["recipe/ingredient_precision"], got["recipe/ingredient_recall"]) == (1.0, 1.0)

@@ -143,3 +143,20 @@ def test_a_negation_reaches_past_a_term_only_through_list_words():
     m = Matcher({"blight": [], "rust": []})
     assert named("no blight or rust", m) == []
     assert named("no blight showing rust", m) == ["rust"]   # "showing" is a filler, but not a list word
+
+
+def test_on_task_reads_generic_disease_words_and_tolerates_the_other_task(vocab):
+    from workbench.scoring.failure import on_task
+
+    assert on_task("diagnosis", "There are spots on it.", vocab)              # a generic disease word
+    assert on_task("diagnosis", "It looks like an infection to me.", vocab)   # a general disease word
+    # a recipe that also talks about a leaf is still a recipe; one that is only a leaf description is not
+    assert on_task("recipe", "Mix the flour, then look at the tomato leaf with early blight.", vocab)
+    assert not on_task("recipe", "A tomato leaf with early blight.", vocab)
+
+
+def test_pope_item_keeps_its_object_and_split():
+    from workbench.scoring.pope import score_pope
+
+    got = score_pope("Yes.", {"label": "yes", "object": "dog", "split": "adversarial"})
+    assert (got["object"], got["split"], got["answer"], got["correct"]) == ("dog", "adversarial", "yes", 1)

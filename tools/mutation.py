@@ -48,8 +48,9 @@ MODULES = {
     "scoring": (["workbench/scoring/failure.py", "workbench/scoring/diagnosis.py", "workbench/scoring/recipe.py",
                  "workbench/scoring/hallucination.py", "workbench/scoring/text.py", "workbench/scoring/aggregate.py",
                  "workbench/scoring/pope.py", "workbench/scoring/negation.py"],
-                ["tests/test_scoring_tasks.py", "tests/test_scoring_rules.py", "tests/test_pope.py",
-                 "tests/test_free_text.py", "tests/test_chair_reference.py"]),
+                ["tests/test_scoring_tasks.py", "tests/test_scoring_rules.py", "tests/test_scoring_secondary.py",
+                 "tests/test_scoring_aggregate.py", "tests/test_pope.py", "tests/test_free_text.py",
+                 "tests/test_chair_reference.py"]),
 }
 STATUS = re.compile(r"^\s*(\S+__mutmut_\d+): (.+)$")
 

@@ -25,8 +25,7 @@ def _col(metrics, key, default=0.0):
 
 
 def _safe_div(a, b):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
+    return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)   # a / b, NaN where b is 0 (no division by 0)
 
 
 def _caption_columns(metrics):
