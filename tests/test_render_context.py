@@ -25,24 +25,13 @@ import pytest
 from PIL import Image
 
 from workbench.errors import WorkbenchError
+from render_support import plots  # noqa: F401  (a fixture)
 from workbench.report import render
 from workbench.report.render import (_environment, _examples, _summary, _workbench_info, build_context,
                                      render_html, render_report, report_runs, write_report)
 
 SHA = "ab" * 32
 TEMPLATES = Path(render.__file__).parent / "templates"
-
-
-@pytest.fixture
-def plots(monkeypatch):
-    """Record what each plot is asked to draw instead of drawing it."""
-    calls = {}
-    for name in ("metric_panels", "failure_reasons", "length_histograms"):
-        def record(*args, _name=name):
-            calls.setdefault(_name, []).append(args)
-            return f"data:{_name}"
-        monkeypatch.setattr(render.plots, name, record)
-    return calls
 
 
 class FrozenClock:

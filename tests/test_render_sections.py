@@ -13,21 +13,9 @@ from types import SimpleNamespace
 import pytest
 
 from workbench.errors import WorkbenchError
-from workbench.report import render
+from render_support import plots  # noqa: F401  (a fixture)
 from workbench.report.render import (_checkpoint, _csp_hash, _failures, _flatten, _judges, _lengths, _load_compare,
                                      _n_tokens, _provenance, _summary)
-
-
-@pytest.fixture
-def plots(monkeypatch):
-    """Record what each plot is asked to draw instead of drawing it."""
-    calls = {}
-    for name in ("metric_panels", "failure_reasons", "length_histograms"):
-        def record(*args, _name=name):
-            calls.setdefault(_name, []).append(args)
-            return f"data:{_name}"
-        monkeypatch.setattr(render.plots, name, record)
-    return calls
 
 
 def _es(tasks):
