@@ -18,14 +18,11 @@ import numpy as np
 from workbench.scoring.caption import N_BLEU, bleu_from_stats, meteor_from_stats
 from workbench.scoring.judged import judge_columns, judge_formulas
 from workbench.scoring.pope import pope_columns, pope_formulas
+from workbench.scoring.ratios import f1_score, safe_div
 
 
 def _col(metrics, key, default=0.0):
     return np.array([default if m.get(key) is None else m[key] for m in metrics], dtype=float)
-
-
-def _safe_div(a, b):
-    return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)   # a / b, NaN where b is 0 (no division by 0)
 
 
 def _caption_columns(metrics):
@@ -51,10 +48,10 @@ def _caption_formulas(s, m):
     out["rouge_l"] = s["rouge_l"] / m
     # undefined items (cider None) count as 0, as in pycocoevalcap; none defined -> undefined (NaN)
     out["cider"] = np.where(s["cider_defined"] > 0, s["cider"] / m, np.nan)
-    out["chair_i"] = _safe_div(s["n_hallucinated"], s["n_mentioned"])  # undefined (null) without any mention
+    out["chair_i"] = safe_div(s["n_hallucinated"], s["n_mentioned"])  # undefined (null) without any mention
     out["chair_s"] = s["chair_s"] / m
-    out["chair_i_distinct"] = _safe_div(s["n_hallucinated_distinct"], s["n_mentioned_distinct"])
-    out["object_recall"] = _safe_div(s["n_covered"], s["n_objects"])
+    out["chair_i_distinct"] = safe_div(s["n_hallucinated_distinct"], s["n_mentioned_distinct"])
+    out["object_recall"] = safe_div(s["n_covered"], s["n_objects"])
     return out
 
 
@@ -64,13 +61,11 @@ def _recipe_columns(metrics):
 
 
 def _recipe_formulas(s, m):
-    precision = np.nan_to_num(_safe_div(s["ingredient_tp"], s["n_ingredients_pred"]), nan=0.0)
-    recall = _safe_div(s["ingredient_tp"], s["n_ingredients_ref"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    f1 = np.where(np.isnan(recall), np.nan, f1)
+    precision = np.nan_to_num(safe_div(s["ingredient_tp"], s["n_ingredients_pred"]), nan=0.0)
+    recall = safe_div(s["ingredient_tp"], s["n_ingredients_ref"])
     return {"dish_accuracy": s["dish_accuracy"] / m, "ingredient_precision": precision,
-            "ingredient_recall": recall, "ingredient_f1": f1, "steps_present": s["steps_present"] / m}
+            "ingredient_recall": recall, "ingredient_f1": f1_score(precision, recall),
+            "steps_present": s["steps_present"] / m}
 
 
 def _diagnosis_columns(metrics):
@@ -91,14 +86,13 @@ def _diagnosis_columns(metrics):
 
 def _diagnosis_formulas(s, m):
     support, predicted, tp = s["true"], s["pred"], s["tp"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.where(support + predicted > 0, 2 * tp / np.maximum(support + predicted, 1), 0.0)
-        present = support > 0
-        macro = np.where(present.sum(1) > 0, (f1 * present).sum(1) / np.maximum(present.sum(1), 1), np.nan)
+    f1 = 2 * tp / np.maximum(support + predicted, 1)      # per class; 0 for a class neither true nor predicted
+    present = support > 0                                  # every resample of k >= 1 items has a true class
+    macro = (f1 * present).sum(1) / present.sum(1)
     return {"crop_accuracy": s["crop_accuracy"] / m, "disease_accuracy": s["disease_accuracy"] / m,
             "disease_macro_f1": macro,
-            "treatment_recall": _safe_div(s["n_treatments_recalled"], s["n_treatments"]),
-            "healthy_false_alarm": _safe_div(s["healthy_false_alarm"], s["healthy"])}
+            "treatment_recall": safe_div(s["n_treatments_recalled"], s["n_treatments"]),
+            "healthy_false_alarm": safe_div(s["healthy_false_alarm"], s["healthy"])}
 
 
 TASK_AGGREGATION = {
@@ -119,7 +113,7 @@ class Aggregator:
         self.task = task
         self.n = len(metrics)
         columns, self._formulas = TASK_AGGREGATION[task]
-        self.columns = columns(metrics) if metrics else {}
+        self.columns = columns(metrics)
         self.columns["failure"] = _col(metrics, "failure")
         self.columns.update(judge_columns(metrics))   # only when the run was judged (workbench judge)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.scoring.ratios import safe_div
+
 BINARY = ("judge_failure", "judge_match")
 PAIR = ("judge_relative_reference", "judge_relative_model")
 
@@ -40,13 +42,9 @@ def judge_columns(metrics: list[dict]) -> dict:
 
 def judge_formulas(s: dict) -> dict:
     out = {}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for key in BINARY:
-            if f"{key}:n" in s:
-                n = s[f"{key}:n"]
-                out[key] = np.where(n > 0, s[f"{key}:sum"] / np.where(n > 0, n, 1), np.nan)
-        if "judge_relative:ref" in s:
-            ref = s["judge_relative:ref"]
-            out["judge_relative"] = np.where(ref > 0, 100 * s["judge_relative:model"] / np.where(ref > 0, ref, 1),
-                                             np.nan)
+    for key in BINARY:
+        if f"{key}:n" in s:
+            out[key] = safe_div(s[f"{key}:sum"], s[f"{key}:n"])
+    if "judge_relative:ref" in s:
+        out["judge_relative"] = 100 * safe_div(s["judge_relative:model"], s["judge_relative:ref"])
     return out

@@ -31,6 +31,8 @@ import re
 
 import numpy as np
 
+from workbench.scoring.ratios import f1_score, safe_div
+
 SPLITS = ("random", "popular", "adversarial")
 LABELS = ("yes", "no")
 QUESTION_TEMPLATE = "Is there a {} in the image?"   # POPE main.py --template default
@@ -102,16 +104,9 @@ def pope_columns(metrics: list[dict]) -> dict:
     return cols
 
 
-def _div(a, b):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
-
-
 def _prf(tp, n_yes, n_pos):
-    precision, recall = _div(tp, n_yes), _div(tp, n_pos)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return precision, recall, np.where(np.isnan(precision) | np.isnan(recall), np.nan, f1)
+    precision, recall = safe_div(tp, n_yes), safe_div(tp, n_pos)
+    return precision, recall, f1_score(precision, recall)
 
 
 def _group_formulas(s, prefix: str) -> dict:
@@ -119,10 +114,10 @@ def _group_formulas(s, prefix: str) -> dict:
     out = {}
     for tag, yes, tp in (("", "yes", "tp"), ("strict_", "s_yes", "s_tp")):
         precision, recall, f1 = _prf(s[f"{prefix}{tp}"], s[f"{prefix}{yes}"], s[f"{prefix}pos"])
-        out.update({f"{prefix}{tag}accuracy": _div(s[f"{prefix}{tag}correct"], n),
+        out.update({f"{prefix}{tag}accuracy": safe_div(s[f"{prefix}{tag}correct"], n),
                     f"{prefix}{tag}precision": precision, f"{prefix}{tag}recall": recall,
-                    f"{prefix}{tag}f1": f1, f"{prefix}{tag}yes_ratio": _div(s[f"{prefix}{yes}"], n),
-                    f"{prefix}{tag}neither_rate": _div(s[f"{prefix}{tag}neither"], n)})
+                    f"{prefix}{tag}f1": f1, f"{prefix}{tag}yes_ratio": safe_div(s[f"{prefix}{yes}"], n),
+                    f"{prefix}{tag}neither_rate": safe_div(s[f"{prefix}{tag}neither"], n)})
     return out
 
 
