@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import locale
 import os
 from pathlib import Path
 
@@ -109,6 +110,18 @@ def test_read_scores_returns_the_object(tmp_path):
     path.write_text('{"aggregate": {"recipe/dish_accuracy": 0.5}, "items": [], "note": "caf\u00e9"}',
                     encoding="utf-8")
     assert _read_scores(path) == {"aggregate": {"recipe/dish_accuracy": 0.5}, "items": [], "note": "caf\u00e9"}
+
+
+def test_read_scores_reads_utf8_whatever_the_locale(tmp_path):
+    path = tmp_path / "scores.json"
+    path.write_bytes('{"aggregate": {}, "items": [], "note": "caf\u00e9"}'.encode("utf-8"))
+    saved = locale.setlocale(locale.LC_CTYPE)
+    try:
+        locale.setlocale(locale.LC_CTYPE, "C")   # an ASCII locale, as under LANG=C
+        data = _read_scores(path)
+    finally:
+        locale.setlocale(locale.LC_CTYPE, saved)
+    assert data["note"] == "caf\u00e9"
 
 
 def test_read_scores_names_the_file_and_line_of_invalid_json(tmp_path):
@@ -281,7 +294,8 @@ def test_refuses_a_path_that_is_not_a_folder(tmp_path, what):
     assert str(err.value) == f"{other}: not a run folder; pass folders made by `workbench generate`"
 
 
-@pytest.mark.parametrize("limits, shown", [((None, 3), "all, 3"), ((10, 3), "3, 10"), ((2, None, 3), "all, 2, 3")])
+@pytest.mark.parametrize("limits, shown", [((None, 3), "all, 3"), ((10, 3), "3, 10"), ((2, None, 3), "all, 2, 3"),
+                                           ((1, None), "all, 1")])
 def test_refuses_runs_made_with_different_limits(tmp_path, limits, shown):
     es_dir = _eval_set(tmp_path)
     runs = [_run(tmp_path / "runs", f"r{k}", es_dir, limit=limit) for k, limit in enumerate(limits)]
