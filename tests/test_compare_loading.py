@@ -179,7 +179,7 @@ def test_check_scores_refuses_a_subset_of_the_items(tmp_path):
     es = load_eval_set(es_dir)
     with pytest.raises(WorkbenchError) as err:
         _check_scores(_scores(None, ids=IDS[:3]), tmp_path / "scores.json", es)
-    assert f"(missing ['recipe-3'], unknown []);" in str(err.value)
+    assert "(missing ['recipe-3'], unknown []);" in str(err.value)
 
 
 # ---------------------------------------------------------------- eval set argument
