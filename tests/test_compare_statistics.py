@@ -522,3 +522,16 @@ def test_a_median_is_told_from_the_mean_on_four_items():
     for seed in range(3):
         [e] = _run("t", [_items(s=x), _items(s=x)], agg, seed=seed)
         assert e["t/s"]["resampling"] == "aggregate", seed
+
+
+@pytest.mark.parametrize("n, size", [(4, 3), (7, 3), (8, 4), (12, 6), (13, 6)])
+def test_the_mean_check_probes_three_subsets_of_half_the_items_and_at_least_three(n, size):
+    # the design: three random subsets per run, of max(3, n // 2) items (drawn with replacement)
+    sizes = []
+
+    def spy(task, items):
+        sizes.append(len(items))
+        return _mean_of("s", "s")(task, items)
+    x = [float(i % 3) for i in range(n)]
+    _run("t", [_items(s=x), _items(s=x[::-1])], spy)
+    assert [k for k in sizes if k != n] == [size] * 6

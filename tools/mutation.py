@@ -34,7 +34,8 @@ EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.txt"
 MODULES = {
     "bootstrap": (["workbench/compare/bootstrap.py"], ["tests/test_compare_calibration.py"]),
     "compare": (["workbench/compare/statistics.py", "workbench/compare/loading.py"],
-                ["tests/test_compare_statistics.py", "tests/test_compare.py", "tests/test_compare_calibration.py"]),
+                ["tests/test_compare_statistics.py", "tests/test_compare_calibration.py",
+                 "tests/test_compare_loading.py"]),
     # tests/test_report.py (whole reports on scored runs, ~5-8 s a test) is left out: every mutant would run it;
     # test_render_context.py reaches the same functions in memory
     "render": (["workbench/report/render.py"],
