@@ -179,3 +179,15 @@ def test_a_ratio_over_a_single_count_is_defined():
     assert (got["caption/chair_i"], got["caption/chair_s"]) == (1.0, 1.0)
     got = aggregate_items("recipe", [{"ingredient_tp": 1, "n_ingredients_pred": 1, "n_ingredients_ref": 1}])
     assert (got["recipe/ingredient_precision"], got["recipe/ingredient_recall"]) == (1.0, 1.0)
+
+
+def test_ingredient_f1_when_precision_equals_recall():
+    got = aggregate_items("recipe", [{"ingredient_tp": 1, "n_ingredients_pred": 2, "n_ingredients_ref": 2}])
+    assert (got["recipe/ingredient_precision"], got["recipe/ingredient_recall"], got["recipe/ingredient_f1"]) == \
+        (0.5, 0.5, 0.5)
+
+
+def test_cider_of_one_defined_item_and_a_float_index():
+    assert aggregate_items("caption", [CAPTION[2]])["caption/cider"] == pytest.approx(0.4)
+    out = Aggregator("caption", CAPTION).resample(np.array([[0.0, 1.0]]))    # positions given as floats
+    assert out["caption/chair_i"][0] == pytest.approx(1 / 5)

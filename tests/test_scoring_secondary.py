@@ -160,3 +160,74 @@ def test_pope_item_keeps_its_object_and_split():
 
     got = score_pope("Yes.", {"label": "yes", "object": "dog", "split": "adversarial"})
     assert (got["object"], got["split"], got["answer"], got["correct"]) == ("dog", "adversarial", "yes", 1)
+
+
+@pytest.mark.parametrize("text, official", [
+    ("A. No", "yes"),          # only the text before the first "." is read (RUCAIBox/POPE evaluate.py)
+    ("Maybe\nno", "yes"),      # words are split on single spaces only
+    ("No, a cat.", "no"),      # commas are deleted before splitting
+])
+def test_pope_official_reading_edges(text, official):
+    from workbench.scoring.pope import official_answer
+
+    assert official_answer(text) == official
+
+
+def test_pope_strict_reading_strips_only_trailing_periods_and_exclamations():
+    from workbench.scoring.pope import strict_answer
+
+    assert strict_answer("Yes X") is None and strict_answer(" no!. ") == "no"
+
+
+def test_pope_f1_is_zero_when_precision_and_recall_are_zero_and_means_need_splits():
+    from workbench.scoring import aggregate_items
+    from workbench.scoring.pope import score_pope
+
+    refs = [{"label": "yes", "object": "dog", "split": "random"}, {"label": "no", "object": "cat", "split": "random"}]
+    items = [score_pope(answer, ref) for answer, ref in zip(["No.", "Yes."], refs)]   # both wrong
+    got = aggregate_items("pope", items)
+    assert (got["pope/precision"], got["pope/recall"], got["pope/f1"]) == (0.0, 0.0, 0.0)
+    no_split = [score_pope("Yes.", {"label": "yes", "object": "dog", "split": None})]
+    got = aggregate_items("pope", no_split)
+    assert got["pope/accuracy"] == 1.0 and got["pope/f1_mean"] is None and got["pope/accuracy_mean"] is None
+
+
+def test_coco_vocabulary_warning():
+    from workbench.scoring.hallucination import coco_vocabulary_warning
+
+    assert coco_vocabulary_warning({"dog": ["puppy"]}) is None
+    reference = coco_synonyms()
+    assert coco_vocabulary_warning(reference) is None
+    changed = dict(reference, dog=["puppy"])
+    assert coco_vocabulary_warning(changed, "sets/coco") == (
+        "sets/coco/vocabulary.json names COCO's 80 categories but not with the reference CHAIR synonyms: CHAIR "
+        "uses the reference's list (workbench/scoring/data/coco_chair.json); re-import the set with "
+        "`workbench import coco` to have it written there")
+    assert coco_vocabulary_warning(changed).startswith("/vocabulary.json names")
+
+
+def test_step_words_in_the_wrong_order_do_not_count():
+    assert steps_present("Step 2: fry it. Step 1: mix it.") == 0
+
+
+@pytest.mark.parametrize("plural, single", [
+    ("gas", "gas"), ("its", "its"),                  # words of up to 3 letters are kept
+    ("lies", "lie"), ("flies", "fly"),               # -ies -> -y only for words longer than 4 letters
+    ("peaches", "peach"), ("boxes", "box"), ("buzzes", "buzz"), ("dishes", "dish"),
+])
+def test_singular_rules(plural, single):
+    from workbench.scoring.text import singular
+
+    assert singular(plural) == single
+
+
+def test_matcher_from_a_list_and_an_empty_matcher():
+    assert Matcher(["dog", "cat"]).find("a dog and cats") == ["dog", "cat"]
+    assert Matcher({}).find("a dog") == [] and Matcher({}).spans(("a", "dog")) == []
+
+
+def test_negation_positions_over_three_clauses():
+    m = Matcher({"blight": [], "rust": []})
+    got = mentions("Blight. No rust. Blight again", m)       # clauses of 1, 2 and 2 key tokens
+    assert [(x.canonical, x.start, x.negated) for x in got] == [("blight", 0, False), ("rust", 2, True),
+                                                                ("blight", 3, False)]

@@ -4,7 +4,8 @@ Card: how free text is matched against a vocabulary
 - ``normalize`` (from ``workbench.names``, shared with the importers): Unicode NFKC, accents folded
   (``crêpe`` -> ``crepe``), lower case, ``_`` and every non-alphanumeric character become spaces, whitespace
   collapsed.
-- ``singular``: a rule-based singularizer (irregular table, ``-ies``->``-y``, ``-oes``->``-o``,
+- ``singular``: a rule-based singularizer (irregular table; words of up to 3 letters kept; ``-ies``->``-y``
+  for words longer than 4 letters, ``-oes``->``-o``,
   ``-ches/-shes/-xes/-zes/-sses`` drop ``es``, otherwise a final ``s`` is dropped unless the word ends in
   ``ss``/``us``/``is``). It is applied to *both* the vocabulary and the text, so it only has to map a
   word's singular and plural to the same key, not to produce correct English.
