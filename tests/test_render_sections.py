@@ -256,3 +256,17 @@ def test_index_shows_signed_cis_and_no_verdict_for_undefined_metrics(tmp_path):
     assert "[-0.455, -0.191]" in rows["pope/f1_mean"] and "&#9660; worse" in rows["pope/f1_mean"]
     assert "[-0.201, +0.072]" in rows["pope/accuracy_mean"] and "n.s." in rows["pope/accuracy_mean"]
     assert "n.s." not in rows["pope/strict_f1_mean"] and "not computed" in rows["pope/strict_f1_mean"]
+
+
+def test_load_compare_reads_utf8_whatever_the_locale(tmp_path):
+    import locale
+
+    es, runs = SimpleNamespace(manifest_sha256="s"), [SimpleNamespace(name="a"), SimpleNamespace(name="b")]
+    path = tmp_path / "compare.json"
+    path.write_bytes(json.dumps(dict(_cmp(), note="caf\u00e9"), ensure_ascii=False).encode("utf-8"))
+    saved = locale.setlocale(locale.LC_CTYPE)
+    try:
+        locale.setlocale(locale.LC_CTYPE, "C")   # an ASCII locale, as under LANG=C
+        assert _load_compare(path, es, runs)["note"] == "caf\u00e9"
+    finally:
+        locale.setlocale(locale.LC_CTYPE, saved)
