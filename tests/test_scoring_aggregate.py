@@ -191,3 +191,26 @@ def test_cider_of_one_defined_item_and_a_float_index():
     assert aggregate_items("caption", [CAPTION[2]])["caption/cider"] == pytest.approx(0.4)
     out = Aggregator("caption", CAPTION).resample(np.array([[0.0, 1.0]]))    # positions given as floats
     assert out["caption/chair_i"][0] == pytest.approx(1 / 5)
+
+
+def test_judge_metrics_average_successful_judgements_only():
+    # LLaVA-Bench relative score: sum(model) / sum(reference) x 100 over items judged on both sides;
+    # failed judgements (None) and booleans are left out of every mean, never counted as a number
+    items = [
+        {"judge_failure": 1, "judge_match": 1, "judge_relative_reference": 8, "judge_relative_model": 6},
+        {"judge_failure": 0, "judge_match": None, "judge_relative_reference": 10, "judge_relative_model": None},
+        {"judge_failure": None, "judge_match": 0, "judge_relative_reference": 4, "judge_relative_model": 5},
+        {"judge_failure": True, "judge_match": 0.0},
+    ]
+    got = aggregate_items("recipe", items)
+    assert got["recipe/judge_failure"] == pytest.approx(1 / 2)       # items 0 and 1
+    assert got["recipe/judge_match"] == pytest.approx(1 / 3)         # items 0, 2 and 3
+    assert got["recipe/judge_relative"] == pytest.approx(100 * (6 + 5) / (8 + 4))
+
+
+def test_judge_metrics_exist_only_for_judged_runs_and_are_undefined_without_judgements():
+    assert not any("judge" in k for k in aggregate_items("recipe", RECIPE))
+    got = aggregate_items("recipe", [{"judge_failure": None, "judge_relative_reference": None,
+                                      "judge_relative_model": 7}])
+    assert got["recipe/judge_failure"] is None and got["recipe/judge_relative"] is None
+    assert "recipe/judge_match" not in got

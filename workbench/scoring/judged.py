@@ -17,13 +17,17 @@ BINARY = ("judge_failure", "judge_match")
 PAIR = ("judge_relative_reference", "judge_relative_model")
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _present(metrics, key):
-    return np.array([isinstance(m.get(key), (int, float)) and not isinstance(m.get(key), bool) for m in metrics],
-                    dtype=float)
+    return np.array([_is_number(m.get(key)) for m in metrics], dtype=float)
 
 
 def _values(metrics, key):
-    return np.array([m[key] if isinstance(m.get(key), (int, float)) else 0.0 for m in metrics], dtype=float)
+    # the same items as _present: a value that is not a number (a failure, or a bool in an edited file) adds 0
+    return np.array([m[key] if _is_number(m.get(key)) else 0.0 for m in metrics], dtype=float)
 
 
 def judge_columns(metrics: list[dict]) -> dict:
