@@ -51,7 +51,7 @@ MODULES = {
                  "workbench/scoring/pope.py", "workbench/scoring/negation.py", "workbench/scoring/ratios.py",
                  "workbench/scoring/judged.py", "workbench/scoring/vocab.py"],
                 ["tests/test_scoring_tasks.py", "tests/test_scoring_rules.py", "tests/test_scoring_secondary.py",
-                 "tests/test_scoring_aggregate.py", "tests/test_pope.py", "tests/test_free_text.py",
+                 "tests/test_scoring_aggregate.py", "tests/test_scoring_vocab.py", "tests/test_pope.py", "tests/test_free_text.py",
                  "tests/test_chair_reference.py"]),
 }
 STATUS = re.compile(r"^\s*(\S+__mutmut_\d+): (.+)$")
