@@ -214,3 +214,23 @@ def test_judge_metrics_exist_only_for_judged_runs_and_are_undefined_without_judg
                                       "judge_relative_model": 7}])
     assert got["recipe/judge_failure"] is None and got["recipe/judge_relative"] is None
     assert "recipe/judge_match" not in got
+
+
+def test_relative_score_counts_only_items_with_both_scores():
+    items = [{"judge_relative_reference": None, "judge_relative_model": 7},
+             {"judge_relative_reference": 8, "judge_relative_model": 6}]
+    assert aggregate_items("recipe", items)["recipe/judge_relative"] == pytest.approx(100 * 6 / 8)
+    # reference scores but no model score anywhere: the metric exists and is undefined
+    got = aggregate_items("recipe", [{"judge_relative_reference": 8}])
+    assert "recipe/judge_relative" in got and got["recipe/judge_relative"] is None
+
+
+def test_safe_div_never_divides_by_zero():
+    import warnings
+
+    from workbench.scoring.ratios import safe_div
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # a division by 0 would warn (RuntimeWarning)
+        got = safe_div(np.array([1.0, 0.0, 3.0]), np.array([0.0, 0.0, 2.0]))
+    assert np.isnan(got[0]) and np.isnan(got[1]) and got[2] == 1.5
