@@ -104,3 +104,14 @@ def test_a_record_in_a_model_folder_puts_the_spread_table_in_its_card(tmp_path):
     card = (model / "card.md").read_text()
     assert "## Seed spread" in card and "| recipe/dish_accuracy | 0.430 [0.430, 0.430] | 0.895 [0.895, 0.895] |" in card
     assert card.index("## Seed spread") < card.index("## Known limits")
+
+
+def test_a_metric_without_a_direction_is_counted_as_changed_not_better(tmp_path):
+    # POPE's yes_ratio has no better direction (compare.json: "better": "neither"): a CI below 0 is a change
+    _seed_folder(tmp_path, 0, {"pope/yes_ratio": _entry(0.87, 0.27, [-0.69, -0.52], "neither", "changed")})
+    _seed_folder(tmp_path, 1, {"pope/yes_ratio": _entry(1.0, 1.0, [0.0, 0.0], "neither", "n.s.")})
+    result = record_spread(tmp_path, [0, 1], tmp_path / "spread.json")
+    assert result["seeds"]["0"]["metrics"]["pope/yes_ratio"]["ci_excludes_0"] == "changed"
+    s = result["summary"]["pope/yes_ratio"]
+    assert (s["n_better"], s["n_worse"], s["n_changed"]) == (0, 0, 1)
+    assert "| 0 of 2 (1 changed, no direction) |" in spread_markdown(result)

@@ -101,7 +101,7 @@ def seed_record(folder: Path) -> dict:
     """One seed's entry: the machine and, per ``<task>/<metric>`` of its comparisons, ``{"stage1", "stage2",
     "delta", "ci", "p", "verdict", "ci_excludes_0"}``: ``verdict`` is compare's (permutation p < 0.05),
     ``ci_excludes_0`` is ``"better"`` / ``"worse"`` when the paired 95% bootstrap CI of stage 2 - stage 1 excludes 0
-    (in the metric's direction), else ``"no"``."""
+    (in the metric's direction; ``"changed"`` for a metric without one, such as POPE's yes_ratio), else ``"no"``."""
     compares = _compare_paths(folder)
     if not compares:
         raise WorkbenchError(f"{folder / 'runs'}: no <eval set>-compare.json; build and evaluate this seed first "
@@ -126,12 +126,15 @@ def _ci_direction(m: dict) -> str:
     ci = m.get("ci")
     if not ci or m["delta"] is None or not (ci[0] > 0 or ci[1] < 0):
         return "no"
+    if m.get("better") == "neither":     # a metric without a direction (POPE's yes_ratio): it changed, no more
+        return "changed"
     return "better" if (m["delta"] > 0) == (m.get("better", "higher") == "higher") else "worse"
 
 
 def summarize(seeds: dict[str, dict]) -> dict:
     """Per metric across seeds: median, min and max of stage 1, stage 2 and the delta; on how many seeds stage 2
-    is better / worse with its paired 95% CI excluding 0, and n. Seeds where a value is null are left out of
+    is better / worse (changed, for a metric without a direction) with its paired 95% CI excluding 0, and n.
+    Seeds where a value is null are left out of
     that value's statistics (``n`` counts the seeds that have it)."""
     keys = sorted({k for rec in seeds.values() for k in rec["metrics"]})
     out = {}
@@ -139,7 +142,8 @@ def summarize(seeds: dict[str, dict]) -> dict:
         entries = [rec["metrics"][key] for rec in seeds.values() if key in rec["metrics"]]
         out[key] = {field: _stats([e[field] for e in entries]) for field in ("stage1", "stage2", "delta")}
         out[key] |= {"n_seeds": len(entries), "n_better": sum(e["ci_excludes_0"] == "better" for e in entries),
-                     "n_worse": sum(e["ci_excludes_0"] == "worse" for e in entries)}
+                     "n_worse": sum(e["ci_excludes_0"] == "worse" for e in entries),
+                     "n_changed": sum(e["ci_excludes_0"] == "changed" for e in entries)}
     return out
 
 
@@ -180,6 +184,7 @@ def spread_markdown(result: dict, metrics: list[str] | None = None) -> str:
             continue
         s = summary[key]
         worse = f" ({s['n_worse']} worse)" if s["n_worse"] else ""
+        worse += f" ({s['n_changed']} changed, no direction)" if s.get("n_changed") else ""
         lines.append(f"| {key} | {_cell(s['stage1'])} | {_cell(s['stage2'])} | {_cell(s['delta'], True)} | "
                      f"{s['n_better']} of {s['n_seeds']}{worse} |")
     return "\n".join(lines)
