@@ -64,5 +64,25 @@ def test_diagnosis_references_give_crops_treatments_and_diseases_but_healthy_is_
     assert (healthy["disease_pred"], healthy["disease_accuracy"], healthy["healthy_false_alarm"]) == ("healthy", 1, 0)
     sick = score_diagnosis("It has a disease.", refs[0][1], vocab)   # a general disease word is not healthy
     assert sick["disease_pred"] is None
-    said = score_diagnosis("No sign of disease.", refs[1][1], vocab)  # a negated general disease word is
+    said = score_diagnosis("There is no visible disease.", refs[1][1], vocab)  # a negated general disease word
     assert said["disease_pred"] == "healthy"
+
+
+def test_from_eval_set_reads_every_item_its_vocabulary_and_its_synonyms():
+    from types import SimpleNamespace
+
+    def item(task, reference):
+        return SimpleNamespace(task=task, reference=reference)
+
+    head = [item("caption", {"captions": ["x"], "objects": ["dog"]})]
+    rest = [item("recipe", {"dish": "apple pie", "ingredients": ["egg"], "steps": []})]
+    # a head(limit) of a set: its items are the first ones, all_items every one (the vocabulary is the set's)
+    limited = SimpleNamespace(items=head, all_items=head + rest, vocabulary={"dog": ["puppy"]},
+                              synonyms={"apple pie": ["tarte aux pommes"]})
+    vocab = TaskVocabulary.from_eval_set(limited)
+    assert vocab.objects.canonical("puppies") == "dog"
+    assert vocab.recipe.canonical("tarte aux pommes", "dish") == "apple pie"
+    # an eval set object without all_items or synonyms (an older loader's) still works
+    bare = SimpleNamespace(items=head + rest, vocabulary={"dog": []})
+    vocab = TaskVocabulary.from_eval_set(bare)
+    assert vocab.recipe.canonical("apple pies", "dish") == "apple pie" and vocab.objects.find("a dog") == ["dog"]
