@@ -345,3 +345,55 @@ def test_summary_dict_adds_items_per_second():
     assert s.to_dict()["items_per_s"] == 0.333
     s.seconds = 0.0
     assert s.items_per_s == 0.0
+
+
+class FakeCompiled:
+    """Stands in for CompiledDecoding where generation itself is faked: only its description is recorded."""
+
+    def describe(self) -> dict:
+        return {"compile": True, "length_multiple": 8, "backend": "fake", "mode": None}
+
+
+def test_a_failed_batch_retries_each_item_with_its_own_seed_and_decoding(model, tmp_path, monkeypatch):
+    root = make_eval_set(tmp_path / "es", n_items=4)
+    poison = PROMPTS[2]
+    calls = []
+    compiled = FakeCompiled()
+
+    def fake(model, questions, features, config, seeds=None, compiled=None):
+        calls.append((list(questions), list(seeds), compiled, tuple(features.shape[:1])))
+        if poison in questions:
+            raise RuntimeError("poisoned prompt")
+        return [GenerationResult(output=f"seed {s}", n_tokens=1, finish="stop") for s in seeds]
+
+    monkeypatch.setattr(runner, "generate_batch", fake)
+    config = GenerationConfig.chat_sampling(max_new_tokens=3)
+    summary = run_generation(model, load_set(root), tmp_path / "run", config, batch_size=2, seed=5,
+                             compiled=compiled, progress=False)
+    assert (summary.n_written, summary.n_errors) == (3, 1)
+    seed_of = {f"item-{i:03d}": row_seed(5, f"item-{i:03d}") for i in range(4)}
+    assert [(q, s, c is compiled, n) for q, s, c, n in calls] == [
+        (PROMPTS[:2], [seed_of["item-000"], seed_of["item-001"]], True, (2,)),
+        (PROMPTS[2:4], [seed_of["item-002"], seed_of["item-003"]], True, (2,)),
+        ([PROMPTS[2]], [seed_of["item-002"]], True, (1,)),
+        ([PROMPTS[3]], [seed_of["item-003"]], True, (1,)),
+    ]
+    outputs = {r["id"]: r["output"] for r in read_lines(tmp_path / "run" / "predictions.jsonl")}
+    assert outputs == {i: f"seed {seed_of[i]}" for i in ("item-000", "item-001", "item-003")}
+    errors = read_lines(tmp_path / "run" / "errors.jsonl")
+    assert [(e["id"], e["error"]) for e in errors] == [("item-002", "RuntimeError: poisoned prompt")]
+    run = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert run["identity"]["decoding"] == run["decoding"] == compiled.describe()
+
+
+def test_the_first_batch_may_fail_only_before_anything_succeeded(model, tmp_path, monkeypatch):
+    """A second call on the same folder starts from nothing written in that call: its first failure is raised."""
+    root = make_eval_set(tmp_path / "es", n_items=4)
+    run_generation(model, load_set(root), tmp_path / "run", CONFIG, batch_size=2, limit=2, progress=False)
+
+    def broken(model, questions, features, config, seeds=None, compiled=None):
+        raise RuntimeError("broken setup")
+
+    monkeypatch.setattr(runner, "generate_batch", broken)
+    with pytest.raises(RuntimeError, match="broken setup"):
+        run_generation(model, load_set(root), tmp_path / "run", CONFIG, batch_size=2, progress=False)
