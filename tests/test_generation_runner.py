@@ -26,6 +26,7 @@ from workbench.generation import GenerationConfig, VisionFeatureCache, generate_
 from workbench.generation.batch import GenerationResult
 from workbench.generation.runner import RunSummary, model_identity
 from workbench.generation.sampling import row_seed
+from workbench.provenance import git_commit
 
 CONFIG = GenerationConfig.greedy(max_new_tokens=3)
 PREDICTION_KEYS = {"id", "output", "n_tokens", "finish", "image_sha256"}
@@ -75,6 +76,10 @@ def test_run_json_and_summary_record_the_call(model, tmp_path):
                                "manifest_sha256": manifest_sha, "n_items": 6}
     assert (run["batch_size"], run["limit"], run["device"]) == (4, 5, "cpu")
     assert run["command"] == " ".join(sys.argv)
+    assert run["git_commit"] == git_commit()
+    assert set(run) == {"schema", "identity", "model", "generation", "seed", "batch_size", "limit", "eval_set",
+                        "versions", "git_commit", "device", "command", "decoding", "note", "started_at", "ended_at",
+                        "resumed_at", "shards"}
     assert run["note"] == "hand"
     assert run["decoding"] == {"compile": False}
     assert {"torch", "transformers", "tokenizers"} <= set(run["versions"])
@@ -279,6 +284,12 @@ def test_grounding_answers_get_boxes_only_for_minigptv2(model, tmp_path, monkeyp
     run_generation(model, load_set(root), tmp_path / "v2", CONFIG, progress=False)
     for r in read_lines(tmp_path / "v2" / "predictions.jsonl"):
         assert r["boxes"] == [{"phrase": "dog", "box": [10, 20, 30, 40]}]
+    monkeypatch.setattr(model, "template", SimpleNamespace(), raising=False)     # a template without a name
+    run_generation(model, load_set(root), tmp_path / "unnamed", CONFIG, progress=False)
+    assert all(set(r) == PREDICTION_KEYS for r in read_lines(tmp_path / "unnamed" / "predictions.jsonl"))
+    monkeypatch.delattr(model, "template")                                       # no template at all
+    run_generation(model, load_set(root), tmp_path / "none", CONFIG, progress=False)
+    assert all(set(r) == PREDICTION_KEYS for r in read_lines(tmp_path / "none" / "predictions.jsonl"))
 
 
 def test_model_identity_names_every_part(model):
@@ -397,3 +408,32 @@ def test_the_first_batch_may_fail_only_before_anything_succeeded(model, tmp_path
     monkeypatch.setattr(runner, "generate_batch", broken)
     with pytest.raises(RuntimeError, match="broken setup"):
         run_generation(model, load_set(root), tmp_path / "run", CONFIG, batch_size=2, progress=False)
+
+
+def test_an_eval_set_without_a_root_is_recorded_with_an_empty_one(model, tmp_path):
+    es = load_set(make_eval_set(tmp_path / "es", n_items=1))
+    bare = SimpleNamespace(name=es.name, manifest_sha256=es.manifest_sha256, items=es.items)
+    run_generation(model, bare, tmp_path / "run", CONFIG, progress=False)
+    run = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert run["eval_set"] == {"name": es.name, "root": "", "manifest_sha256": es.manifest_sha256, "n_items": 1}
+
+
+def test_the_device_recorded_is_the_llms(monkeypatch):
+    """On this CPU machine every model is on "cpu"; a model on the meta device shows the device is looked up."""
+    monkeypatch.setattr(runner, "model_identity", lambda model: {"stub": True})
+    meta = SimpleNamespace(llm=torch.nn.Linear(1, 1, device="meta"))
+    es = SimpleNamespace(name="es", manifest_sha256="0" * 64, items=[])
+    identity, info = runner._run_record(meta, es, CONFIG, 0, None, None, None)
+    assert info["device"] == "meta" and identity["model"] == {"stub": True}
+
+
+def test_an_answer_recorded_with_an_empty_image_hash_is_regenerated_when_its_image_is_gone(model, tmp_path):
+    root = make_eval_set(tmp_path / "es", n_items=2)
+    out = tmp_path / "run"
+    run_generation(model, load_set(root), out, CONFIG, batch_size=2, progress=False)
+    lines = read_lines(out / "predictions.jsonl")
+    lines[1]["image_sha256"] = ""                       # a hand-edited line: matches no image, not even a missing one
+    (out / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    (root / "images" / "img1.png").unlink()
+    summary = run_generation(model, load_set(root), out, CONFIG, batch_size=2, progress=False)
+    assert (summary.n_done_before, summary.n_written, summary.n_errors) == (1, 0, 1)

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 from transformers.generation import stopping_criteria as hf_stopping
 from transformers.generation.stopping_criteria import StopStringCriteria
@@ -126,6 +126,8 @@ def normalised(values):
     ({"top_k": 2}, [2 / 3, 1 / 3, 0.0, 0.0]),
     ({"top_k": 1}, [1.0, 0.0, 0.0, 0.0]),
     ({"top_k": 0}, [0.5, 0.25, 0.15, 0.1]),                        # 0 = off
+    ({"top_k": -1}, [0.5, 0.25, 0.15, 0.1]),                       # negative: off too
+    ({"top_p": 1.0, "top_k": 4}, [0.5, 0.25, 0.15, 0.1]),          # keeping everything changes nothing
     ({"top_p": 0.8}, normalised([0.5, 0.25, 0.15, 0.0])),          # smallest set with mass >= 0.8
     ({"top_p": 0.7}, normalised([0.5, 0.25, 0.0, 0.0])),
     # temperature, then top-k, then top-p (transformers' order): sqrt-probs, drop the 4th, then the 3rd
@@ -161,6 +163,11 @@ def test_a_second_step_continues_each_rows_stream():
     first, second = (sampler(torch.zeros(1, 1, dtype=torch.long), scores).argmax(-1).item() for _ in range(2))
     gen = torch.Generator().manual_seed(seed)
     assert [first, second] == [torch.multinomial(PROBS, 1, generator=gen).item() for _ in range(2)]
+
+
+def test_a_one_token_vocabulary_always_gives_that_token():
+    out = PerRowSampler([0, 1])(torch.zeros(2, 1, dtype=torch.long), torch.zeros(2, 1))
+    assert out.tolist() == [[0.0], [0.0]]
 
 
 def test_half_precision_scores_are_sampled_in_float32():
@@ -317,6 +324,28 @@ def test_a_tokenizer_that_spells_the_prefix_gets_transformers_own_table():
     table = dict(zip(ours[1], ours[0]))                # get_vocab's order is not stable: compare as maps
     assert len(table) == len(ours[0]) == 19 and table == dict(zip(theirs[1], theirs[0]))
     assert table[5] == " #" and table[4] == "#"        # the leading-space mark is a space, as in running text
+
+
+def byte_level_tokenizer():
+    """GPT-2 style byte-level BPE (can spell 'abcdef'); lone bytes of multi-byte characters are tokens."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(["abcdef ### é"], trainers.BpeTrainer(
+        vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=["<s>", "</s>"]))
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>")
+
+
+def test_a_byte_level_tokenizer_gets_transformers_byte_table():
+    tok = byte_level_tokenizer()
+    mode = StopStringCriteria._get_stop_string_matching_mode(tok)
+    assert mode == "byte_level"
+    ours = _StopText.clean_tokenizer_vocab(tok, stop_string_matching_mode=mode)
+    theirs = StopStringCriteria.clean_tokenizer_vocab(tok, stop_string_matching_mode=mode)
+    table = dict(zip(ours[1], ours[0]))
+    assert table == dict(zip(theirs[1], theirs[0]))
+    lone = tok.convert_tokens_to_ids("Ã")             # the first byte of 'é' (0xC3) on its own
+    assert table[lone] == b"\xc3"                       # kept as bytes, not a replacement character
 
 
 def test_a_tokenizer_that_cannot_spell_the_prefix_is_spelled_token_by_token():
