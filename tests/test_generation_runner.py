@@ -86,7 +86,7 @@ def test_run_json_and_summary_record_the_call(model, tmp_path):
     assert run["versions"]["torch"] == torch.__version__.split("+")[0] or run["versions"]["torch"] == torch.__version__
     assert run["shards"]["0/1"]["n_items"] == 5 and run["shards"]["0/1"]["n_predictions"] == 5
     assert run["shards"]["0/1"]["n_errors_last_call"] == 0
-    assert 0 < run["shards"]["0/1"]["seconds_last_call"] <= elapsed + 0.001
+    assert run["shards"]["0/1"]["seconds_last_call"] == round(summary.seconds, 3)   # to the millisecond
     lines = read_lines(out / "predictions.jsonl")
     assert [r["id"] for r in lines] == [f"item-{i:03d}" for i in range(5)]
     for r in lines:
@@ -97,6 +97,9 @@ def test_run_json_and_summary_record_the_call(model, tmp_path):
     again = run_generation(model, load_set(root), tmp_path / "again", CONFIG, batch_size=4, limit=5, seed=3,
                            cache=cache, progress=False)
     assert again.cache == {"hits": 5, "misses": 0}
+    third = run_generation(model, load_set(root), tmp_path / "third", CONFIG, batch_size=4, limit=5, seed=3,
+                           cache=cache, progress=False)
+    assert third.cache == {"hits": 5, "misses": 0}
 
 
 def test_each_prediction_is_the_direct_answer_for_its_item(model, tmp_path):
@@ -206,6 +209,13 @@ def test_changed_images_are_regenerated_and_named(model, tmp_path, capsys):
     assert {r["reason"] for r in replaced} == {"image file changed since this answer was generated"}
     for r in read_lines(out / "predictions.jsonl"):
         assert r["image_sha256"] == sha256_of(root / "images" / f"img{int(r['id'][-3:])}.png")
+    for k in range(5):                                  # exactly five: all named, no ellipsis
+        replace_image(root / "images" / f"img{k}.png", seed=200 + k)
+    run_generation(model, load_set(root), out, CONFIG, batch_size=4, progress=False)
+    assert capsys.readouterr().err == (
+        f"{out}: 5 image(s) changed since their answers were generated "
+        "(item-000, item-001, item-002, item-003, item-004); regenerating exactly those "
+        f"(old answers kept in {out / 'replaced.jsonl'})\n")
 
 
 def test_one_changed_image_is_named_without_ellipsis_and_old_lines_without_hash_stay(model, tmp_path, capsys):
@@ -437,3 +447,22 @@ def test_an_answer_recorded_with_an_empty_image_hash_is_regenerated_when_its_ima
     (root / "images" / "img1.png").unlink()
     summary = run_generation(model, load_set(root), out, CONFIG, batch_size=2, progress=False)
     assert (summary.n_done_before, summary.n_written, summary.n_errors) == (1, 0, 1)
+
+
+def test_defaults_batch_of_eight_seed_zero_and_a_progress_bar(model, tmp_path, capsys):
+    root = make_eval_set(tmp_path / "es", n_items=1)
+    run_generation(model, load_set(root), tmp_path / "run")
+    run = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert (run["batch_size"], run["seed"], run["identity"]["seed"]) == (8, 0, 0)
+    assert run["generation"]["max_new_tokens"] == 300 and run["generation"]["sample"] is False
+    assert "generate run: 100%" in capsys.readouterr().err
+
+
+def test_model_identity_of_a_model_without_template_connector_or_llm_path(model, monkeypatch):
+    monkeypatch.delattr(model, "template")
+    monkeypatch.delattr(model, "connector")
+    monkeypatch.delattr(model.llm.config, "_name_or_path")
+    ident = model_identity(model)
+    assert (ident["template"], ident["connector"], ident["llm"]) == (None, None, None)
+    monkeypatch.setattr(model, "template", SimpleNamespace(), raising=False)
+    assert model_identity(model)["template"] is None

@@ -25,10 +25,12 @@ from workbench.generation.stopping import EndSymbolStop, _StopText, cut_at_end
 
 @pytest.fixture(autouse=True)
 def fresh_stop_string_tables():
-    """transformers caches stop-string tables by vocabulary, across criteria: build ours from scratch each test."""
-    hf_stopping.STOP_STRING_EMBEDDING_CACHE.clear()
+    """transformers caches stop-string tables by vocabulary, across criteria: build ours from scratch each test
+    (a transformers without that cache builds them afresh anyway)."""
+    cache = getattr(hf_stopping, "STOP_STRING_EMBEDDING_CACHE", {})
+    cache.clear()
     yield
-    hf_stopping.STOP_STRING_EMBEDDING_CACHE.clear()
+    cache.clear()
 
 
 # ---- pad_left ------------------------------------------------------------------------------------------
