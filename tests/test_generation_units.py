@@ -259,14 +259,51 @@ def test_without_eos_or_end_symbol_nothing_stops_on_them():
 
 def test_finish_strips_the_end_symbols_ids_only_when_decode_loses_it():
     tok = spaced_tokenizer()
-    rows = [[DOG, HASH, HASH, HASH, DOG, DOG],      # '###' as '# # #': stripped
+    rows = [[DOG, DOG, DOG, DOG, DOG, DOG],         # never stopped
             [DOG, DOG, EOS, DOG, DOG, DOG],         # EOS: nothing to strip
-            [DOG, DOG, DOG, DOG, DOG, DOG]]         # never stopped
+            [DOG, HASH, HASH, HASH, DOG, DOG]]      # '###' as '# # #': stripped (rows after the others count too)
     crit = EndSymbolStop(tok, "###", eos_token_id=EOS, batch_size=3)
-    assert steps(crit, rows) == [4, 3, None]
+    assert steps(crit, rows) == [None, 3, 4]
     crit.finish(torch.tensor(rows))
-    assert crit.stop_step == [4, 3, None]
-    assert crit.strip_tokens == [3, 0, 0]
+    assert crit.stop_step == [None, 3, 4]
+    assert crit.strip_tokens == [0, 0, 3]
+
+
+def test_an_end_symbol_that_is_the_eos_token():
+    """Llama-2's template ends turns with '</s>', the EOS token itself: a row that stops on EOS keeps its tokens
+    (EOS decodes to nothing); with EOS not given, the same row stops on the end symbol's ids, which decode drops."""
+    tok = spaced_tokenizer()
+    assert tok("</s>", add_special_tokens=False)["input_ids"] == [EOS]
+    rows = [[DOG, DOG, EOS, DOG], [EOS, DOG, DOG, DOG]]
+    crit = EndSymbolStop(tok, "</s>", eos_token_id=EOS, batch_size=2)
+    assert steps(crit, rows) == [3, 1]
+    crit.finish(torch.tensor(rows))
+    assert (crit.stop_step, crit.strip_tokens) == ([3, 1], [0, 0])
+    no_eos = EndSymbolStop(tok, "</s>", eos_token_id=None, batch_size=2)
+    assert steps(no_eos, rows) == [3, 1]
+    no_eos.finish(torch.tensor(rows))
+    assert (no_eos.stop_step, no_eos.strip_tokens) == ([3, 1], [1, 1])
+
+
+def char_tokenizer():
+    """One token per character, decoded by concatenation."""
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "#": 4, "a": 5}
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
+    tok.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
+                                   pad_token="<pad>", unk_token="<unk>")
+
+
+def test_a_long_end_symbol_is_found_in_the_decoded_tail():
+    """Nine one-character tokens: the tail decoded to look for the end symbol spans all of them."""
+    tok = char_tokenizer()
+    end_sym = "#" * 9
+    assert tok(end_sym, add_special_tokens=False)["input_ids"] == [4] * 9
+    rows = [[5, 5] + [4] * 9 + [5]]
+    crit = EndSymbolStop(tok, end_sym, eos_token_id=EOS, batch_size=1)
+    assert steps(crit, rows) == [11]
+    crit.finish(torch.tensor(rows))
+    assert (crit.stop_step, crit.strip_tokens) == ([11], [0])    # 'aa#########' holds it: nothing to strip
 
 
 def test_finish_keeps_the_ids_when_the_text_is_there():
