@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
 from transformers.generation import stopping_criteria as hf_stopping
 from transformers.generation.stopping_criteria import StopStringCriteria
@@ -230,6 +230,18 @@ def test_end_symbol_matched_by_its_ids_when_the_text_table_cannot_see_it():
     crit.finish(torch.tensor(rows))
     assert crit.stop_step == [3, 2, None, None]
     assert crit.strip_tokens == [0, 0, 0, 0]             # '... # #' decodes with its end symbol: nothing to strip
+
+
+def test_end_ids_are_the_symbols_own_tokens_without_bos():
+    """A tokenizer that adds BOS to every text (as Llama's does): the end symbol's ids are its own tokens only."""
+    tok = spaced_tokenizer()
+    tok.backend_tokenizer.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    assert tok("# #")["input_ids"] == [1, HASH, HASH]
+    crit = EndSymbolStop(tok, "# #", eos_token_id=EOS, batch_size=2)
+    assert crit.end_ids == [HASH, HASH]
+    assert steps(crit, [[DOG, HASH, HASH, DOG], [DOG, DOG, DOG, DOG]]) == [3, None]
+    assert crit.stop_steps.dtype == torch.long
+    assert crit.stop_steps.tolist() == [3, -1]          # -1 while running, as documented
 
 
 def test_the_start_is_the_length_at_the_first_call():
