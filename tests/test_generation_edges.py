@@ -4,13 +4,14 @@ per-item retry after a failed batch."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 import workbench.generation.runner as runner
 from generation_support import PROMPTS, load_set, make_eval_set, tiny_model
-from workbench.generation import GenerationConfig, generate_from_contexts, run_generation
+from workbench.generation import GenerationConfig, generate_batch, generate_from_contexts, run_generation
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +92,54 @@ def test_a_single_item_batch_that_fails_is_recorded_without_a_retry(model, tmp_p
     summary = run_generation(model, load_set(root), tmp_path / "run", GenerationConfig.greedy(max_new_tokens=4),
                              batch_size=1, progress=False)
     assert calls == [1, 1, 1, 1] and (summary.n_written, summary.n_errors) == (3, 1)
+
+
+def _features(model, n: int) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(2)
+    return model.encode_features(torch.randn(n, 3, model.image_size, model.image_size, generator=gen))
+
+
+def test_features_are_cast_to_the_projections_dtype(model):
+    feats = _features(model, 2)
+    config = GenerationConfig.greedy(max_new_tokens=4)
+    assert generate_batch(model, PROMPTS[:2], feats.double(), config) == generate_batch(model, PROMPTS[:2], feats,
+                                                                                       config)
+
+
+def test_the_templates_end_symbol_cuts_the_answer(model, monkeypatch):
+    """A template whose end symbol is a word the model really says: the answer stops there."""
+    feats = _features(model, 1)
+    [free] = generate_batch(model, PROMPTS[:1], feats, GenerationConfig.greedy(max_new_tokens=12))
+    words = free.output.split()
+    assert len(words) >= 4
+    end_word = words[2]
+    template = model.template
+    monkeypatch.setattr(model, "template", SimpleNamespace(chat_prompt=template.chat_prompt, end_sym=end_word,
+                                                           name=template.name))
+    [cut] = generate_batch(model, PROMPTS[:1], feats, GenerationConfig.greedy(max_new_tokens=12))
+    assert cut.finish == "stop" and cut.output == free.output.split(end_word, 1)[0].strip()
+
+
+class SpyCompiled:
+    """Stands in for CompiledDecoding without compiling: pads like it, and records that it was asked."""
+
+    length_multiple = 16
+
+    def __init__(self):
+        self.devices = []
+
+    def hf_kwargs(self, device):
+        self.devices.append(device.type)
+        return {}
+
+
+@pytest.mark.parametrize("config", [GenerationConfig.greedy(max_new_tokens=5),
+                                    GenerationConfig.chat_sampling(max_new_tokens=5)])
+def test_the_compiled_path_pads_rows_and_keeps_each_rows_answer(model, config):
+    """Three rows padded to four (the copy repeats row 0's seed) and to a length multiple: the same answers."""
+    feats = _features(model, 3)
+    seeds = [11, 22, 33]
+    spy = SpyCompiled()
+    padded = generate_batch(model, PROMPTS[:3], feats, config, seeds=seeds, compiled=spy)
+    plain = generate_batch(model, PROMPTS[:3], feats, config, seeds=seeds)
+    assert spy.devices == ["cpu"] and padded == plain
