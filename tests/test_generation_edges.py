@@ -143,3 +143,29 @@ def test_the_compiled_path_pads_rows_and_keeps_each_rows_answer(model, config):
     padded = generate_batch(model, PROMPTS[:3], feats, config, seeds=seeds, compiled=spy)
     plain = generate_batch(model, PROMPTS[:3], feats, config, seeds=seeds)
     assert spy.devices == ["cpu"] and padded == plain
+
+
+def test_the_limit_keeps_exactly_max_length_minus_max_new_tokens_positions(model, monkeypatch):
+    """What reaches ``llm.generate``: each context's last 25 - 5 = 20 positions, in the LLM's dtype, left-padded."""
+    ctx = _context(model, 20)
+    seen = {}
+    real = model.llm.generate
+
+    def spy(**kwargs):
+        seen.update(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(model.llm, "generate", spy)
+    config = GenerationConfig(sample=False, max_new_tokens=5, max_length=25)
+    generate_from_contexts(model.llm, model.tokenizer, [ctx.double(), ctx[-7:].double()], None, config)
+    embeds, mask = seen["inputs_embeds"], seen["attention_mask"]
+    assert embeds.shape == (2, 20, ctx.shape[1]) and embeds.dtype == torch.float32
+    assert torch.equal(embeds[0], ctx[-20:]) and torch.equal(embeds[1, -7:], ctx[-7:])
+    assert mask.tolist() == [[1] * 20, [0] * 13 + [1] * 7]
+
+
+def test_one_seed_per_row_or_a_clear_error(model):
+    ctx = _context(model, 5)
+    with pytest.raises(ValueError, match="^2 seeds for 3 rows$"):
+        generate_from_contexts(model.llm, model.tokenizer, [ctx] * 3, None,
+                               GenerationConfig.chat_sampling(max_new_tokens=2), seeds=[1, 2])
