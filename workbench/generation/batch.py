@@ -68,12 +68,6 @@ def generate_from_contexts(llm, tokenizer, contexts: list[torch.Tensor], end_sym
     ``compiled``: decode with a static KV cache and ``torch.compile`` (``compiled.py``), the batch padded to
     bucketed shapes; the same greedy tokens as without.
     """
-    return _decode(llm, tokenizer, contexts, end_sym, config, seeds, compiled)
-
-
-def _decode(llm, tokenizer, contexts: list[torch.Tensor], end_sym: str | None, config: GenerationConfig,
-            seeds: list[int] | None, compiled: CompiledDecoding | None) -> list[GenerationResult]:
-    """``generate_from_contexts`` without its ``torch.no_grad`` decorator (mutmut leaves decorated functions out)."""
     if not contexts:
         return []
     n_rows = len(contexts)
@@ -131,12 +125,6 @@ def generate_batch(model, questions: list[str], features: torch.Tensor, config: 
     ``features`` are ``model.encode_features`` outputs (possibly from the vision cache); the
     projection, the chat template and the splice are the model's own; ``compiled``: see ``generate_from_contexts``.
     """
-    return _answer(model, questions, features, config, seeds, compiled)
-
-
-def _answer(model, questions: list[str], features: torch.Tensor, config: GenerationConfig, seeds: list[int] | None,
-            compiled: CompiledDecoding | None) -> list[GenerationResult]:
-    """``generate_batch`` without its ``torch.no_grad`` decorator (mutmut leaves decorated functions out)."""
     param = _projection_param(model)
     image_embeds = model.project(features.to(device=param.device, dtype=param.dtype))
     template = model.template
