@@ -9,7 +9,7 @@ import pytest
 
 from workbench.errors import WorkbenchError
 from workbench.run_record import RunRecord
-from workbench.runs import RunStore, merge_if_complete, merge_shards, read_predictions
+from workbench.runs import RunStore, merge_if_complete, merge_shards, predictions_file, read_predictions
 
 
 def read_run_info(run_dir) -> dict:
@@ -313,3 +313,39 @@ def test_a_shard_writes_its_own_errors_file_and_the_lock_files_are_0644(tmp_path
     os.umask(umask)
     for name in (".lock.part-001-of-002", ".run.json.lock"):
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o644 & ~umask, name
+
+
+def test_replace_moves_the_old_lines_to_replaced_jsonl_and_keeps_the_rest(tmp_path, monkeypatch):
+    import workbench.runs as runs
+
+    monkeypatch.setattr(runs, "now", lambda: "2026-11-30T12:00:00+00:00")
+    out = tmp_path / "run"
+    with open_store(out) as store:
+        for item_id in ("a", "b", "c"):
+            store.append_prediction(rec(item_id, f"old {item_id}"))
+        store.replace([], "nothing")                            # no ids: nothing is touched
+        assert not (out / "replaced.jsonl").exists()
+        store.replace(["c", "a"], "image changed")
+        assert set(store.done) == {"b"}
+        store.append_prediction(rec("a", "new a"))              # the replaced item can be written again
+    expected = line("b", "old b") + "\n" + line("a", "new a") + "\n"
+    assert (out / "predictions.jsonl").read_text(encoding="utf-8") == expected
+    moved = [json.loads(x) for x in (out / "replaced.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert moved == [{"replaced": rec(i, f"old {i}"), "reason": "image changed", "time": "2026-11-30T12:00:00+00:00"}
+                     for i in ("c", "a")]
+
+
+def test_replace_in_a_shard_removes_a_merged_file_and_only_then(tmp_path):
+    out = tmp_path / "run"
+    with open_store(out, shard=(0, 2)) as store:
+        store.append_prediction(rec("a"))
+        (out / "predictions.jsonl").write_text(line("a") + "\n", encoding="utf-8")   # merged by an earlier run
+        store.replace(["a"], "image changed")
+        assert not (out / "predictions.jsonl").exists()
+        assert predictions_file(out, (0, 2)).read_text(encoding="utf-8") == ""   # the shard's own file
+    single = tmp_path / "single"
+    with open_store(single) as store:
+        store.append_prediction(rec("a"))
+        store.append_prediction(rec("b"))
+        store.replace(["a"], "image changed")                    # unsharded: predictions.jsonl is the shard file
+    assert (single / "predictions.jsonl").read_text(encoding="utf-8") == line("b") + "\n"
