@@ -115,3 +115,18 @@ def test_a_metric_without_a_direction_is_counted_as_changed_not_better(tmp_path)
     s = result["summary"]["pope/yes_ratio"]
     assert (s["n_better"], s["n_worse"], s["n_changed"]) == (0, 0, 1)
     assert "| 0 of 2 (1 changed, no direction) |" in spread_markdown(result)
+
+
+def test_a_stopped_build_is_not_taken_for_a_finished_one(tmp_path):
+    from workbench.tiny.diagnostics.seed_spread import build_finished
+
+    model = tmp_path / "model"
+    model.mkdir()
+    assert not build_finished(model)
+    # what a build stopped during the vision pretraining leaves: a summary of the phases so far
+    (model / "build_summary.json").write_text(json.dumps({"config": {}, "llm": {}, "timing": {}}))
+    assert not build_finished(model)
+    (model / "build_summary.json").write_text(json.dumps({"config": {}, "stage1_state_norm": 1.5}))
+    assert not build_finished(model)                      # the card is written after the last summary
+    (model / "card.md").write_text("# card\n")
+    assert build_finished(model)

@@ -65,13 +65,22 @@ def build_seed(work: Path, seed: int, eval_root: Path, scale: str = "full", thre
 
     folder = seed_dir(work, seed)
     model = folder / "model"
-    if not (model / "build_summary.json").is_file():
+    if not build_finished(model):
         cfg = get_config(scale, seed, **({"threads": threads} if threads else {}))
         build_tiny(cfg, model, world=world, evaluate=True)
         (folder / "machine.json").write_text(json.dumps(machine_info(cfg.threads), indent=2) + "\n")
     if not _compare_paths(folder):
         add_heldout_eval(model, eval_root, folder / "runs", limit=limit)
     return folder
+
+
+def build_finished(model: Path) -> bool:
+    """True when the build in ``model`` ran to its end. build_summary.json alone does not say so: the build
+    writes it after every long phase, so a stopped build leaves one (without ``stage1_state_norm``, which only
+    the last step writes, together with card.md)."""
+    model = Path(model)
+    path = model / "build_summary.json"
+    return path.is_file() and "stage1_state_norm" in json.loads(path.read_text()) and (model / "card.md").is_file()
 
 
 def _compare_paths(folder: Path) -> dict[str, Path]:
