@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-from transformers import PreTrainedTokenizerFast
 
 from generation_support import PROMPTS, tiny_model
+from stop_tokenizers import fused_tokenizer, spaced_tokenizer
 from workbench.generation import (
     EndSymbolStop,
     GenerationConfig,
@@ -79,13 +78,6 @@ def test_pad_left_positions_start_at_zero_per_row():
 
 
 # ---- stopping -----------------------------------------------------------------------------------------
-def fused_tokenizer():
-    """Decodes by plain concatenation; ``###`` can be spelled ``#|#|#``, ``##|#`` or ``#|##``."""
-    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "#": 4, "##": 5, "a": 6, "b": 7, " ": 8}
-    tok = Tokenizer(models.BPE(vocab=vocab, merges=[("#", "#")], unk_token="<unk>"))
-    tok.decoder = decoders.Fuse()
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                   pad_token="<pad>", unk_token="<unk>")
 
 
 def run_criterion(crit, rows):
@@ -114,16 +106,6 @@ def test_stop_on_end_symbol_text_whatever_its_tokenization():
     assert run_criterion(crit, rows) == [5, 3, 2, None, 3]
     crit.finish(torch.tensor(rows))  # the one host read, after generation
     assert crit.stop_step == [5, 3, 2, None, 3]
-
-
-def spaced_tokenizer():
-    """Word-level, no decoder: ``decode`` joins tokens with spaces, so '###' comes back as '# # #'."""
-    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "#": 4, "dog": 5}
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation(behavior="isolated")])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                   pad_token="<pad>", unk_token="<unk>")
 
 
 def test_stop_on_end_symbol_ids_when_decode_does_not_round_trip():

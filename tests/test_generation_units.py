@@ -18,6 +18,7 @@ from transformers.generation import stopping_criteria as hf_stopping
 from transformers.generation.stopping_criteria import StopStringCriteria
 
 from random_model import word_tokenizer
+from stop_tokenizers import fused_tokenizer, spaced_tokenizer
 from workbench.generation.batch import GenerationResult, _projection_param, _row_result, _token_ids, pad_left
 from workbench.generation.sampling import PerRowSampler, row_seed
 from workbench.generation.stopping import EndSymbolStop, _StopText, cut_at_end
@@ -182,22 +183,6 @@ def test_half_precision_scores_are_sampled_in_float32():
 
 
 # ---- stopping ------------------------------------------------------------------------------------------
-def spaced_tokenizer():
-    """Word-level, no decoder: '#', '#', '#' decodes as '# # #'."""
-    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "#": 4, "dog": 5}
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation(behavior="isolated")])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                   pad_token="<pad>", unk_token="<unk>")
-
-
-def fused_tokenizer():
-    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "#": 4, "##": 5, "a": 6, "b": 7, " ": 8}
-    tok = Tokenizer(models.BPE(vocab=vocab, merges=[("#", "#")], unk_token="<unk>"))
-    tok.decoder = decoders.Fuse()
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                   pad_token="<pad>", unk_token="<unk>")
 
 
 def steps(crit, rows, prompt: int = 0):
