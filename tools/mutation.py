@@ -52,7 +52,8 @@ MODULES = {
                  "workbench/scoring/pope.py", "workbench/scoring/negation.py", "workbench/scoring/ratios.py",
                  "workbench/scoring/judged.py", "workbench/scoring/vocab.py"],
                 ["tests/test_scoring_tasks.py", "tests/test_scoring_rules.py", "tests/test_scoring_secondary.py",
-                 "tests/test_scoring_aggregate.py", "tests/test_scoring_vocab.py", "tests/test_pope.py", "tests/test_free_text.py",
+                 "tests/test_scoring_aggregate.py", "tests/test_scoring_vocab.py", "tests/test_pope.py",
+                 "tests/test_free_text.py",
                  "tests/test_chair_reference.py"]),
 }
 STATUS = re.compile(r"^\s*(\S+__mutmut_\d+): (.+)$")
@@ -97,10 +98,13 @@ def _count(status: dict[str, str], eq: dict[str, str], survivors: list[str] | No
     counts = {"mutants": len(status), "killed": 0, "timeout": 0, "survived": 0, "no tests": 0, "other": 0,
               "equivalent": 0}
     for mutant, s in status.items():
-        if mutant in eq:
-            counts["equivalent"] += 1
-        elif s in ("killed", "timeout"):
+        if s in ("killed", "timeout"):     # a listed "equivalent" that a test detects is not one: counted as killed
             counts[s] += 1
+            if mutant in eq and survivors is not None:
+                survivors.append(f"{mutant}: listed as equivalent but {s} (its name may have shifted); "
+                                 "remove it from the list")
+        elif mutant in eq:
+            counts["equivalent"] += 1
         else:
             counts[s if s in ("survived", "no tests") else "other"] += 1
             if survivors is not None:
@@ -138,7 +142,11 @@ def summarize(names: list[str]) -> str:
                 prefix = f.replace("/", ".")[:-3] + "."
                 part = {m: s for m, s in status.items() if m.startswith(prefix)}
                 lines.append(_row(f"{name}: {Path(f).name}", _count(part, eq, None)))
-    text = "\n".join(lines) + "\n\nNot killed (see `mutmut show <name>` in .mutation/<module>/):\n"
+    if len(lines) == 2:
+        return (f"no mutation results under {WORK.relative_to(ROOT)}/ for {', '.join(names)}: nothing has been run "
+                f"here yet; run `make mutation MODULES=\"{' '.join(names)}\"` first\n")
+    text = "\n".join(lines) + ("\n\nNot killed, and list entries to check "
+                                "(see `mutmut show <name>` in .mutation/<module>/):\n")
     text += "\n".join(survivors or ["(none)"]) + "\n"
     return text
 
@@ -162,8 +170,9 @@ def main(argv=None) -> int:
             print(f"== {name}: mutmut in {work.relative_to(ROOT)}", flush=True)
             subprocess.run([sys.executable, "-m", "mutmut", "run"], cwd=work, env=env, check=False)
     text = summarize(names)
-    WORK.mkdir(exist_ok=True)
-    (WORK / "summary.md").write_text(text, encoding="utf-8")
+    if not text.startswith("no mutation results"):
+        WORK.mkdir(exist_ok=True)
+        (WORK / "summary.md").write_text(text, encoding="utf-8")
     print(text)
     return 0
 
