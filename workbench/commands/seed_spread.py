@@ -1,11 +1,13 @@
 """Build the tiny model at several seed offsets and record how its held-out results spread across them.
 
-Each seed offset N gets WORK/seed<N>/ (model/, runs/, machine.json); builds already there are kept, so an
-interrupted call resumes. The record, models/tiny/seed_spread.json by default, holds per seed and per metric
-stage 1, stage 2 and the paired comparison (95% CI, p), the machine of each build, and the median and range
-across seeds; when the record lies in a model folder (the default), that folder's card.md is regenerated with
-the spread table. --rescore re-scores the kept predictions with the current scorers (no rebuild, no generation).
-Builds take 15 to 70 minutes each on 2 cores, depending on the CPU; they are not part of `make test`.
+Each seed offset N gets WORK/seed<N>/ (model/, runs/, machine.json); finished builds and evaluations are kept
+(a stopped build is built again), so an interrupted call resumes. The record, models/tiny/seed_spread.json by
+default, holds per seed and per metric stage 1, stage 2 and the paired comparison (95% CI, p), the machine of
+each build, and the median and range across seeds; when the record lies in a model folder (the default), that
+folder's card.md is regenerated with the spread table. --rescore re-scores the kept predictions with the current
+scorers (no rebuild, no generation); without --build or --rescore the record is collected from the seed folders
+as they are. The default --out is the shipped record (and its card.md): give --out elsewhere to keep them.
+Builds take 16 to 90 minutes each on 2 cores, depending on the CPU and the load; they are not part of `make test`.
 
 examples:
   workbench seed-spread --build --seeds 0,1,2,3,4 --work runs/seed-spread

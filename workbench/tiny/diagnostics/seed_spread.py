@@ -174,8 +174,9 @@ def record_spread(work: Path, seeds: list[int], out: Path, eval_root: Path | Non
             rescore_seed(folder, eval_root)
         records[str(seed)] = seed_record(folder)
     result = {"shipped_seed": SHIPPED_SEED, "shipping_rule": SHIPPING_RULE, "eval_sets": list(EVAL_SETS),
-              "comparison": ("workbench compare: paired bootstrap 95% CI of stage 2 - stage 1 and permutation p; "
-                             "n_better / n_worse count the seeds whose CI excludes 0"),
+              "comparison": ("workbench compare with 2,000 resamples per build (the README's table uses 10,000): "
+                             "paired bootstrap 95% CI of stage 2 - stage 1 and permutation p; n_better / n_worse "
+                             "(n_changed, for a metric without a direction) count the seeds whose CI excludes 0"),
               "seeds": records, "summary": summarize(records)}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
@@ -209,8 +210,9 @@ def _cell(stats: dict, signed: bool = False) -> str:
 def card_section(result: dict) -> str:
     """The card's "Seed spread" section (markdown): the spread table, the shipping rule and the machines."""
     seeds = result["seeds"]
-    machines = sorted({f"{m.get('cpu') or 'CPU not recorded'}, torch {m.get('torch') or '?'}, "
-                       f"{m.get('threads')} thread(s)" for m in (rec["machine"] for rec in seeds.values())})
+    machines = [f"seed {seed}: {m.get('cpu') or 'CPU not recorded'}, torch {m.get('torch') or '?'}, "
+                f"{m.get('threads')} thread(s)" for seed, m in sorted(((k, rec["machine"]) for k, rec in seeds.items()),
+                                                                     key=lambda kv: int(kv[0]))]
     return "\n".join([
         "## Seed spread: held-out stage 1 vs stage 2 across build seeds",
         f"Full builds at seed offsets {', '.join(sorted(seeds, key=int))} (`workbench seed-spread`; per-seed tables "
