@@ -349,3 +349,71 @@ def test_replace_in_a_shard_removes_a_merged_file_and_only_then(tmp_path):
         store.append_prediction(rec("b"))
         store.replace(["a"], "image changed")                    # unsharded: predictions.jsonl is the shard file
     assert (single / "predictions.jsonl").read_text(encoding="utf-8") == line("b") + "\n"
+
+
+@pytest.fixture
+def ascii_locale():
+    """An ASCII locale set in this process (as under LANG=C): files opened without an encoding would be ASCII."""
+    import locale
+
+    saved = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    yield
+    locale.setlocale(locale.LC_CTYPE, saved)
+
+
+def test_non_ascii_text_is_written_as_utf8_whatever_the_locale(tmp_path, ascii_locale, monkeypatch):
+    import workbench.runs as runs
+
+    monkeypatch.setattr(runs, "now", lambda: "T")
+    out = tmp_path / "run"
+    with open_store(out) as store:
+        for item_id, text in (("a", "caf\u00e9 \u2615"), ("b", "cr\u00eapes"), ("c", "na\u00efve")):
+            store.append_prediction(rec(item_id, text))
+        store.append_error("d", "image d\u00e9j\u00e0 vu")
+        store.replace(["c"], "image chang\u00e9e")
+        store.append_prediction(rec("e", "\u00e9"))              # the file reopened after the replacement
+        store.replace(["e"], "again")
+    # raw UTF-8, never \u escapes, one record per line (the kept lines are joined by nothing but newlines)
+    assert (out / "predictions.jsonl").read_bytes() == (
+        '{"id": "a", "output": "caf\u00e9 \u2615", "n_tokens": 3, "finish": "stop"}\n'
+        '{"id": "b", "output": "cr\u00eapes", "n_tokens": 3, "finish": "stop"}\n').encode("utf-8")
+    assert json.loads((out / "errors.jsonl").read_bytes().decode("utf-8"))["error"] == "image d\u00e9j\u00e0 vu"
+    assert "image chang\u00e9e" in (out / "replaced.jsonl").read_bytes().decode("utf-8")
+    with open_store(out) as store:                                  # reopened under the same locale
+        store.append_prediction(rec("c", "\u00e9t\u00e9"))
+    tail = '"output": "\u00e9t\u00e9", "n_tokens": 3, "finish": "stop"}\n'.encode("utf-8")
+    assert (out / "predictions.jsonl").read_bytes().endswith(tail)
+
+
+def test_merged_predictions_keep_non_ascii_text_raw(tmp_path):
+    out = tmp_path / "run"
+    for shard, item_id in (((0, 2), "a"), ((1, 2), "b")):
+        with open_store(out, shard=shard) as store:
+            store.append_prediction(rec(item_id, f"caf\u00e9 {item_id}"))
+    merge_shards(out, 2, ["a", "b"])
+    assert (out / "predictions.jsonl").read_bytes() == (line("a", "caf\u00e9 a") + "\n" + line("b", "caf\u00e9 b")
+                                                         + "\n").encode("utf-8")
+    assert b"\\u00e9" not in (out / "predictions.jsonl").read_bytes()
+
+
+def test_the_holder_is_read_as_utf8_and_undecodable_bytes_are_replaced(tmp_path, ascii_locale):
+    out = tmp_path / "run"
+    holder = open_store(out)
+    try:
+        (out / ".lock").write_bytes("pid 7 on h\u00f4te\n".encode("utf-8"))
+        with pytest.raises(WorkbenchError, match="being written by pid 7 on h\u00f4te; wait"):
+            open_store(out)
+        (out / ".lock").write_bytes(b"pid 8 on \xff\xfe\n")
+        with pytest.raises(WorkbenchError, match="being written by pid 8 on \ufffd\ufffd; wait"):
+            open_store(out)
+    finally:
+        holder.close()
+
+
+def test_closing_closes_the_files_and_a_store_never_opened_closes_harmlessly(tmp_path):
+    RunStore(tmp_path / "never").close()
+    store = open_store(tmp_path / "run")
+    handles = (store._pred_handle, store._err_handle)
+    store.close()
+    assert all(h.closed for h in handles)
