@@ -49,6 +49,8 @@ def test_pipeline_writes_index_reports_and_executed_notebooks(pipeline):
     assert len([t for t in targets if t.endswith(".ipynb")]) == 3  # 2 x 02_evaluate + 1 x 03_ablation_report
     for target in targets:  # every link resolves to a file written by the pipeline
         assert (result.index_html.parent / target).is_file(), target
+    # no --max-new-tokens: the header names each set's default instead of "None"
+    assert "max_new_tokens=32 for POPE sets, 300 for the others" in result.index_html.read_text(encoding="utf-8")
     for model in models:
         predictions = (run_dir_for(root / "runs", model, "synth-recipes") / "predictions.jsonl").read_text()
         assert len(predictions.splitlines()) == 4

@@ -250,6 +250,10 @@ def run_pipeline(config: PipelineConfig | None = None, log=print, **overrides) -
     result.seconds = time.perf_counter() - start
     settings = {k: config.settings()[k] for k in ("limit", "batch_size", "max_new_tokens", "sample", "seed",
                                                   "compile", "resamples")}
+    if settings["max_new_tokens"] is None:   # each set's default: say which, not "None"
+        from workbench.generation.config import CHAT_MAX_NEW_TOKENS
+
+        settings["max_new_tokens"] = f"{POPE_MAX_NEW_TOKENS} for POPE sets, {CHAT_MAX_NEW_TOKENS} for the others"
     if config.source:
         settings |= {"config": Path(config.source).name, "config_sha256": config.source_sha256}
     write_index(result.index_html, result.reports, result.notebooks, models=models, seconds=result.seconds,
