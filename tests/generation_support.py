@@ -46,6 +46,12 @@ def make_eval_set(root: Path, n_items: int = 10, n_images: int | None = None, se
     return root
 
 
+def replace_image(path: Path, seed: int, height: int = 20) -> None:
+    """Overwrite ``path`` with a new random (height, 24) RGB image: a changed image file for resume tests."""
+    arr = np.random.default_rng(seed).integers(0, 256, size=(height, 24, 3), dtype=np.uint8)
+    Image.fromarray(arr).save(path)
+
+
 def load_set(root: Path):
     return load_eval_set(root, check_images=False)
 

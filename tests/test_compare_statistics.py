@@ -216,13 +216,16 @@ def test_p_just_below_alpha_is_significant_and_at_alpha_is_not():
         assert e["t/s"]["verdict"] == ("better" if significant else "n.s.")
 
 
+def _ratio_of_sums(task, items):
+    """A corpus statistic: sum(x) / sum(y) over the items."""
+    return {"t/r": sum(it["metrics"]["x"] for it in items) / sum(it["metrics"]["y"] for it in items)}
+
+
 def test_a_corpus_metric_gets_a_permutation_p_from_the_swapped_items():
     # corpus statistic sum(x) / sum(y); b hits more in every item: all 2^6 swaps but two give a smaller |delta|
-    def agg(task, items):
-        return {"t/r": sum(it["metrics"]["x"] for it in items) / sum(it["metrics"]["y"] for it in items)}
     a = [{"id": str(i), "metrics": {"x": 0, "y": 2}} for i in range(6)]
     b = [{"id": str(i), "metrics": {"x": 2, "y": 2}} for i in range(6)]
-    [e] = _run("t", [a, b], agg, resamples=6000)
+    [e] = _run("t", [a, b], _ratio_of_sums, resamples=6000)
     assert e["t/r"]["resampling"] == "aggregate" and e["t/r"]["delta"] == 1.0
     assert e["t/r"]["p"] == pytest.approx(2 / 64, abs=0.01) and e["t/r"]["verdict"] == "better"
 
@@ -483,11 +486,9 @@ def test_significance_is_p_strictly_below_alpha():
 def test_the_corpus_permutation_p_tests_the_difference_of_the_runs():
     # corpus statistic sum(x) / sum(y): a = 6/12, b = 12/12. Swapping k of the 6 items gives |delta| = |6 - 2k| / 12,
     # which reaches the observed 0.5 only for k = 0 or 6: exact p = 2/64 (a test of b + a would find none)
-    def agg(task, items):
-        return {"t/r": sum(it["metrics"]["x"] for it in items) / sum(it["metrics"]["y"] for it in items)}
     a = [{"id": str(i), "metrics": {"x": 1, "y": 2}} for i in range(6)]
     b = [{"id": str(i), "metrics": {"x": 2, "y": 2}} for i in range(6)]
-    [e] = _run("t", [a, b], agg, resamples=6000)
+    [e] = _run("t", [a, b], _ratio_of_sums, resamples=6000)
     assert (e["t/r"]["a"], e["t/r"]["b"], e["t/r"]["delta"]) == (0.5, 1.0, 0.5)
     assert e["t/r"]["p"] == pytest.approx(2 / 64, abs=0.01)
 

@@ -14,13 +14,11 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import workbench.generation.runner as runner
-from generation_support import PROMPTS, load_set, make_eval_set, tiny_model
+from generation_support import PROMPTS, load_set, make_eval_set, replace_image, tiny_model
 from workbench.errors import WorkbenchError
 from workbench.generation import GenerationConfig, VisionFeatureCache, generate_batch, run_generation
 from workbench.generation.batch import GenerationResult
@@ -187,17 +185,12 @@ def test_duplicate_ids_are_refused_with_the_eval_set_name(model, tmp_path):
         run_generation(model, mixed, tmp_path / "run", CONFIG, progress=False)
 
 
-def replace_image(path: Path, seed: int) -> None:
-    arr = np.random.default_rng(seed).integers(0, 256, size=(21, 24, 3), dtype=np.uint8)
-    Image.fromarray(arr).save(path)
-
-
 def test_changed_images_are_regenerated_and_named(model, tmp_path, capsys):
     root = make_eval_set(tmp_path / "es", n_items=8)
     out = tmp_path / "run"
     run_generation(model, load_set(root), out, CONFIG, batch_size=4, progress=False)
     for k in range(6):
-        replace_image(root / "images" / f"img{k}.png", seed=100 + k)
+        replace_image(root / "images" / f"img{k}.png", seed=100 + k, height=21)
     summary = run_generation(model, load_set(root), out, CONFIG, batch_size=4, progress=False)
     assert (summary.n_done_before, summary.n_written) == (2, 6)
     err = capsys.readouterr().err
@@ -210,7 +203,7 @@ def test_changed_images_are_regenerated_and_named(model, tmp_path, capsys):
     for r in read_lines(out / "predictions.jsonl"):
         assert r["image_sha256"] == sha256_of(root / "images" / f"img{int(r['id'][-3:])}.png")
     for k in range(5):                                  # exactly five: all named, no ellipsis
-        replace_image(root / "images" / f"img{k}.png", seed=200 + k)
+        replace_image(root / "images" / f"img{k}.png", seed=200 + k, height=21)
     run_generation(model, load_set(root), out, CONFIG, batch_size=4, progress=False)
     assert capsys.readouterr().err == (
         f"{out}: 5 image(s) changed since their answers were generated "
@@ -225,8 +218,8 @@ def test_one_changed_image_is_named_without_ellipsis_and_old_lines_without_hash_
     lines = read_lines(out / "predictions.jsonl")
     del lines[0]["image_sha256"]                       # an answer written before image hashes were kept
     (out / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
-    replace_image(root / "images" / "img0.png", seed=7)  # its image changes: it is left alone all the same
-    replace_image(root / "images" / "img2.png", seed=8)
+    replace_image(root / "images" / "img0.png", seed=7, height=21)  # its image changes: it is left alone all the same
+    replace_image(root / "images" / "img2.png", seed=8, height=21)
     summary = run_generation(model, load_set(root), out, CONFIG, batch_size=3, progress=False)
     assert (summary.n_done_before, summary.n_written) == (2, 1)
     assert capsys.readouterr().err == (

@@ -13,12 +13,10 @@ import os
 import stat
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from generation_support import CountingEncoder, load_set, make_eval_set, tiny_model
+from generation_support import CountingEncoder, load_set, make_eval_set, replace_image, tiny_model
 from workbench.errors import WorkbenchError
 from workbench.generation import GenerationConfig, VisionFeatureCache, run_generation
 from workbench.model.fingerprint import folder_fingerprint
@@ -34,11 +32,6 @@ def model():
 
 def lines(run: Path) -> dict[str, dict]:
     return {r["id"]: r for r in map(json.loads, (run / "predictions.jsonl").read_text().splitlines())}
-
-
-def replace_image(path: Path, seed: int) -> None:
-    arr = np.random.default_rng(seed).integers(0, 256, size=(20, 24, 3), dtype=np.uint8)
-    Image.fromarray(arr).save(path)
 
 
 def test_resume_after_replaced_images_regenerates_exactly_those(model, tmp_path, capsys):

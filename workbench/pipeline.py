@@ -56,8 +56,7 @@ def run_dir_for(runs_root: str | Path, model: str, eval_set: str | Path) -> Path
 def generate(model: str, eval_set, run_dir: Path, config, *, batch_size: int, limit: int | None, seed: int,
              device: str = "auto", load_in_8bit: bool = False, cache_dir: Path | None = None,
              shard: tuple[int, int] = (0, 1), progress: bool = True, extra_info: dict | None = None,
-             set_aside: bool = False, task: str | None = None,
-             compiled=None):
+             set_aside: bool = False, task: str | None = None, compiled=None):
     """The one generation flow (``workbench generate``, ``evaluate``): choose the device, load ``model`` (preset
     or card) once, and run ``generation.run_generation`` over ``eval_set`` (an EvalSet) into ``run_dir``, with the
     vision-feature cache in ``cache_dir`` (None: no cache). ``set_aside``: keep a run made with other weights of

@@ -143,8 +143,7 @@ def _ci_direction(m: dict) -> str:
 def summarize(seeds: dict[str, dict]) -> dict:
     """Per metric across seeds: median, min and max of stage 1, stage 2 and the delta; on how many seeds stage 2
     is better / worse (changed, for a metric without a direction) with its paired 95% CI excluding 0, and n.
-    Seeds where a value is null are left out of
-    that value's statistics (``n`` counts the seeds that have it)."""
+    Seeds where a value is null are left out of that value's statistics (``n`` counts the seeds that have it)."""
     keys = sorted({k for rec in seeds.values() for k in rec["metrics"]})
     out = {}
     for key in keys:
@@ -193,10 +192,10 @@ def spread_markdown(result: dict, metrics: list[str] | None = None) -> str:
         if key not in summary:
             continue
         s = summary[key]
-        worse = f" ({s['n_worse']} worse)" if s["n_worse"] else ""
-        worse += f" ({s['n_changed']} changed, no direction)" if s.get("n_changed") else ""
+        notes = f" ({s['n_worse']} worse)" if s["n_worse"] else ""
+        notes += f" ({s['n_changed']} changed, no direction)" if s["n_changed"] else ""
         lines.append(f"| {key} | {_cell(s['stage1'])} | {_cell(s['stage2'])} | {_cell(s['delta'], True)} | "
-                     f"{s['n_better']} of {s['n_seeds']}{worse} |")
+                     f"{s['n_better']} of {s['n_seeds']}{notes} |")
     return "\n".join(lines)
 
 
@@ -210,9 +209,11 @@ def _cell(stats: dict, signed: bool = False) -> str:
 def card_section(result: dict) -> str:
     """The card's "Seed spread" section (markdown): the spread table, the shipping rule and the machines."""
     seeds = result["seeds"]
-    machines = [f"seed {seed}: {m.get('cpu') or 'CPU not recorded'}, torch {m.get('torch') or '?'}, "
-                f"{m.get('threads')} thread(s)" for seed, m in sorted(((k, rec["machine"]) for k, rec in seeds.items()),
-                                                                     key=lambda kv: int(kv[0]))]
+    machines = []
+    for seed in sorted(seeds, key=int):
+        m = seeds[seed]["machine"]
+        machines.append(f"seed {seed}: {m.get('cpu') or 'CPU not recorded'}, torch {m.get('torch') or '?'}, "
+                        f"{m.get('threads')} thread(s)")
     return "\n".join([
         "## Seed spread: held-out stage 1 vs stage 2 across build seeds",
         f"Full builds at seed offsets {', '.join(sorted(seeds, key=int))} (`workbench seed-spread`; per-seed tables "
