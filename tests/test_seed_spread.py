@@ -130,3 +130,5 @@ def test_a_stopped_build_is_not_taken_for_a_finished_one(tmp_path):
     assert not build_finished(model)                      # the card is written after the last summary
     (model / "card.md").write_text("# card\n")
     assert build_finished(model)
+    (model / "build_summary.json").write_text('{"config": {}, "stage1_')   # torn while being written
+    assert not build_finished(model)

@@ -80,7 +80,13 @@ def build_finished(model: Path) -> bool:
     the last step writes, together with card.md)."""
     model = Path(model)
     path = model / "build_summary.json"
-    return path.is_file() and "stage1_state_norm" in json.loads(path.read_text()) and (model / "card.md").is_file()
+    if not path.is_file() or not (model / "card.md").is_file():
+        return False
+    try:
+        summary = json.loads(path.read_text())
+    except json.JSONDecodeError:   # torn by a build stopped while writing it: not finished, it is built again
+        return False
+    return "stage1_state_norm" in summary
 
 
 def _compare_paths(folder: Path) -> dict[str, Path]:
