@@ -278,6 +278,12 @@ def test_needs_two_runs_unless_told_otherwise(tmp_path):
     assert str(err.value) == "compare needs at least two run folders (a baseline and one other)"
     es, runs = load_scored_runs([a], es_dir, minimum=1)
     assert [run.name for run in runs] == ["a"]
+    with pytest.raises(WorkbenchError) as err:
+        load_scored_runs([], es_dir, minimum=1)
+    assert str(err.value) == "needs at least 1 run folder, got 0"
+    with pytest.raises(WorkbenchError) as err:
+        load_scored_runs([a], es_dir, minimum=3)
+    assert str(err.value) == "needs at least 3 run folders, got 1"
     es, runs = load_scored_runs([], es_dir, minimum=0)
     assert runs == [] and [item.id for item in es.items] == IDS
 

@@ -97,6 +97,27 @@ def test_precision_null_when_nothing_answered_yes():
     assert "pope/popular/f1" not in agg   # only the splits present
 
 
+def test_null_metrics_say_why_in_scores_json(tmp_path):
+    # random: every answer is "No, there is not." (official: no; strict: neither); popular: "Yes." to a "no" item
+    cases = [("yes", "random", ""), ("no", "random", ""), ("no", "popular", "")]
+    _write_set(tmp_path / "es", cases)
+    answers = ["No, there is not.", "No, there is not.", "Yes."]
+    scores = score_predictions(load_eval_set(tmp_path / "es"),
+                               {f"q{i}": {"output": a, "finish": "stop"} for i, a in enumerate(answers)})
+    agg, why = scores["aggregate"], scores["undefined"]
+    assert agg["pope/random/precision"] is None and agg["pope/popular/recall"] is None
+    assert why["pope/random/precision"] == ("no answer in the random split reads as yes (first sentence), so "
+                                            "precision divides by 0")
+    assert why["pope/popular/recall"] == "no item in the popular split is labelled yes, so recall divides by 0"
+    assert why["pope/random/strict_precision"] == ("no answer in the random split is exactly yes (strict reading), "
+                                                   "so precision divides by 0")
+    assert why["pope/strict_f1_mean"] == ("the strict F1 of at least one split is undefined: no answer there is "
+                                          "exactly yes (strict reading)")
+    assert why["pope/f1_mean"].startswith("the F1 of at least one split is undefined")
+    assert agg["pope/precision"] == 0.0 and "pope/precision" not in why   # defined: "Yes." read as yes once
+    assert set(why) == {k for k, v in agg.items() if v is None}
+
+
 def test_resample_identity_equals_aggregate_and_bootstrap_rows_are_resamples():
     items = _items()
     agg = Aggregator("pope", items)

@@ -62,11 +62,13 @@ def _scores_are_current(run_dir: Path) -> bool:
 def load_scored_runs(run_dirs, eval_set, minimum: int = 2) -> tuple[object, list[ScoredRun]]:
     """Load the eval set and each run; refuse runs made on another manifest; score unscored runs
     (and rescore runs whose scores.json is older than their predictions or was made on another
-    manifest) with ``workbench.scoring.score_run``."""
+    manifest) with ``workbench.scoring.score_run``. Raises WorkbenchError when fewer than ``minimum`` folders
+    are given (2 for compare; the gate's single-run check passes 1)."""
     es = _load_eval_set(eval_set)
     paths = [Path(p) for p in run_dirs]
     if len(paths) < minimum:
-        raise WorkbenchError("compare needs at least two run folders (a baseline and one other)")
+        raise WorkbenchError("compare needs at least two run folders (a baseline and one other)" if minimum == 2
+                             else f"needs at least {minimum} run folder{'s' if minimum != 1 else ''}, got {len(paths)}")
     for path in paths:
         if not path.is_dir():
             raise WorkbenchError(f"{path}: not a run folder; pass folders made by `workbench generate`")

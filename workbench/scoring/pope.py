@@ -81,6 +81,25 @@ def score_pope(output: str, reference: dict) -> dict:
             "strict_answer": strict, "strict_correct": int(strict == label), "strict_neither": int(strict is None)}
 
 
+def undefined_why(metric: str) -> str | None:
+    """Why the POPE metric ``metric`` (a name without ``pope/``, e.g. ``adversarial/strict_f1``) is null, or
+    None for a name this module does not define. Read by ``scoring.scores.undefined_reasons``."""
+    split, _, name = metric.rpartition("/")
+    strict = name.startswith("strict_")
+    base = name.removeprefix("strict_")
+    where = f"in the {split} split" if split else "among the scored items"
+    said_yes = "is exactly yes (strict reading)" if strict else "reads as yes (first sentence)"
+    why = {"precision": f"no answer {where} {said_yes}, so precision divides by 0",
+           "recall": f"no item {where} is labelled yes, so recall divides by 0",
+           "f1": f"precision or recall is undefined {where}: no answer {said_yes}, or no item is labelled yes",
+           "f1_mean": f"the {'strict ' if strict else ''}F1 of at least one split is undefined: no answer there "
+                      f"{said_yes}",
+           "accuracy_mean": "no split has scored items"}
+    if (split and split not in SPLITS) or base not in why:
+        return None
+    return why[base]
+
+
 # ---------------------------------------------------------------- aggregation (used by scoring.aggregate)
 
 def _group_columns(metrics, mask) -> dict:

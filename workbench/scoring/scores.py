@@ -24,7 +24,7 @@ from workbench.scoring.caption import score_captions
 from workbench.scoring.diagnosis import score_diagnosis
 from workbench.scoring.failure import failure_reasons
 from workbench.scoring.hallucination import coco_vocabulary_warning, object_vocabulary, score_hallucination
-from workbench.scoring.pope import score_pope
+from workbench.scoring.pope import score_pope, undefined_why as pope_undefined_why
 from workbench.scoring.recipe import score_recipe
 from workbench.scoring.vocab import TaskVocabulary
 
@@ -51,7 +51,8 @@ def undefined_reasons(aggregate: dict, warnings: list[str]) -> dict[str, str]:
             continue
         metric = key.split("/", 1)[-1]
         said = [w for w in warnings if w.lower().startswith(metric + " ")]
-        out[key] = said[0] if said else UNDEFINED_WHY.get(key, "undefined on the scored items")
+        specific = UNDEFINED_WHY.get(key) or (pope_undefined_why(metric) if key.startswith("pope/") else None)
+        out[key] = said[0] if said else specific or "undefined on the scored items"
     return out
 
 
