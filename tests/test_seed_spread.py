@@ -14,7 +14,8 @@ import train_stub_world as stub_world  # noqa: E402
 
 from workbench.cli import main as cli  # noqa: E402
 from workbench.errors import WorkbenchError  # noqa: E402
-from workbench.tiny.diagnostics.seed_spread import build_seed, record_spread, spread_markdown, summarize  # noqa: E402
+from workbench.tiny.diagnostics.seed_spread import (  # noqa: E402
+    build_seed, read_spread, record_spread, spread_by_row, spread_markdown, summarize)
 
 EVAL_SETS = Path(__file__).resolve().parents[1] / "eval_sets"
 
@@ -55,6 +56,41 @@ def test_summary_gives_median_range_and_ci_counts_by_hand(tmp_path):
     table = spread_markdown(result)
     assert "| caption/chair_i | 0.690 [0.500, 0.750] | 0.650 [0.600, 0.700] |" in table
     assert "| 1 of 3 (1 worse) |" in table
+
+
+def test_spread_by_row_keys_each_summary_entry_by_its_eval_set(tmp_path):
+    _seed_folder(tmp_path, 0, {"caption/object_recall": _entry(0.14, 0.34, [0.14, 0.25])})
+    _seed_folder(tmp_path, 1, {"caption/object_recall": _entry(0.07, 0.26, [-0.01, 0.30], verdict="n.s.")})
+    record_spread(tmp_path, [0, 1], tmp_path / "spread.json")
+    rows = spread_by_row(read_spread(tmp_path / "spread.json"))
+    assert list(rows) == [("synth-captions", "caption/object_recall")]
+    entry = rows[("synth-captions", "caption/object_recall")]
+    assert (entry["n_seeds"], entry["n_better"], entry["n_worse"]) == (2, 1, 0)
+    assert entry["delta"]["min"] == pytest.approx(0.19) and entry["delta"]["max"] == pytest.approx(0.20)
+
+
+def test_an_unreadable_record_is_refused_with_the_file_and_the_fix(tmp_path):
+    torn = tmp_path / "seed_spread.json"
+    torn.write_text('{"seeds": {}, \n"summary": ')
+    with pytest.raises(WorkbenchError) as err:
+        read_spread(torn)
+    assert str(err.value).startswith(f"{torn}:2: not JSON (") and "`workbench seed-spread`" in str(err.value)
+    torn.write_text('{"seeds": {}}')
+    with pytest.raises(WorkbenchError) as err:
+        read_spread(torn)
+    assert str(err.value) == f"{torn}: not a seed-spread record (no summary); rewrite it with `workbench seed-spread`"
+
+
+def test_the_demo_index_gets_the_shipped_spread_only_for_the_embedded_stages():
+    from workbench.pipeline import embedded_spread
+
+    shipped = Path(__file__).resolve().parents[1] / "models" / "tiny" / "seed_spread.json"
+    rows, source = embedded_spread(["tiny-stage1", "tiny-stage2"])
+    assert source == "models/tiny/seed_spread.json"
+    assert rows == spread_by_row(json.loads(shipped.read_text()))
+    assert rows[("synth-recipes", "recipe/dish_accuracy")]["n_seeds"] >= 2
+    assert embedded_spread(["tiny-stage2", "tiny-stage1"]) == (None, "")    # another baseline: another comparison
+    assert embedded_spread(["tiny-stage1", "my-card.json"]) == (None, "")
 
 
 def test_a_null_value_is_left_out_of_the_statistics_and_said_so():

@@ -208,6 +208,21 @@ def _execute(notebook: Path, out: Path, parameters: dict, cwd: Path) -> Path:
     return out
 
 
+def embedded_spread(models: list[str]) -> tuple[dict | None, str]:
+    """The embedded model's seed spread for the index page, when ``models`` are its two stages in order (the
+    default): (``seed_spread.spread_by_row`` of ``models/tiny/seed_spread.json``, that path relative to the
+    repository), else (None, ""). Raises WorkbenchError when the file is there but unreadable."""
+    from workbench.model.cards import PRESETS, models_dir
+    from workbench.tiny.diagnostics.seed_spread import SPREAD_FILE, read_spread, spread_by_row
+
+    if list(models) != list(DEFAULT_MODELS):
+        return None, ""
+    path = models_dir() / Path(PRESETS[DEFAULT_MODELS[0]]).parent / SPREAD_FILE
+    if not path.is_file():
+        return None, ""
+    return spread_by_row(read_spread(path)), f"models/{Path(PRESETS[DEFAULT_MODELS[0]]).parent.as_posix()}/{SPREAD_FILE}"
+
+
 def run_pipeline(config: PipelineConfig | None = None, log=print, **overrides) -> PipelineResult:
     """The demo: every checkpoint over every eval set via 02_evaluate, one 03_ablation_report per eval set,
     then ``index.html`` linking the reports, the comparisons and the executed notebooks.
@@ -255,8 +270,9 @@ def run_pipeline(config: PipelineConfig | None = None, log=print, **overrides) -
         settings["max_new_tokens"] = f"{POPE_MAX_NEW_TOKENS} for POPE sets, {CHAT_MAX_NEW_TOKENS} for the others"
     if config.source:
         settings |= {"config": Path(config.source).name, "config_sha256": config.source_sha256}
+    spread, spread_source = embedded_spread(models)
     write_index(result.index_html, result.reports, result.notebooks, models=models, seconds=result.seconds,
-                settings=settings)
+                settings=settings, spread=spread, spread_source=spread_source)
     return result
 
 

@@ -29,6 +29,7 @@ from workbench.evalsets import TASKS
 from workbench.scoring.metric_info import headline
 from workbench.tiny.diagnostics.heldout import EVAL_SETS
 
+SPREAD_FILE = "seed_spread.json"   # in the model folder, beside card.md
 SHIPPED_SEED = 0
 SHIPPING_RULE = ("the demo ships the seed-0 build (rule fixed before the seed builds; held-out results never "
                  "choose the shipped model)")
@@ -227,3 +228,27 @@ def card_section(result: dict) -> str:
         "the seeds on which stage 2's paired 95% CI excludes 0. "
         f"Shipped: {result['shipping_rule']}. Machines: {'; '.join(machines)}.", "",
         spread_markdown(result)])
+
+
+def read_spread(path: Path) -> dict:
+    """A seed-spread record (``seed_spread.json``, as ``record_spread`` writes it). Raises WorkbenchError naming
+    the file when it is not JSON or lacks ``seeds``/``summary`` (fix: rewrite it with ``workbench seed-spread``)."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise WorkbenchError(f"{path}:{err.lineno}: not JSON ({err.msg}); rewrite it with `workbench seed-spread`") \
+            from None
+    missing = [k for k in ("seeds", "summary") if not isinstance(record, dict) or k not in record]
+    if missing:
+        raise WorkbenchError(f"{path}: not a seed-spread record (no {', '.join(missing)}); rewrite it with "
+                             "`workbench seed-spread`")
+    return record
+
+
+def spread_by_row(record: dict) -> dict[tuple[str, str], dict]:
+    """``{(eval set, "<task>/<metric>"): summary entry}`` of a seed-spread record, for the rows of a comparison
+    table: the entry has ``delta`` (median, min, max, n across seeds), ``n_seeds``, ``n_better``, ``n_worse`` and
+    ``n_changed`` (seeds whose paired 95% CI of stage 2 - stage 1 excludes 0)."""
+    eval_set = {key: m["eval_set"] for seed in record["seeds"].values() for key, m in seed["metrics"].items()}
+    return {(eval_set[key], key): entry for key, entry in record["summary"].items() if key in eval_set}
