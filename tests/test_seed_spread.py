@@ -15,7 +15,7 @@ import train_stub_world as stub_world  # noqa: E402
 from workbench.cli import main as cli  # noqa: E402
 from workbench.errors import WorkbenchError  # noqa: E402
 from workbench.tiny.diagnostics.seed_spread import (  # noqa: E402
-    build_seed, read_spread, record_spread, spread_by_row, spread_markdown, summarize)
+    build_seed, card_section, holding, read_spread, record_spread, spread_by_row, spread_markdown, summarize)
 
 EVAL_SETS = Path(__file__).resolve().parents[1] / "eval_sets"
 
@@ -140,6 +140,22 @@ def test_a_record_in_a_model_folder_puts_the_spread_table_in_its_card(tmp_path):
     card = (model / "card.md").read_text()
     assert "## Seed spread" in card and "| recipe/dish_accuracy | 0.430 [0.430, 0.430] | 0.895 [0.895, 0.895] |" in card
     assert card.index("## Seed spread") < card.index("## Known limits")
+    assert ("Stage 2 is better than stage 1, with the CI excluding 0, on every build for: recipe/dish_accuracy. "
+            "Not on every build: none.") in card
+
+
+def test_the_card_claims_only_what_holds_on_every_seed(tmp_path):
+    _seed_folder(tmp_path, 0, {"caption/chair_i": _entry(0.75, 0.60, [-0.22, -0.08], "lower"),
+                               "caption/object_recall": _entry(0.14, 0.34, [0.14, 0.25]),
+                               "pope/yes_ratio": _entry(0.87, 0.27, [-0.69, -0.52], "neither", "changed")})
+    _seed_folder(tmp_path, 1, {"caption/chair_i": _entry(0.50, 0.65, [0.05, 0.25], "lower", "worse"),
+                               "caption/object_recall": _entry(0.07, 0.26, [0.10, 0.30]),
+                               "pope/yes_ratio": _entry(0.80, 0.20, [-0.69, -0.52], "neither", "changed")})
+    result = record_spread(tmp_path, [0, 1], tmp_path / "spread.json")
+    assert holding(result) == (["caption/object_recall"], ["caption/chair_i", "pope/yes_ratio"])
+    assert card_section(result).endswith(
+        "on every build for: caption/object_recall. Not on every build: caption/chair_i (1 of 2, worse on 1), "
+        "pope/yes_ratio (no better direction; changed on 2 of 2).")
 
 
 def test_a_metric_without_a_direction_is_counted_as_changed_not_better(tmp_path):

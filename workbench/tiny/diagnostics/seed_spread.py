@@ -213,6 +213,26 @@ def _cell(stats: dict, signed: bool = False) -> str:
     return f"{f.format(stats['median'])} [{f.format(stats['min'])}, {f.format(stats['max'])}]"
 
 
+def holding(result: dict, metrics: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """(the metrics on which stage 2 is better with its paired 95% CI excluding 0 on every seed, the others),
+    among ``metrics`` (default: the spread table's) that the record has; a metric without a direction never
+    holds. Used for the claims the card makes."""
+    keys = [k for k in (metrics or TABLE_METRICS) if k in result["summary"]]
+    every = [k for k in keys if result["summary"][k]["n_better"] == result["summary"][k]["n_seeds"] > 0]
+    return every, [k for k in keys if k not in every]
+
+
+def _claims(result: dict) -> str:
+    every, others = holding(result)
+    summary = result["summary"]
+    not_every = [f"{k} (no better direction; changed on {summary[k]['n_changed']} of {summary[k]['n_seeds']})"
+                 if summary[k]["n_changed"] else
+                 f"{k} ({summary[k]['n_better']} of {summary[k]['n_seeds']}"
+                 + (f", worse on {summary[k]['n_worse']}" if summary[k]["n_worse"] else "") + ")" for k in others]
+    return (f"Stage 2 is better than stage 1, with the CI excluding 0, on every build for: "
+            f"{', '.join(every) or 'no metric'}. Not on every build: {', '.join(not_every) or 'none'}.")
+
+
 def card_section(result: dict) -> str:
     """The card's "Seed spread" section (markdown): the spread table, the shipping rule and the machines."""
     seeds = result["seeds"]
@@ -227,7 +247,7 @@ def card_section(result: dict) -> str:
         "in `seed_spread.json`), each evaluated as above. Median [min, max] across seeds; the last column counts "
         "the seeds on which stage 2's paired 95% CI excludes 0. "
         f"Shipped: {result['shipping_rule']}. Machines: {'; '.join(machines)}.", "",
-        spread_markdown(result)])
+        spread_markdown(result), "", _claims(result)])
 
 
 def read_spread(path: Path) -> dict:
