@@ -283,7 +283,8 @@ def test_index_shows_the_spread_across_builds_beside_the_one_build(tmp_path):
     html = out.read_text()
     rows = {m.group(1): m.group(2) for m in re.finditer(r"<tr><td>(recipe/\w+) .*?</td>(.*?)</tr>", html, re.S)}
     last_cell = {k: re.findall(r'<td class="num">(.*?)</td>', v, re.S)[-1] for k, v in rows.items()}
-    assert " ".join(last_cell["recipe/dish_accuracy"].split()) == "+0.690 [+0.685, +0.735]; better on 4 of 5 (worse on 1)"
+    assert last_cell["recipe/dish_accuracy"] == ('+0.690 [+0.685, +0.735]<br><span class="muted small">better on 4 of 5 '
+                                                 '(worse on 1)</span>')
     assert last_cell["recipe/failure_rate"] == "&mdash;"
     assert "for 5 builds of the embedded" in html and "<code>models/tiny/seed_spread.json</code>" in html
     plain = write_index(tmp_path / "plain.html", {"synth-recipes": report}, [], models=["s1", "s2"], seconds=1.0,
