@@ -255,7 +255,8 @@ def test_index_shows_signed_cis_and_no_verdict_for_undefined_metrics(tmp_path):
                                                          out.read_text(), re.S)}
     assert "[-0.455, -0.191]" in rows["pope/f1_mean"] and "&#9660; worse" in rows["pope/f1_mean"]
     assert "[-0.201, +0.072]" in rows["pope/accuracy_mean"] and "n.s." in rows["pope/accuracy_mean"]
-    assert "n.s." not in rows["pope/strict_f1_mean"] and "not computed" in rows["pope/strict_f1_mean"]
+    assert "n.s." not in rows["pope/strict_f1_mean"]
+    assert 'title="no verdict: the value is undefined for these runs"' in rows["pope/strict_f1_mean"]
 
 
 def test_index_shows_the_spread_across_builds_beside_the_one_build(tmp_path):
@@ -266,15 +267,20 @@ def test_index_shows_the_spread_across_builds_beside_the_one_build(tmp_path):
     metrics = {"recipe/dish_accuracy": {"a": 0.07, "b": 0.805, "delta": 0.735, "ci": [0.66, 0.8], "p": 0.0002,
                                         "verdict": "better", "n": 200, "better": "higher"},
                "recipe/failure_rate": {"a": 0.0, "b": 0.0, "delta": 0.0, "ci": [0.0, 0.0], "p": 1.0,
-                                       "verdict": "n.s.", "n": 200, "better": "lower"}}
+                                       "verdict": "n.s.", "n": 200, "better": "lower"},
+               "recipe/ingredient_f1": {"a": None, "b": None, "delta": None, "ci": None, "p": None, "verdict": "n/a",
+                                        "n": 200, "better": "higher", "undefined": "no <reference> ingredients"}}
     compare = {"eval_set": {"n_items": 200, "manifest_sha256": "cd" * 32},
                "comparisons": [{"baseline": "s1", "other": "s2", "metrics": metrics}]}
     report = tmp_path / "synth-recipes.html"
     report.write_text("<html></html>")
     (tmp_path / "synth-recipes.compare.json").write_text(json.dumps(compare))
     spread = {("synth-recipes", "recipe/dish_accuracy"): {
-                  "delta": {"median": 0.69, "min": 0.685, "max": 0.735, "n": 5}, "n_seeds": 5, "n_better": 4,
+                  "delta": {"median": 0.69, "min": 0.685, "max": 0.735, "n": 4}, "n_seeds": 5, "n_better": 3,
                   "n_worse": 1, "n_changed": 0},
+              ("synth-recipes", "recipe/ingredient_f1"): {
+                  "delta": {"median": None, "min": None, "max": None, "n": 0}, "n_seeds": 5, "n_better": 0,
+                  "n_worse": 0, "n_changed": 0},
               ("synth-plants", "recipe/failure_rate"): {   # another eval set's entry: not shown here
                   "delta": {"median": 0.5, "min": 0.5, "max": 0.5, "n": 5}, "n_seeds": 5, "n_better": 0,
                   "n_worse": 0, "n_changed": 0}}
@@ -283,9 +289,11 @@ def test_index_shows_the_spread_across_builds_beside_the_one_build(tmp_path):
     html = out.read_text()
     rows = {m.group(1): m.group(2) for m in re.finditer(r"<tr><td>(recipe/\w+) .*?</td>(.*?)</tr>", html, re.S)}
     last_cell = {k: re.findall(r'<td class="num">(.*?)</td>', v, re.S)[-1] for k, v in rows.items()}
-    assert last_cell["recipe/dish_accuracy"] == ('+0.690 [+0.685, +0.735]<br><span class="muted small">better on 4 of 5 '
-                                                 '(worse on 1)</span>')
+    assert last_cell["recipe/dish_accuracy"] == ('+0.690 [+0.685, +0.735]<br><span class="muted small">better on 3 of 5 '
+                                                 '(worse on 1); undefined on 1</span>')
     assert last_cell["recipe/failure_rate"] == "&mdash;"
+    assert last_cell["recipe/ingredient_f1"] == '<span class="muted small">undefined on every build</span>'
+    assert 'title="no verdict: no &lt;reference&gt; ingredients"' in rows["recipe/ingredient_f1"]   # escaped
     assert "for 5 builds of the embedded" in html and "<code>models/tiny/seed_spread.json</code>" in html
     plain = write_index(tmp_path / "plain.html", {"synth-recipes": report}, [], models=["s1", "s2"], seconds=1.0,
                         settings={}).read_text()

@@ -158,6 +158,22 @@ def test_the_card_claims_only_what_holds_on_every_seed(tmp_path):
         "pope/yes_ratio (no better direction; changed on 2 of 2).")
 
 
+def test_the_card_says_on_how_many_builds_a_metric_is_undefined(tmp_path):
+    # F1 is null where no answer is yes: seed 1 has it at neither stage, seed 2 at stage 2 only
+    _seed_folder(tmp_path, 0, {"pope/f1_mean": _entry(0.69, 0.37, [-0.45, -0.19], verdict="worse"),
+                               "pope/strict_f1_mean": _entry(None, None, None, verdict="n/a")})
+    _seed_folder(tmp_path, 1, {"pope/f1_mean": _entry(None, None, None, verdict="n/a"),
+                               "pope/strict_f1_mean": _entry(None, None, None, verdict="n/a")})
+    _seed_folder(tmp_path, 2, {"pope/f1_mean": _entry(0.67, None, None, verdict="n/a"),
+                               "pope/strict_f1_mean": _entry(None, None, None, verdict="n/a")})
+    result = record_spread(tmp_path, [0, 1, 2], tmp_path / "spread.json")
+    assert card_section(result).endswith(
+        "Not on every build: pope/f1_mean (0 of 3, worse on 1, undefined on 2). "
+        "Undefined on every build: pope/strict_f1_mean.")
+    assert "| pope/f1_mean | 0.680 [0.670, 0.690] | 0.370 [0.370, 0.370] | -0.320 [-0.320, -0.320] | 0 of 3 (1 worse) " \
+           "(undefined on 2) |" in spread_markdown(result)
+
+
 def test_a_metric_without_a_direction_is_counted_as_changed_not_better(tmp_path):
     # POPE's yes_ratio has no better direction (compare.json: "better": "neither"): a CI below 0 is a change
     _seed_folder(tmp_path, 0, {"pope/yes_ratio": _entry(0.87, 0.27, [-0.69, -0.52], "neither", "changed")})

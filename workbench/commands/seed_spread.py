@@ -27,7 +27,10 @@ def add_arguments(parser):
     parser.add_argument("--out", default=None, help="where to write the record (default: models/tiny/seed_spread.json)")
     parser.add_argument("--build", action="store_true", help="build and evaluate the seeds missing in --work first")
     parser.add_argument("--rescore", action="store_true", help="re-score the kept runs with the current scorers")
-    parser.add_argument("--scale", default="full", help="build scale (default full)")
+    from workbench.tiny.build.config import SCALES
+
+    parser.add_argument("--scale", default="full", choices=sorted(SCALES),
+                        help="build scale: full (the shipped model, default) or micro (a toy build in seconds)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads per build (default: the scale's, 2 for full; the count changes the bits)")
     parser.add_argument("--eval-sets", default=None, help="folder holding synth-* (default: eval_sets/)")

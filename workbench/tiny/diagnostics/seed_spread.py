@@ -201,6 +201,7 @@ def spread_markdown(result: dict, metrics: list[str] | None = None) -> str:
         s = summary[key]
         notes = f" ({s['n_worse']} worse)" if s["n_worse"] else ""
         notes += f" ({s['n_changed']} changed, no direction)" if s["n_changed"] else ""
+        notes += f" (undefined on {s['n_seeds'] - s['delta']['n']})" if s["delta"]["n"] < s["n_seeds"] else ""
         lines.append(f"| {key} | {_cell(s['stage1'])} | {_cell(s['stage2'])} | {_cell(s['delta'], True)} | "
                      f"{s['n_better']} of {s['n_seeds']}{notes} |")
     return "\n".join(lines)
@@ -222,15 +223,22 @@ def holding(result: dict, metrics: list[str] | None = None) -> tuple[list[str], 
     return every, [k for k in keys if k not in every]
 
 
+def _not_every(key: str, s: dict) -> str:
+    if s["n_changed"]:
+        return f"{key} (no better direction; changed on {s['n_changed']} of {s['n_seeds']})"
+    notes = [f"worse on {s['n_worse']}"] if s["n_worse"] else []
+    notes += [f"undefined on {s['n_seeds'] - s['delta']['n']}"] if s["delta"]["n"] < s["n_seeds"] else []
+    return f"{key} ({s['n_better']} of {s['n_seeds']}{''.join(', ' + n for n in notes)})"
+
+
 def _claims(result: dict) -> str:
     every, others = holding(result)
     summary = result["summary"]
-    not_every = [f"{k} (no better direction; changed on {summary[k]['n_changed']} of {summary[k]['n_seeds']})"
-                 if summary[k]["n_changed"] else
-                 f"{k} ({summary[k]['n_better']} of {summary[k]['n_seeds']}"
-                 + (f", worse on {summary[k]['n_worse']}" if summary[k]["n_worse"] else "") + ")" for k in others]
+    undefined = [k for k in others if summary[k]["delta"]["n"] == 0]
+    not_every = [_not_every(k, summary[k]) for k in others if k not in undefined]
     return (f"Stage 2 is better than stage 1, with the CI excluding 0, on every build for: "
-            f"{', '.join(every) or 'no metric'}. Not on every build: {', '.join(not_every) or 'none'}.")
+            f"{', '.join(every) or 'no metric'}. Not on every build: {', '.join(not_every) or 'none'}."
+            + (f" Undefined on every build: {', '.join(undefined)}." if undefined else ""))
 
 
 def card_section(result: dict) -> str:
