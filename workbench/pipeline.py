@@ -217,10 +217,11 @@ def embedded_spread(models: list[str]) -> tuple[dict | None, str]:
 
     if list(models) != list(DEFAULT_MODELS):
         return None, ""
-    path = models_dir() / Path(PRESETS[DEFAULT_MODELS[0]]).parent / SPREAD_FILE
+    relative = Path(PRESETS[DEFAULT_MODELS[0]]).parent / SPREAD_FILE   # tiny/seed_spread.json
+    path = models_dir() / relative
     if not path.is_file():
         return None, ""
-    return spread_by_row(read_spread(path)), f"models/{Path(PRESETS[DEFAULT_MODELS[0]]).parent.as_posix()}/{SPREAD_FILE}"
+    return spread_by_row(read_spread(path)), f"models/{relative.as_posix()}"
 
 
 def run_pipeline(config: PipelineConfig | None = None, log=print, **overrides) -> PipelineResult:

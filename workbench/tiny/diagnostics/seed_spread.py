@@ -201,10 +201,15 @@ def spread_markdown(result: dict, metrics: list[str] | None = None) -> str:
         s = summary[key]
         notes = f" ({s['n_worse']} worse)" if s["n_worse"] else ""
         notes += f" ({s['n_changed']} changed, no direction)" if s["n_changed"] else ""
-        notes += f" (undefined on {s['n_seeds'] - s['delta']['n']})" if s["delta"]["n"] < s["n_seeds"] else ""
+        notes += f" (undefined on {_n_undefined(s)})" if _n_undefined(s) else ""
         lines.append(f"| {key} | {_cell(s['stage1'])} | {_cell(s['stage2'])} | {_cell(s['delta'], True)} | "
                      f"{s['n_better']} of {s['n_seeds']}{notes} |")
     return "\n".join(lines)
+
+
+def _n_undefined(s: dict) -> int:
+    """On how many seeds a summary entry's Δ is null (a value undefined at stage 1 or stage 2)."""
+    return s["n_seeds"] - s["delta"]["n"]
 
 
 def _cell(stats: dict, signed: bool = False) -> str:
@@ -227,14 +232,14 @@ def _not_every(key: str, s: dict) -> str:
     if s["n_changed"]:
         return f"{key} (no better direction; changed on {s['n_changed']} of {s['n_seeds']})"
     notes = [f"worse on {s['n_worse']}"] if s["n_worse"] else []
-    notes += [f"undefined on {s['n_seeds'] - s['delta']['n']}"] if s["delta"]["n"] < s["n_seeds"] else []
+    notes += [f"undefined on {_n_undefined(s)}"] if _n_undefined(s) else []
     return f"{key} ({s['n_better']} of {s['n_seeds']}{''.join(', ' + n for n in notes)})"
 
 
 def _claims(result: dict) -> str:
     every, others = holding(result)
     summary = result["summary"]
-    undefined = [k for k in others if summary[k]["delta"]["n"] == 0]
+    undefined = [k for k in others if _n_undefined(summary[k]) == summary[k]["n_seeds"]]
     not_every = [_not_every(k, summary[k]) for k in others if k not in undefined]
     return (f"Stage 2 is better than stage 1, with the CI excluding 0, on every build for: "
             f"{', '.join(every) or 'no metric'}. Not on every build: {', '.join(not_every) or 'none'}."
