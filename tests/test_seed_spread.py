@@ -74,11 +74,22 @@ def test_an_unreadable_record_is_refused_with_the_file_and_the_fix(tmp_path):
     torn.write_text('{"seeds": {}, \n"summary": ')
     with pytest.raises(WorkbenchError) as err:
         read_spread(torn)
-    assert str(err.value).startswith(f"{torn}:2: not JSON (") and "`workbench seed-spread`" in str(err.value)
+    fix = (f"restore the shipped record with `git checkout -- {torn}`, or write it again with `workbench seed-spread "
+           "--seeds ... --work <folder of the seed builds>`")
+    assert str(err.value).startswith(f"{torn}:2: not JSON (") and str(err.value).endswith(fix)
     torn.write_text('{"seeds": {}}')
     with pytest.raises(WorkbenchError) as err:
         read_spread(torn)
-    assert str(err.value) == f"{torn}: not a seed-spread record (no summary); rewrite it with `workbench seed-spread`"
+    assert str(err.value) == f"{torn}: not a seed-spread record (no summary); {fix}"
+    torn.write_text('{"seeds": {"0": {"machine": {}}}, "summary": {}}')
+    with pytest.raises(WorkbenchError) as err:
+        read_spread(torn)
+    assert str(err.value) == f"{torn}: seed 0 has no metrics; {fix}"
+    torn.write_bytes(b'{"seeds": "\xff"}')
+    with pytest.raises(WorkbenchError) as err:
+        read_spread(torn)
+    assert str(err.value).startswith(f"{torn}: cannot read it (UnicodeDecodeError: ") and str(err.value).endswith(fix)
+    assert torn.read_bytes() == b'{"seeds": "\xff"}'   # nothing is rewritten
 
 
 def test_the_demo_index_gets_the_shipped_spread_only_for_the_embedded_stages():

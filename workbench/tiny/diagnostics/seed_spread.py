@@ -30,6 +30,8 @@ from workbench.scoring.metric_info import headline
 from workbench.tiny.diagnostics.heldout import EVAL_SETS
 
 SPREAD_FILE = "seed_spread.json"   # in the model folder, beside card.md
+FIX_SPREAD = ("restore the shipped record with `git checkout -- {path}`, or write it again with `workbench seed-spread "
+              "--seeds ... --work <folder of the seed builds>`")
 SHIPPED_SEED = 0
 SHIPPING_RULE = ("the demo ships the seed-0 build (rule fixed before the seed builds; held-out results never "
                  "choose the shipped model)")
@@ -265,17 +267,22 @@ def card_section(result: dict) -> str:
 
 def read_spread(path: Path) -> dict:
     """A seed-spread record (``seed_spread.json``, as ``record_spread`` writes it). Raises WorkbenchError naming
-    the file when it is not JSON or lacks ``seeds``/``summary`` (fix: rewrite it with ``workbench seed-spread``)."""
+    the file (and the line, for bad JSON) when it cannot be read, is not JSON, lacks ``seeds``/``summary`` or a
+    seed lacks ``metrics``; the message says how to restore or rewrite it."""
     path = Path(path)
+    fix = FIX_SPREAD.format(path=path)
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise WorkbenchError(f"{path}:{err.lineno}: not JSON ({err.msg}); rewrite it with `workbench seed-spread`") \
-            from None
+        raise WorkbenchError(f"{path}:{err.lineno}: not JSON ({err.msg}); {fix}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise WorkbenchError(f"{path}: cannot read it ({type(err).__name__}: {err}); {fix}") from None
     missing = [k for k in ("seeds", "summary") if not isinstance(record, dict) or k not in record]
     if missing:
-        raise WorkbenchError(f"{path}: not a seed-spread record (no {', '.join(missing)}); rewrite it with "
-                             "`workbench seed-spread`")
+        raise WorkbenchError(f"{path}: not a seed-spread record (no {', '.join(missing)}); {fix}")
+    bad = [seed for seed, rec in record["seeds"].items() if not isinstance(rec, dict) or "metrics" not in rec]
+    if bad:
+        raise WorkbenchError(f"{path}: seed {bad[0]} has no metrics; {fix}")
     return record
 
 
