@@ -139,6 +139,13 @@ def test_micro_seed_build_records_and_rescores_from_kept_runs(tmp_path):
     again = json.loads(out.read_text())
     assert again["seeds"]["0"]["metrics"] == first["seeds"]["0"]["metrics"]
     assert json.loads(scores.read_text())["aggregate"]["recipe/dish_accuracy"] != 0.123456
+    # --stage2-only redoes stage 2 with the same settings: same bytes, runs generated again, same record
+    predictions = folder / "runs" / "synth-recipes-stage2" / "predictions.jsonl"
+    predictions.write_text("")
+    build_seed(tmp_path / "work", 0, evals, scale="micro", world=stub_world, limit=4, stage2_only=True)
+    assert len(predictions.read_text().splitlines()) == 4
+    assert "stage2_rebuild" in json.loads((folder / "model" / "build_summary.json").read_text())
+    assert record_spread(tmp_path / "work", [0], out)["seeds"]["0"]["metrics"] == first["seeds"]["0"]["metrics"]
 
 
 def test_a_record_in_a_model_folder_puts_the_spread_table_in_its_card(tmp_path):
@@ -197,7 +204,7 @@ def test_a_metric_without_a_direction_is_counted_as_changed_not_better(tmp_path)
 
 
 def test_a_stopped_build_is_not_taken_for_a_finished_one(tmp_path):
-    from workbench.tiny.diagnostics.seed_spread import build_finished
+    from workbench.tiny.build.build import build_finished
 
     model = tmp_path / "model"
     model.mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -161,3 +162,53 @@ def test_a_world_lacking_a_name_the_build_reads_is_refused_with_the_missing_name
     with pytest.raises(WorkbenchError, match="lacks KIND_SYNONYMS, NAME_GROUPS, .*extra_documents"):
         build_tiny(get_config("micro"), tmp_path / "never", world=partial, evaluate=False)
     assert not (tmp_path / "never").exists()
+
+
+def test_stage2_rebuild_gives_the_bytes_of_a_full_build_with_those_settings(micro_build, tmp_path):
+    """rebuild_stage2 on a finished build == build_tiny with the new stage-2 settings, byte for byte."""
+    from workbench.tiny.build.build import rebuild_stage2
+
+    out, _ = micro_build
+    redo = tmp_path / "redo"
+    shutil.copytree(out, redo)
+    cfg = get_config("micro", stage2_epochs=3, stage2_lr=5e-4)
+    summary = rebuild_stage2(redo, cfg, world=stub_world)
+    full = tmp_path / "full"
+    expected = build_tiny(cfg, full, world=stub_world, evaluate=True)
+    assert _sha(redo / "stage2.pth") == _sha(full / "stage2.pth") != _sha(out / "stage2.pth")
+    assert _sha(redo / "stage1.pth") == _sha(out / "stage1.pth") == _sha(full / "stage1.pth")
+    for name in ("stage2_pairs.jsonl", "loss_log.jsonl", "tiny-stage2.json"):
+        assert (redo / name).read_text() == (full / name).read_text(), name
+    assert summary["dev_stage2"] == expected["dev_stage2"] and summary["stage2"] == expected["stage2"]
+    assert summary["config"] == expected["config"]
+    assert set(summary["timing"]) == set(expected["timing"])
+    on_disk = json.loads((redo / "build_summary.json").read_text())
+    assert on_disk["config"]["stage2_epochs"] == 3 and "stage 2" in on_disk["stage2_rebuild"]["phases"]
+    card = (redo / "card.md").read_text()
+    assert "Curation and stage 2 (3 epochs at lr 0.0005) were redone" in card
+    assert "were redone" not in (full / "card.md").read_text()
+
+
+def test_stage2_rebuild_with_the_recorded_settings_changes_nothing(micro_build, tmp_path):
+    from workbench.tiny.build.build import rebuild_stage2
+
+    out, _ = micro_build
+    redo = tmp_path / "same"
+    shutil.copytree(out, redo)
+    rebuild_stage2(redo, world=stub_world, evaluate=False)
+    for name in ("stage2.pth", "stage2_pairs.jsonl", "loss_log.jsonl"):
+        assert _sha(redo / name) == _sha(out / name), name
+
+
+def test_stage2_rebuild_refuses_what_it_cannot_redo(micro_build, tmp_path):
+    from workbench.tiny.build.build import rebuild_stage2
+
+    with pytest.raises(WorkbenchError, match="no finished build"):
+        rebuild_stage2(tmp_path, get_config("micro"), world=stub_world)
+    out, _ = micro_build
+    redo = tmp_path / "other"
+    shutil.copytree(out, redo)
+    before = _sha(redo / "stage2.pth")
+    with pytest.raises(WorkbenchError, match=r"other llm_steps, seed than asked.*build it in full"):
+        rebuild_stage2(redo, get_config("micro", seed=3, llm_steps=5), world=stub_world)
+    assert _sha(redo / "stage2.pth") == before

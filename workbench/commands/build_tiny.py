@@ -5,6 +5,8 @@ trains only llama_proj in stage 1 (image-caption pairs, no template) and stage 2
 descriptions in the vicuna0 template). Writes blip2/, llm/, stage1.pth, stage2.pth, the model cards
 tiny-stage1.json / tiny-stage2.json, loss_log.jsonl and card.md. The same seed gives byte-identical
 checkpoints on the same machine. --scale micro builds a toy model in seconds (tests, notebook default).
+--stage2-only redoes only curation and stage 2 of a finished build (its seed, scale and threads come from its
+build_summary.json): how a stage-2 setting is tried in minutes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ def add_arguments(parser):
     parser.add_argument("--scale", default="full", help="build scale: full (the shipped model) or micro (seconds)")
     parser.add_argument("--seed", type=int, default=0, help="seed offset inside each world split (default 0)")
     parser.add_argument("--out", default=None, help="output folder (default: models/tiny/ of this checkout)")
+    parser.add_argument("--stage2-only", action="store_true",
+                        help="redo curation and stage 2 of the finished build in --out on its own frozen parts and "
+                             "stage1.pth, with this code's stage-2 settings (minutes; same bytes as a full build)")
     parser.add_argument("--no-eval", action="store_true",
                         help="skip the checks: development items during the build, held-out eval sets after it")
     parser.add_argument("--eval-sets", default=None,
@@ -35,12 +40,20 @@ def run(args) -> int:
                              exit_code=2)
     root = Path(__file__).resolve().parents[2]
     out = Path(args.out) if args.out else root / "models" / "tiny"
-    summary = build_tiny(get_config(args.scale, args.seed), out, evaluate=not args.no_eval)
-    print(f"built {out} in {summary['total_wall_s']} s wall ({summary['total_cpu_s']} s CPU)")
+    if args.stage2_only:
+        from workbench.tiny.build.build import rebuild_stage2
+
+        summary = rebuild_stage2(out, evaluate=not args.no_eval)
+        redo = summary["stage2_rebuild"]["phases"]
+        print(f"redid curation and stage 2 of {out} in {sum(p['wall_s'] for p in redo.values()):.1f} s wall "
+              f"(stage 2: {summary['config']['stage2_epochs']} epochs at lr {summary['config']['stage2_lr']})")
+    else:
+        summary = build_tiny(get_config(args.scale, args.seed), out, evaluate=not args.no_eval)
+        print(f"built {out} in {summary['total_wall_s']} s wall ({summary['total_cpu_s']} s CPU)")
     for phase, t in summary["timing"].items():
         print(f"  {phase:<20} {t['wall_s']:>8.1f} s wall {t['cpu_s']:>8.1f} s cpu")
     eval_root = Path(args.eval_sets) if args.eval_sets else root / "eval_sets"
-    if not args.no_eval and args.scale == "full" and eval_root.is_dir():
+    if not args.no_eval and summary["config"]["scale"] == "full" and eval_root.is_dir():
         from workbench.tiny.diagnostics.heldout import add_heldout_eval
 
         held = add_heldout_eval(out, eval_root, root / "runs" / "build-tiny")

@@ -5,13 +5,16 @@ Each seed offset N gets WORK/seed<N>/ (model/, runs/, machine.json); finished bu
 default, holds per seed and per metric stage 1, stage 2 and the paired comparison (95% CI, p), the machine of
 each build, and the median and range across seeds; when the record lies in a model folder (the default), that
 folder's card.md is regenerated with the spread table. --rescore re-scores the kept predictions with the current
-scorers (no rebuild, no generation); without --build or --rescore the record is collected from the seed folders
+scorers (no rebuild, no generation); --stage2-only redoes curation and stage 2 of finished builds on their own
+frozen parts and stage1.pth with this code's stage-2 settings (same bytes as a full build) and evaluates them
+again; without --build or --rescore the record is collected from the seed folders
 as they are. The default --out is the shipped record (and its card.md): give --out elsewhere to keep them.
 Builds take 16 to 90 minutes each on 2 cores, depending on the CPU and the load; they are not part of `make test`.
 
 examples:
   workbench seed-spread --build --seeds 0,1,2,3,4 --work runs/seed-spread
   workbench seed-spread --rescore --seeds 0,1,2,3,4 --work runs/seed-spread
+  workbench seed-spread --stage2-only --seeds 0,1,2,3,4 --work runs/seed-spread
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ def add_arguments(parser):
     parser.add_argument("--work", default=None, help="folder of the seed builds (default: runs/seed-spread)")
     parser.add_argument("--out", default=None, help="where to write the record (default: models/tiny/seed_spread.json)")
     parser.add_argument("--build", action="store_true", help="build and evaluate the seeds missing in --work first")
+    parser.add_argument("--stage2-only", action="store_true",
+                        help="redo curation and stage 2 of each finished build in --work with this code's stage-2 "
+                             "settings (minutes per seed, not a full build), then evaluate them again")
     parser.add_argument("--rescore", action="store_true", help="re-score the kept runs with the current scorers")
     from workbench.tiny.build.config import SCALES
 
@@ -48,9 +54,13 @@ def run(args) -> int:
     work = Path(args.work) if args.work else root / "runs" / "seed-spread"
     out = Path(args.out) if args.out else root / "models" / "tiny" / "seed_spread.json"
     eval_root = Path(args.eval_sets) if args.eval_sets else root / "eval_sets"
-    if args.build:
+    if args.build and args.stage2_only:
+        raise WorkbenchError("give --build (build what is missing) or --stage2-only (redo stage 2 of finished "
+                             "builds), not both", exit_code=2)
+    if args.build or args.stage2_only:
         for seed in seeds:
-            print(f"seed {seed}: {build_seed(work, seed, eval_root, args.scale, args.threads)}", flush=True)
+            folder = build_seed(work, seed, eval_root, args.scale, args.threads, stage2_only=args.stage2_only)
+            print(f"seed {seed}: {folder}", flush=True)
     result = record_spread(work, seeds, out, eval_root, rescore=args.rescore)
     print(spread_markdown(result))
     print(f"wrote {out} ({len(result['seeds'])} seeds)")

@@ -3,7 +3,8 @@
 world data -> tokenizer -> foundation LLM -> foundation vision (+ linear probes) -> feature cache -> stage 1 ->
 curation -> stage 2 -> checkpoints, model cards, loss log, build summary, card.md.
 
-``build_tiny`` reads as that list; each phase is one short function below it, in the same order. The checks of
+``build_tiny`` reads as that list; each phase is one short function below it, in the same order. ``rebuild_stage2``
+redoes the last two phases of a finished build on its own frozen parts (stage-2 settings are tried that way). The checks of
 what the model learned (probes, development answers, the frozen LLM's slot ceiling) come from
 ``workbench.tiny.diagnostics`` and only write to the summary: nothing they do feeds back into training.
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -23,7 +24,8 @@ from tqdm.auto import tqdm
 
 from workbench.errors import WorkbenchError
 from workbench.evalsets import DEFAULT_PROMPTS
-from workbench.model import save_blip2_snapshot, save_projection
+from workbench.model import load_model, save_blip2_snapshot, save_projection
+from workbench.model.checkpoint import load_projection
 from workbench.model.minigpt4 import MiniGPT4
 from workbench.model.preprocess import preprocess_images
 from workbench.model.templates import get_template
@@ -31,7 +33,7 @@ from workbench.tiny import world as tiny_world
 from workbench.tiny.build import curation
 from workbench.tiny.build.card import write_card
 from workbench.tiny.build.common import LossLog, PhaseTimer, set_determinism
-from workbench.tiny.build.config import BuildConfig
+from workbench.tiny.build.config import SCALES, BuildConfig
 from workbench.tiny.build.labels import flatten_labels
 from workbench.tiny.build.llm_pretrain import pretrain_llm
 from workbench.tiny.build.stages import stage1, stage2
@@ -104,6 +106,77 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
         _ceiling_checks(b, model, data)
     _finish(b, stage1_state)
     return b.summary
+
+
+def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=None, evaluate: bool = True) -> dict:
+    """Redo curation and stage 2 of the finished build in ``out_dir`` from its own frozen parts (blip2/, llm/) and
+    ``stage1.pth``, with ``cfg``'s stage-2 settings; returns the build summary. Default ``cfg``: the build's
+    recorded config (``build_summary.json``) with the ``stage2_*`` settings of this code at the build's scale.
+
+    Rewrites stage2.pth, stage2_pairs.jsonl, the stage-2 lines of loss_log.jsonl, build_summary.json (its
+    ``stage2``, ``dev_stage2`` and stage-2 timings; the held-out table is dropped, being stale) and card.md. The
+    bytes equal those of a full ``build_tiny(cfg)`` on the same machine and thread count (every phase reseeds
+    from (seed, phase); tests/test_train_build.py checks it), so a stage-2 setting is tried in minutes, not in a
+    full build: stage 2 is the paper's cheap phase (7 minutes on 3,500 pairs) and about 6% of the tiny build's
+    CPU time. ``evaluate``: also answer the development items after stage 2.
+
+    Raises WorkbenchError when ``out_dir`` holds no finished build, or when ``cfg`` differs from the build's
+    config outside ``stage2_*`` (its frozen parts are not what that config builds: build in full)."""
+    out = Path(out_dir)
+    if not build_finished(out):
+        raise WorkbenchError(f"{out}: no finished build here (build_summary.json with stage1_state_norm, and "
+                             "card.md); build it first with `workbench build-tiny --out` it")
+    summary = json.loads((out / "build_summary.json").read_text())
+    recorded = BuildConfig(**summary["config"])
+    stage2_now = {k: v for k, v in SCALES[recorded.scale].as_dict().items() if k.startswith("stage2_")}
+    cfg = cfg or replace(recorded, **stage2_now)
+    changed = sorted(k for k, v in cfg.as_dict().items()
+                     if not k.startswith("stage2_") and summary["config"].get(k) != v)
+    if changed:
+        raise WorkbenchError(f"{out}: this build was made with other {', '.join(changed)} than asked; only "
+                             "stage2_* settings can be redone on its frozen parts: build it in full instead")
+    set_determinism(cfg.threads)
+    b = Build(cfg, out, check_world(world or tiny_world), LossLog(None))
+    b.summary = {k: v for k, v in summary.items() if k not in ("heldout", "timing", "total_wall_s", "total_cpu_s")}
+    b.summary["config"] = cfg.as_dict()
+    data = world_data(b)
+    model = load_model(out / "tiny-stage1.json", device="cpu")
+    model.requires_grad_(False)
+    model.llama_proj.requires_grad_(True)   # as in a full build: only llama_proj trains
+    encoder = (model.vision_model, model.qformer, model.query_tokens, None)
+    features = _feature_cache(b, data, encoder, splits=("stage2", "dev"))
+    _stage2(b, model, _curation(b, data, features, model.tokenizer))
+    if evaluate:
+        _dev_check(b, "dev_stage2", model, data, features)
+    redone = {k: v for k, v in b.timer.phases.items() if k in ("curation", "stage 2", DEV_PHASES["dev_stage2"])}
+    b.summary["stage2_rebuild"] = {"phases": dict(b.timer.phases), "note": "curation and stage 2 redone on this "
+                                   "build's frozen parts and stage1.pth (rebuild_stage2)"}
+    b.timer.phases = {k: v for k, v in summary["timing"].items() if k not in redone} | redone
+    _merge_loss_log(out / "loss_log.jsonl", b.log.records, phase="stage2")
+    _finish(b, load_projection(out / "stage1.pth"))
+    return b.summary
+
+
+def build_finished(model: str | Path) -> bool:
+    """True when the build in ``model`` ran to its end. build_summary.json alone does not say so: the build
+    writes it after every long phase, so a stopped build leaves one (without ``stage1_state_norm``, which only
+    the last step writes, together with card.md)."""
+    model = Path(model)
+    path = model / "build_summary.json"
+    if not path.is_file() or not (model / "card.md").is_file():
+        return False
+    try:
+        summary = json.loads(path.read_text())
+    except json.JSONDecodeError:   # torn by a build stopped while writing it: not finished, it is built again
+        return False
+    return "stage1_state_norm" in summary
+
+
+def _merge_loss_log(path: Path, records: list[dict], phase: str) -> None:
+    """Replace ``phase``'s lines of the loss log at ``path`` with ``records``, keeping every other phase's."""
+    kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["phase"] != phase] \
+        if path.is_file() else []
+    path.write_text("".join(line + "\n" for line in kept) + "".join(json.dumps(r) + "\n" for r in records))
 
 
 def _start(cfg: BuildConfig, out: Path, world) -> Build:
@@ -200,13 +273,16 @@ def _linear_probes(b: Build, data: WorldData, encoder: tuple) -> None:
     b.save_summary()
 
 
-def _feature_cache(b: Build, data: WorldData, encoder: tuple) -> dict[str, dict[str, torch.Tensor]]:
-    """Frozen Q-Former outputs of the stage-1, stage-2 and dev items: {split: {domain: (n, queries, d)}}."""
+def _feature_cache(b: Build, data: WorldData, encoder: tuple, splits: tuple[str, ...] = ("stage1", "stage2", "dev")
+                   ) -> dict[str, dict[str, torch.Tensor]]:
+    """Frozen Q-Former outputs of the items of ``splits`` (stage-1, stage-2, dev): {split: {domain: (n, queries,
+    d)}}."""
     vision, qformer, query_tokens, _ = encoder
     with b.timer.phase("feature cache"):
-        return {name: {d: encode_all(vision, qformer, query_tokens, _pixels(group[d], b.world.IMAGE_SIZE))
+        return {name: {d: encode_all(vision, qformer, query_tokens, _pixels(getattr(data, name)[d],
+                                                                             b.world.IMAGE_SIZE))
                        for d in tqdm(DOMAINS, desc=f"encode {name}", leave=False)}
-                for name, group in (("stage1", data.stage1), ("stage2", data.stage2), ("dev", data.dev))}
+                for name in splits}
 
 
 def _assemble(b: Build, encoder: tuple, llm, tokenizer) -> MiniGPT4:

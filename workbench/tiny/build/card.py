@@ -111,7 +111,17 @@ def _curation(s: dict) -> list[str]:
             f"{s['config'].get('stage2_scene_share', 1 / 3):.0%} of the kept pairs, dishes and leaves share the rest "
             "(`stage2_scene_share`). Counts per domain:", "",
             "```json\n" + json.dumps(s["curation"], indent=1, sort_keys=True) + "\n```",
-            "The kept pairs are in `stage2_pairs.jsonl`."]
+            "The kept pairs are in `stage2_pairs.jsonl`."] + _stage2_rebuild(s)
+
+
+def _stage2_rebuild(s: dict) -> list[str]:
+    if "stage2_rebuild" not in s:
+        return []
+    c = s["config"]
+    return ["", f"Curation and stage 2 ({c['stage2_epochs']} epochs at lr {c['stage2_lr']:g}) were redone on this "
+            "build's own frozen parts and `stage1.pth` (`workbench build-tiny --stage2-only`): the same bytes as a "
+            "full build with these settings on the same machine and thread count; the other phases' times are the "
+            "full build's."]
 
 
 def _dev_checks(s: dict) -> list[str]:

@@ -58,38 +58,29 @@ def seed_dir(work: Path, seed: int) -> Path:
 
 
 def build_seed(work: Path, seed: int, eval_root: Path, scale: str = "full", threads: int | None = None,
-               world=None, limit: int | None = None) -> Path:
+               world=None, limit: int | None = None, stage2_only: bool = False) -> Path:
     """Build seed offset ``seed`` into ``WORK/seed<N>/model`` (unless already built), write ``machine.json``, and
     run the held-out eval (first ``limit`` items; all when None) into ``WORK/seed<N>/runs`` (unless its
-    comparisons are there). Returns the seed folder."""
-    from workbench.tiny.build.build import build_tiny
+    comparisons are there). ``stage2_only``: redo curation and stage 2 of the finished build with this code's
+    stage-2 settings (``rebuild_stage2``) and evaluate it afresh. Returns the seed folder.
+    Raises WorkbenchError when ``stage2_only`` finds no finished build there."""
+    from workbench.tiny.build.build import build_finished, build_tiny, rebuild_stage2
     from workbench.tiny.build.config import get_config
     from workbench.tiny.diagnostics.heldout import add_heldout_eval
 
     folder = seed_dir(work, seed)
     model = folder / "model"
-    if not build_finished(model):
+    if stage2_only:
+        rebuild_stage2(model, world=world)
+        for path in _compare_paths(folder).values():   # stale: the stage-2 runs are generated again below
+            path.unlink()
+    elif not build_finished(model):
         cfg = get_config(scale, seed, **({"threads": threads} if threads else {}))
         build_tiny(cfg, model, world=world, evaluate=True)
         (folder / "machine.json").write_text(json.dumps(machine_info(cfg.threads), indent=2) + "\n")
     if not _compare_paths(folder):
         add_heldout_eval(model, eval_root, folder / "runs", limit=limit)
     return folder
-
-
-def build_finished(model: Path) -> bool:
-    """True when the build in ``model`` ran to its end. build_summary.json alone does not say so: the build
-    writes it after every long phase, so a stopped build leaves one (without ``stage1_state_norm``, which only
-    the last step writes, together with card.md)."""
-    model = Path(model)
-    path = model / "build_summary.json"
-    if not path.is_file() or not (model / "card.md").is_file():
-        return False
-    try:
-        summary = json.loads(path.read_text())
-    except json.JSONDecodeError:   # torn by a build stopped while writing it: not finished, it is built again
-        return False
-    return "stage1_state_norm" in summary
 
 
 def _compare_paths(folder: Path) -> dict[str, Path]:
