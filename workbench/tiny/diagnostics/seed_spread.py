@@ -221,38 +221,49 @@ def holding(result: dict, metrics: list[str] | None = None) -> tuple[list[str], 
     return every, [k for k in keys if k not in every]
 
 
-def _not_every(key: str, s: dict) -> str:
+def _counts(key: str, s: dict) -> str:
     if s["n_changed"]:
-        return f"{key} (no better direction; changed on {s['n_changed']} of {s['n_seeds']})"
+        return f"{key} (changed on {s['n_changed']} of {s['n_seeds']})"
     notes = [f"worse on {s['n_worse']}"] if s["n_worse"] else []
     notes += [f"undefined on {_n_undefined(s)}"] if _n_undefined(s) else []
     return f"{key} ({s['n_better']} of {s['n_seeds']}{''.join(', ' + n for n in notes)})"
 
 
 def _claims(result: dict) -> str:
+    """One line per kind of claim: better on every build; on some builds; on none; no better direction (a metric
+    that only changed); undefined on every build. Empty groups are left out."""
     every, others = holding(result)
     summary = result["summary"]
     undefined = [k for k in others if _n_undefined(summary[k]) == summary[k]["n_seeds"]]
-    not_every = [_not_every(k, summary[k]) for k in others if k not in undefined]
-    return (f"Stage 2 is better than stage 1, with the CI excluding 0, on every build for: "
-            f"{', '.join(every) or 'no metric'}. Not on every build: {', '.join(not_every) or 'none'}."
-            + (f" Undefined on every build: {', '.join(undefined)}." if undefined else ""))
+    rest = [k for k in others if k not in undefined]
+    groups = [("On some builds, not all", [k for k in rest if summary[k]["n_better"] and not summary[k]["n_changed"]]),
+              ("On no build", [k for k in rest if not summary[k]["n_better"] and not summary[k]["n_changed"]]),
+              ("No better direction", [k for k in rest if summary[k]["n_changed"]])]
+    text = (f"Stage 2 is better than stage 1, with the CI excluding 0, on every build for: "
+            f"{', '.join(every) or 'no metric'}.")
+    text += "".join(f" {title}: {', '.join(_counts(k, summary[k]) for k in keys)}." for title, keys in groups if keys)
+    return text + (f" Undefined on every build: {', '.join(undefined)}." if undefined else "")
+
+
+def _machines(seeds: dict) -> str:
+    """The machines of the builds, seeds with the same CPU, torch and thread count listed together."""
+    groups: dict[str, list[str]] = {}
+    for seed in sorted(seeds, key=int):
+        m = seeds[seed]["machine"]
+        what = f"{m.get('cpu') or 'CPU not recorded'}, torch {m.get('torch') or '?'}, {m.get('threads')} thread(s)"
+        groups.setdefault(what, []).append(seed)
+    return "; ".join(f"seed{'s' if len(v) > 1 else ''} {', '.join(v)}: {what}" for what, v in groups.items())
 
 
 def card_section(result: dict) -> str:
     """The card's "Seed spread" section (markdown): the spread table, the shipping rule and the machines."""
     seeds = result["seeds"]
-    machines = []
-    for seed in sorted(seeds, key=int):
-        m = seeds[seed]["machine"]
-        machines.append(f"seed {seed}: {m.get('cpu') or 'CPU not recorded'}, torch {m.get('torch') or '?'}, "
-                        f"{m.get('threads')} thread(s)")
     return "\n".join([
         "## Seed spread: held-out stage 1 vs stage 2 across build seeds",
         f"Full builds at seed offsets {', '.join(sorted(seeds, key=int))} (`workbench seed-spread`; per-seed tables "
         "in `seed_spread.json`), each evaluated as above. Median [min, max] across seeds; the last column counts "
         "the seeds on which stage 2's paired 95% CI excludes 0. "
-        f"Shipped: {result['shipping_rule']}. Machines: {'; '.join(machines)}.", "",
+        f"Shipped: {result['shipping_rule']}. Machines: {_machines(seeds)}.", "",
         spread_markdown(result), "", _claims(result)])
 
 
