@@ -111,9 +111,17 @@ def test_null_metrics_say_why_in_scores_json(tmp_path):
     assert why["pope/popular/recall"] == "no item in the popular split is labelled yes, so recall divides by 0"
     assert why["pope/random/strict_precision"] == ("no answer in the random split is exactly yes (strict reading), "
                                                    "so precision divides by 0")
-    assert why["pope/strict_f1_mean"] == ("the strict F1 of at least one split is undefined: no answer there is "
-                                          "exactly yes (strict reading)")
-    assert why["pope/f1_mean"].startswith("the F1 of at least one split is undefined")
+    # an F1 names which of precision and recall is undefined; an F1 mean names the splits and their causes
+    assert why["pope/random/f1"] == ("F1 is undefined because no answer in the random split reads as yes (first "
+                                     "sentence), so precision divides by 0")
+    assert why["pope/popular/f1"] == ("F1 is undefined because no item in the popular split is labelled yes, so "
+                                      "recall divides by 0")
+    assert why["pope/f1_mean"] == (
+        "the F1 of the random, popular splits is undefined: random: no answer in the random split reads as yes "
+        "(first sentence), so precision divides by 0; popular: no item in the popular split is labelled yes, so "
+        "recall divides by 0")
+    assert why["pope/strict_f1_mean"].startswith("the strict F1 of the random, popular splits is undefined: random: "
+                                                 "no answer in the random split is exactly yes (strict reading)")
     assert agg["pope/precision"] == 0.0 and "pope/precision" not in why   # defined: "Yes." read as yes once
     assert set(why) == {k for k, v in agg.items() if v is None}
 

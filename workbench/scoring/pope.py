@@ -81,12 +81,15 @@ def score_pope(output: str, reference: dict) -> dict:
             "strict_answer": strict, "strict_correct": int(strict == label), "strict_neither": int(strict is None)}
 
 
-def undefined_why(metric: str) -> str | None:
+def undefined_why(metric: str, aggregate: dict | None = None) -> str | None:
     """Why the POPE metric ``metric`` (a name without ``pope/``, e.g. ``adversarial/strict_f1``) is null, or
-    None for a name this module does not define. Read by ``scoring.scores.undefined_reasons``."""
+    None for a name this module does not define. With ``aggregate`` (the ``pope/...`` values of the same
+    scores), an F1 names the one of precision and recall that is undefined, and an F1 mean names the splits
+    whose F1 is. Read by ``scoring.scores.undefined_reasons``."""
     split, _, name = metric.rpartition("/")
     strict = name.startswith("strict_")
     base = name.removeprefix("strict_")
+    prefix = "strict_" if strict else ""
     where = f"in the {split} split" if split else "among the scored items"
     said_yes = "is exactly yes (strict reading)" if strict else "reads as yes (first sentence)"
     why = {"precision": f"no answer {where} {said_yes}, so precision divides by 0",
@@ -97,7 +100,24 @@ def undefined_why(metric: str) -> str | None:
            "accuracy_mean": "no split has scored items"}
     if (split and split not in SPLITS) or base not in why:
         return None
+    causes = {s: _f1_causes(s, prefix, aggregate) for s in ("", *SPLITS)} if aggregate is not None else {}
+    if base == "f1" and causes.get(split):
+        return f"F1 is undefined because {causes[split]}"
+    null = [s for s in SPLITS if causes.get(s)]
+    if base == "f1_mean" and null:
+        return (f"the {'strict ' if strict else ''}F1 of the {', '.join(null)} split{'s' if len(null) > 1 else ''} "
+                "is undefined: " + "; ".join(f"{s}: {causes[s]}" for s in null))
     return why[base]
+
+
+def _f1_causes(split: str, prefix: str, aggregate: dict) -> str | None:
+    """Which of precision and recall of ``split`` ("" for all items) is null in ``aggregate``, and why; None
+    when neither is (or the split is not there)."""
+    group = f"pope/{split + '/' if split else ''}{prefix}"
+    parts = [p for p in ("precision", "recall") if f"{group}{p}" in aggregate and aggregate[f"{group}{p}"] is None]
+    if not parts:
+        return None
+    return " and ".join(undefined_why(f"{split + '/' if split else ''}{prefix}{p}") for p in parts)
 
 
 # ---------------------------------------------------------------- aggregation (used by scoring.aggregate)
