@@ -198,6 +198,8 @@ def test_stage2_rebuild_with_the_recorded_settings_changes_nothing(micro_build, 
     rebuild_stage2(redo, world=stub_world, evaluate=False)
     for name in ("stage2.pth", "stage2_pairs.jsonl", "loss_log.jsonl"):
         assert _sha(redo / name) == _sha(out / name), name
+    # without the development check, the recorded one (the previous stage 2's answers) is not kept
+    assert "dev_stage2" not in json.loads((redo / "build_summary.json").read_text())
 
 
 def test_stage2_rebuild_refuses_what_it_cannot_redo(micro_build, tmp_path):

@@ -148,6 +148,8 @@ def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=No
     _stage2(b, model, _curation(b, data, features, model.tokenizer))
     if evaluate:
         _dev_check(b, "dev_stage2", model, data, features)
+    else:   # the recorded one answered with the previous stage 2
+        b.summary.pop("dev_stage2", None)
     redone = {k: v for k, v in b.timer.phases.items() if k in ("curation", "stage 2", DEV_PHASES["dev_stage2"])}
     b.summary["stage2_rebuild"] = {"phases": dict(b.timer.phases), "note": "curation and stage 2 redone on this "
                                    "build's frozen parts and stage1.pth (rebuild_stage2)"}
