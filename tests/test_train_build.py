@@ -199,7 +199,8 @@ def test_stage2_rebuild_with_the_recorded_settings_changes_nothing(micro_build, 
     for name in ("stage2.pth", "stage2_pairs.jsonl", "loss_log.jsonl"):
         assert _sha(redo / name) == _sha(out / name), name
     # without the development check, the recorded one (the previous stage 2's answers) is not kept
-    assert "dev_stage2" not in json.loads((redo / "build_summary.json").read_text())
+    on_disk = json.loads((redo / "build_summary.json").read_text())
+    assert "dev_stage2" not in on_disk and "dev eval stage 2" not in on_disk["timing"]
 
 
 def test_stage2_rebuild_refuses_what_it_cannot_redo(micro_build, tmp_path):
@@ -214,3 +215,20 @@ def test_stage2_rebuild_refuses_what_it_cannot_redo(micro_build, tmp_path):
     with pytest.raises(WorkbenchError, match=r"other llm_steps, seed than asked.*build it in full"):
         rebuild_stage2(redo, get_config("micro", seed=3, llm_steps=5), world=stub_world)
     assert _sha(redo / "stage2.pth") == before
+
+
+def test_build_tiny_cli_stage2_only_prints_what_it_redid(tmp_path, capsys):
+    from workbench.cli import main as cli
+
+    out = tmp_path / "micro"
+    assert cli(["build-tiny", "--scale", "micro", "--out", str(out), "--no-eval"]) == 0
+    before = _sha(out / "stage2.pth")
+    capsys.readouterr()
+    assert cli(["build-tiny", "--stage2-only", "--out", str(out), "--no-eval"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith(f"redid curation and stage 2 of {out} in ")
+    assert printed[0].endswith("(stage 2: 2 epochs at lr 0.001)")
+    assert sorted(line.split()[0] for line in printed[1:]) == ["curation", "feature", "stage", "world"]
+    assert _sha(out / "stage2.pth") == before
+    assert cli(["build-tiny", "--stage2-only", "--out", str(tmp_path / "empty"), "--no-eval"]) != 0
+    assert "no finished build here" in capsys.readouterr().err

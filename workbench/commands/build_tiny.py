@@ -44,13 +44,14 @@ def run(args) -> int:
         from workbench.tiny.build.build import rebuild_stage2
 
         summary = rebuild_stage2(out, evaluate=not args.no_eval)
-        redo = summary["stage2_rebuild"]["phases"]
-        print(f"redid curation and stage 2 of {out} in {sum(p['wall_s'] for p in redo.values()):.1f} s wall "
-              f"(stage 2: {summary['config']['stage2_epochs']} epochs at lr {summary['config']['stage2_lr']})")
+        phases = summary["stage2_rebuild"]["phases"]
+        print(f"redid curation and stage 2 of {out} in {sum(p['wall_s'] for p in phases.values()):.1f} s wall "
+              f"(stage 2: {summary['config']['stage2_epochs']} epochs at lr {summary['config']['stage2_lr']:g})")
     else:
         summary = build_tiny(get_config(args.scale, args.seed), out, evaluate=not args.no_eval)
+        phases = summary["timing"]
         print(f"built {out} in {summary['total_wall_s']} s wall ({summary['total_cpu_s']} s CPU)")
-    for phase, t in summary["timing"].items():
+    for phase, t in phases.items():
         print(f"  {phase:<20} {t['wall_s']:>8.1f} s wall {t['cpu_s']:>8.1f} s cpu")
     eval_root = Path(args.eval_sets) if args.eval_sets else root / "eval_sets"
     if not args.no_eval and summary["config"]["scale"] == "full" and eval_root.is_dir():

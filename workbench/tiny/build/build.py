@@ -153,7 +153,8 @@ def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=No
     redone = {k: v for k, v in b.timer.phases.items() if k in ("curation", "stage 2", DEV_PHASES["dev_stage2"])}
     b.summary["stage2_rebuild"] = {"phases": dict(b.timer.phases), "note": "curation and stage 2 redone on this "
                                    "build's frozen parts and stage1.pth (rebuild_stage2)"}
-    b.timer.phases = {k: v for k, v in summary["timing"].items() if k not in redone} | redone
+    b.timer.phases = {k: v for k, v in summary["timing"].items()
+                      if k not in ("curation", "stage 2", DEV_PHASES["dev_stage2"])} | redone
     _merge_loss_log(out / "loss_log.jsonl", b.log.records, phase="stage2")
     _finish(b, load_projection(out / "stage1.pth"))
     return b.summary
