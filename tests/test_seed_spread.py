@@ -55,7 +55,7 @@ def test_summary_gives_median_range_and_ci_counts_by_hand(tmp_path):
     assert json.loads((tmp_path / "spread.json").read_text())["seeds"]["2"]["machine"]["cpu"] == "test cpu"
     table = spread_markdown(result)
     assert "| caption/chair_i | 0.690 [0.500, 0.750] | 0.650 [0.600, 0.700] |" in table
-    assert "| 1 of 3 (1 worse) |" in table
+    assert "| 1 of 3 (worse on 1) |" in table
 
 
 def test_spread_by_row_keys_each_summary_entry_by_its_eval_set(tmp_path):
@@ -188,8 +188,8 @@ def test_the_card_says_on_how_many_builds_a_metric_is_undefined(tmp_path):
     assert card_section(result).endswith(
         "On no build: pope/f1_mean (0 of 3, worse on 1, undefined on 2). "
         "Undefined on every build: pope/strict_f1_mean.")
-    assert "| pope/f1_mean | 0.680 [0.670, 0.690] | 0.370 [0.370, 0.370] | -0.320 [-0.320, -0.320] | 0 of 3 (1 worse) " \
-           "(undefined on 2) |" in spread_markdown(result)
+    assert "| pope/f1_mean | 0.680 [0.670, 0.690] | 0.370 [0.370, 0.370] | -0.320 [-0.320, -0.320] | 0 of 3 (worse on 1); " \
+           "undefined on 2 |" in spread_markdown(result)
 
 
 def test_a_metric_without_a_direction_is_counted_as_changed_not_better(tmp_path):
@@ -200,7 +200,7 @@ def test_a_metric_without_a_direction_is_counted_as_changed_not_better(tmp_path)
     assert result["seeds"]["0"]["metrics"]["pope/yes_ratio"]["ci_excludes_0"] == "changed"
     s = result["summary"]["pope/yes_ratio"]
     assert (s["n_better"], s["n_worse"], s["n_changed"]) == (0, 0, 1)
-    assert "| 0 of 2 (1 changed, no direction) |" in spread_markdown(result)
+    assert "| 0 of 2 (changed on 1, no direction) |" in spread_markdown(result)
 
 
 def test_a_stopped_build_is_not_taken_for_a_finished_one(tmp_path):

@@ -231,4 +231,14 @@ def test_build_tiny_cli_stage2_only_prints_what_it_redid(tmp_path, capsys):
     assert sorted(line.split()[0] for line in printed[1:]) == ["curation", "feature", "stage", "world"]
     assert _sha(out / "stage2.pth") == before
     assert cli(["build-tiny", "--stage2-only", "--out", str(tmp_path / "empty"), "--no-eval"]) != 0
-    assert "no finished build here" in capsys.readouterr().err
+    assert "empty: no such folder" in capsys.readouterr().err
+
+
+def test_stage2_rebuild_names_a_missing_folder_and_the_command_that_builds_it(tmp_path):
+    from workbench.tiny.build.build import rebuild_stage2
+
+    with pytest.raises(WorkbenchError, match=rf"{tmp_path / 'nope'}: no such folder.*`workbench build-tiny --out "
+                                             rf"{tmp_path / 'nope'}`"):
+        rebuild_stage2(tmp_path / "nope")
+    with pytest.raises(WorkbenchError, match=rf"no finished build here.*`workbench build-tiny --out {tmp_path}`$"):
+        rebuild_stage2(tmp_path)

@@ -17,7 +17,10 @@ from workbench.errors import WorkbenchError
 
 
 def add_arguments(parser):
-    parser.add_argument("--scale", default="full", help="build scale: full (the shipped model) or micro (seconds)")
+    from workbench.tiny.build.config import SCALES
+
+    parser.add_argument("--scale", default="full", choices=sorted(SCALES),
+                        help="build scale: full (the shipped model, default) or micro (a toy build in seconds)")
     parser.add_argument("--seed", type=int, default=0, help="seed offset inside each world split (default 0)")
     parser.add_argument("--out", default=None, help="output folder (default: models/tiny/ of this checkout)")
     parser.add_argument("--stage2-only", action="store_true",

@@ -123,9 +123,12 @@ def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=No
     Raises WorkbenchError when ``out_dir`` holds no finished build, or when ``cfg`` differs from the build's
     config outside ``stage2_*`` (its frozen parts are not what that config builds: build in full)."""
     out = Path(out_dir)
+    if not out.is_dir():
+        raise WorkbenchError(f"{out}: no such folder; give --out the folder of a finished build, or build one first "
+                             f"with `workbench build-tiny --out {out}`")
     if not build_finished(out):
         raise WorkbenchError(f"{out}: no finished build here (build_summary.json with stage1_state_norm, and "
-                             "card.md); build it first with `workbench build-tiny --out` it")
+                             f"card.md); build it first with `workbench build-tiny --out {out}`")
     summary = json.loads((out / "build_summary.json").read_text())
     recorded = BuildConfig(**summary["config"])
     stage2_now = {k: v for k, v in SCALES[recorded.scale].as_dict().items() if k.startswith("stage2_")}

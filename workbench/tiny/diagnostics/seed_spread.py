@@ -192,9 +192,9 @@ def spread_markdown(result: dict, metrics: list[str] | None = None) -> str:
         if key not in summary:
             continue
         s = summary[key]
-        notes = f" ({s['n_worse']} worse)" if s["n_worse"] else ""
-        notes += f" ({s['n_changed']} changed, no direction)" if s["n_changed"] else ""
-        notes += f" (undefined on {_n_undefined(s)})" if _n_undefined(s) else ""
+        notes = f" (worse on {s['n_worse']})" if s["n_worse"] else ""
+        notes += f" (changed on {s['n_changed']}, no direction)" if s["n_changed"] else ""
+        notes += f"; undefined on {_n_undefined(s)}" if _n_undefined(s) else ""
         lines.append(f"| {key} | {_cell(s['stage1'])} | {_cell(s['stage2'])} | {_cell(s['delta'], True)} | "
                      f"{s['n_better']} of {s['n_seeds']}{notes} |")
     return "\n".join(lines)
@@ -261,7 +261,8 @@ def card_section(result: dict) -> str:
     return "\n".join([
         "## Seed spread: held-out stage 1 vs stage 2 across build seeds",
         f"Full builds at seed offsets {', '.join(sorted(seeds, key=int))} (`workbench seed-spread`; per-seed tables "
-        "in `seed_spread.json`), each evaluated as above. Median [min, max] across seeds; the last column counts "
+        "in `seed_spread.json`), each evaluated as above. Median [min, max] across seeds; Δ is each seed's stage 2 - "
+        "stage 1, so its median is not the difference of the two medians. The last column counts "
         "the seeds on which stage 2's paired 95% CI excludes 0. "
         f"Shipped: {result['shipping_rule']}. Machines: {_machines(seeds)}.", "",
         spread_markdown(result), "", _claims(result)])
