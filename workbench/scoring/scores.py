@@ -51,7 +51,8 @@ def undefined_reasons(aggregate: dict, warnings: list[str]) -> dict[str, str]:
             continue
         metric = key.split("/", 1)[-1]
         said = [w for w in warnings if w.lower().startswith(metric + " ")]
-        specific = UNDEFINED_WHY.get(key) or (pope_undefined_why(metric, aggregate) if key.startswith("pope/") else None)
+        pope_why = pope_undefined_why(metric, aggregate) if key.startswith("pope/") else None
+        specific = UNDEFINED_WHY.get(key) or pope_why
         out[key] = said[0] if said else specific or "undefined on the scored items"
     return out
 
