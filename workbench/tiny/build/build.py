@@ -5,9 +5,8 @@ curation -> stage 2 -> checkpoints, model cards, loss log, build summary, card.m
 
 ``build_tiny`` reads as that list; each phase is one short function below it, in the same order.
 ``rebuild_stage2`` redoes the last two phases of a finished build on its own frozen parts (how stage-2 settings are
-tried). The checks of
-what the model learned (probes, development answers, the frozen LLM's slot ceiling) come from
-``workbench.tiny.diagnostics`` and only write to the summary: nothing they do feeds back into training.
+tried). The checks of what the model learned (probes, development answers, the frozen LLM's slot ceiling) come
+from ``workbench.tiny.diagnostics`` and only write to the summary: nothing they do feeds back into training.
 
 Deterministic: every trained phase reseeds from (seed, phase); threads are pinned; kernels are deterministic, so
 the same seed gives byte-identical checkpoints on the same machine.
