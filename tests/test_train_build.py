@@ -227,7 +227,7 @@ def test_build_tiny_cli_stage2_only_prints_what_it_redid(tmp_path, capsys):
     assert cli(["build-tiny", "--stage2-only", "--out", str(out), "--no-eval"]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith(f"redid curation and stage 2 of {out} in ")
-    assert printed[0].endswith("(stage 2: 2 epochs at lr 0.001)")
+    assert printed[0].endswith("s wall, world data and features included (stage 2: 2 epochs at lr 0.001)")
     assert sorted(line.split()[0] for line in printed[1:]) == ["curation", "feature", "stage", "world"]
     assert _sha(out / "stage2.pth") == before
     assert cli(["build-tiny", "--stage2-only", "--out", str(tmp_path / "empty"), "--no-eval"]) != 0
@@ -240,5 +240,6 @@ def test_stage2_rebuild_names_a_missing_folder_and_the_command_that_builds_it(tm
     with pytest.raises(WorkbenchError, match=rf"{tmp_path / 'nope'}: no such folder.*`workbench build-tiny --out "
                                              rf"{tmp_path / 'nope'}`"):
         rebuild_stage2(tmp_path / "nope")
-    with pytest.raises(WorkbenchError, match=rf"no finished build here.*`workbench build-tiny --out {tmp_path}`$"):
+    with pytest.raises(WorkbenchError,
+                       match=rf"no finished build here.*`workbench build-tiny --out {tmp_path}` \(--scale micro"):
         rebuild_stage2(tmp_path)

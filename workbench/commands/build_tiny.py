@@ -48,8 +48,9 @@ def run(args) -> int:
 
         summary = rebuild_stage2(out, evaluate=not args.no_eval)
         phases = summary["stage2_rebuild"]["phases"]
-        print(f"redid curation and stage 2 of {out} in {sum(p['wall_s'] for p in phases.values()):.1f} s wall "
-              f"(stage 2: {summary['config']['stage2_epochs']} epochs at lr {summary['config']['stage2_lr']:g})")
+        print(f"redid curation and stage 2 of {out} in {sum(p['wall_s'] for p in phases.values()):.1f} s wall, "
+              f"world data and features included (stage 2: {summary['config']['stage2_epochs']} epochs at lr "
+              f"{summary['config']['stage2_lr']:g})")
     else:
         summary = build_tiny(get_config(args.scale, args.seed), out, evaluate=not args.no_eval)
         phases = summary["timing"]

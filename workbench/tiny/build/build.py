@@ -127,8 +127,9 @@ def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=No
         raise WorkbenchError(f"{out}: no such folder; give --out the folder of a finished build, or build one first "
                              f"with `workbench build-tiny --out {out}`")
     if not build_finished(out):
-        raise WorkbenchError(f"{out}: no finished build here (build_summary.json with stage1_state_norm, and "
-                             f"card.md); build it first with `workbench build-tiny --out {out}`")
+        raise WorkbenchError(f"{out}: no finished build here (a build writes build_summary.json and card.md at its "
+                             f"end); build one first with `workbench build-tiny --out {out}` (--scale micro: a toy "
+                             "build in seconds)")
     summary = json.loads((out / "build_summary.json").read_text())
     recorded = BuildConfig(**summary["config"])
     stage2_now = {k: v for k, v in SCALES[recorded.scale].as_dict().items() if k.startswith("stage2_")}
