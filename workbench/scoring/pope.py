@@ -100,13 +100,14 @@ def undefined_why(metric: str, aggregate: dict | None = None) -> str | None:
            "accuracy_mean": "no split has scored items"}
     if (split and split not in SPLITS) or base not in why:
         return None
-    causes = {s: _f1_causes(s, prefix, aggregate) for s in ("", *SPLITS)} if aggregate is not None else {}
-    if base == "f1" and causes.get(split):
-        return f"F1 is undefined because {causes[split]}"
-    null = [s for s in SPLITS if causes.get(s)]
-    if base == "f1_mean" and null:
-        return (f"the {'strict ' if strict else ''}F1 of the {', '.join(null)} split{'s' if len(null) > 1 else ''} "
-                "is undefined: " + "; ".join(f"{s}: {causes[s]}" for s in null))
+    if aggregate is not None and base == "f1" and (cause := _f1_causes(split, prefix, aggregate)):
+        return f"F1 is undefined because {cause}"
+    if aggregate is not None and base == "f1_mean":
+        causes = {s: c for s in SPLITS if (c := _f1_causes(s, prefix, aggregate))}
+        if causes:
+            return (f"the {'strict ' if strict else ''}F1 of the {', '.join(causes)} split"
+                    f"{'s' if len(causes) > 1 else ''} is undefined: "
+                    + "; ".join(f"{s}: {c}" for s, c in causes.items()))
     return why[base]
 
 

@@ -49,6 +49,7 @@ DOMAINS = ("scene", "dish", "leaf")
 PHASE_SEEDS = {"llm": 11, "vision": 22, "proj_init": 33, "stage1": 44, "stage2": 55}
 TEMPLATE = "vicuna0"
 DEV_PHASES = {"dev_stage1": "dev eval stage 1", "dev_stage2": "dev eval stage 2"}
+STAGE2_PHASES = ("curation", "stage 2", DEV_PHASES["dev_stage2"])   # what rebuild_stage2 redoes
 
 
 @dataclass
@@ -154,11 +155,10 @@ def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=No
         _dev_check(b, "dev_stage2", model, data, features)
     else:   # the recorded one answered with the previous stage 2
         b.summary.pop("dev_stage2", None)
-    redone = {k: v for k, v in b.timer.phases.items() if k in ("curation", "stage 2", DEV_PHASES["dev_stage2"])}
     b.summary["stage2_rebuild"] = {"phases": dict(b.timer.phases), "note": "curation and stage 2 redone on this "
                                    "build's frozen parts and stage1.pth (rebuild_stage2)"}
-    b.timer.phases = {k: v for k, v in summary["timing"].items()
-                      if k not in ("curation", "stage 2", DEV_PHASES["dev_stage2"])} | redone
+    b.timer.phases = {k: v for k, v in summary["timing"].items() if k not in STAGE2_PHASES} | {
+        k: v for k, v in b.timer.phases.items() if k in STAGE2_PHASES}
     _merge_loss_log(out / "loss_log.jsonl", b.log.records, phase="stage2")
     _finish(b, load_projection(out / "stage1.pth"))
     return b.summary
