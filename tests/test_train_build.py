@@ -243,3 +243,20 @@ def test_stage2_rebuild_names_a_missing_folder_and_the_command_that_builds_it(tm
     with pytest.raises(WorkbenchError,
                        match=rf"no finished build here.*`workbench build-tiny --out {tmp_path}` \(--scale micro"):
         rebuild_stage2(tmp_path)
+
+
+def test_stage2_rebuild_refuses_a_summary_from_other_code_in_one_line(micro_build, tmp_path):
+    from workbench.tiny.build.build import rebuild_stage2
+
+    out, _ = micro_build
+    redo = tmp_path / "future"
+    shutil.copytree(out, redo)
+    path = redo / "build_summary.json"
+    summary = json.loads(path.read_text())
+    summary["config"]["stage3_epochs"] = 2
+    path.write_text(json.dumps(summary))
+    before = _sha(redo / "stage2.pth")
+    with pytest.raises(WorkbenchError, match=r"build_summary.json: its config has settings this code does not know "
+                                             r"\(stage3_epochs\)"):
+        rebuild_stage2(redo, world=stub_world)
+    assert _sha(redo / "stage2.pth") == before and json.loads(path.read_text()) == summary

@@ -132,6 +132,10 @@ def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=No
                              f"end); build one first with `workbench build-tiny --out {out}` (--scale micro: a toy "
                              "build in seconds)")
     summary = json.loads((out / "build_summary.json").read_text())
+    unknown = sorted(set(summary["config"]) - set(BuildConfig().as_dict()))
+    if unknown:
+        raise WorkbenchError(f"{out / 'build_summary.json'}: its config has settings this code does not know "
+                             f"({', '.join(unknown)}); redo it with the code that made it, or build in full")
     recorded = BuildConfig(**summary["config"])
     stage2_now = {k: v for k, v in SCALES[recorded.scale].as_dict().items() if k.startswith("stage2_")}
     cfg = cfg or replace(recorded, **stage2_now)
