@@ -25,7 +25,8 @@ def add_arguments(parser):
     parser.add_argument("--out", default=None, help="output folder (default: models/tiny/ of this checkout)")
     parser.add_argument("--stage2-only", action="store_true",
                         help="redo curation and stage 2 of the finished build in --out on its own frozen parts and "
-                             "stage1.pth, with this code's stage-2 settings (minutes; same bytes as a full build)")
+                             "stage1.pth, with this code's stage-2 settings (stage2_* in "
+                             "workbench/tiny/build/config.py; minutes; same bytes as a full build)")
     parser.add_argument("--no-eval", action="store_true",
                         help="skip the checks: development items during the build, held-out eval sets after it")
     parser.add_argument("--eval-sets", default=None,

@@ -15,6 +15,7 @@ examples:
   workbench seed-spread --build --seeds 0,1,2,3,4 --work runs/seed-spread
   workbench seed-spread --rescore --seeds 0,1,2,3,4 --work runs/seed-spread
   workbench seed-spread --stage2-only --seeds 0,1,2,3,4 --work runs/seed-spread
+(each writes models/tiny/seed_spread.json and card.md; add --out runs/seed-spread/spread.json to keep them)
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def add_arguments(parser):
     parser.add_argument("--build", action="store_true", help="build and evaluate the seeds missing in --work first")
     parser.add_argument("--stage2-only", action="store_true",
                         help="redo curation and stage 2 of each finished build in --work with this code's stage-2 "
-                             "settings (minutes per seed, not a full build), then evaluate them again")
+                             "settings (stage2_* in workbench/tiny/build/config.py; minutes per seed, not a full "
+                             "build), then evaluate them again")
     parser.add_argument("--rescore", action="store_true", help="re-score the kept runs with the current scorers")
     from workbench.tiny.build.config import SCALES
 
