@@ -260,3 +260,55 @@ def test_stage2_rebuild_refuses_a_summary_from_other_code_in_one_line(micro_buil
                                              r"\(stage3_epochs\)"):
         rebuild_stage2(redo, world=stub_world)
     assert _sha(redo / "stage2.pth") == before and json.loads(path.read_text()) == summary
+
+
+def test_vision_reuse_gives_the_bytes_of_a_full_build_with_other_llm_settings(micro_build, tmp_path):
+    """build_tiny(vision_from=an earlier build) == build_tiny trained from scratch, byte for byte, when only settings
+    the vision phase does not read differ (here the LLM's steps)."""
+    out, first = micro_build
+    cfg = get_config("micro", llm_steps=12)
+    reused = build_tiny(cfg, tmp_path / "reused", world=stub_world, evaluate=True, vision_from=out)
+    full = build_tiny(cfg, tmp_path / "full", world=stub_world, evaluate=True)
+    for name in ("blip2/model-00001-of-00001.safetensors", "llm/model.safetensors", "stage1.pth", "stage2.pth"):
+        assert _sha(tmp_path / "reused" / name) == _sha(tmp_path / "full" / name), name
+    assert _sha(tmp_path / "reused" / "llm/model.safetensors") != _sha(out / "llm/model.safetensors")
+    assert (tmp_path / "reused" / "loss_log.jsonl").read_text() == (tmp_path / "full" / "loss_log.jsonl").read_text()
+    assert reused["vision"] == full["vision"] == first["vision"] and reused["probes"] == full["probes"]
+    assert reused["dev_stage2"] == full["dev_stage2"]
+    assert "vision reused" in reused["timing"] and "vision pretrain" not in reused["timing"]
+    card = (tmp_path / "reused" / "card.md").read_text()
+    assert f"`blip2/` is the one of `{out}` (`workbench build-tiny --vision-from`)" in card
+    assert "--vision-from" not in (tmp_path / "full" / "card.md").read_text()
+
+
+def test_vision_reuse_refuses_a_build_it_cannot_reuse_before_any_work(micro_build, tmp_path):
+    out, _ = micro_build
+    never = tmp_path / "never"
+    with pytest.raises(WorkbenchError, match=rf"{tmp_path / 'nope'}: no build with a frozen vision side here"):
+        build_tiny(get_config("micro"), never, world=stub_world, vision_from=tmp_path / "nope")
+    with pytest.raises(WorkbenchError, match=rf"{out}: built with other seed, vision_epochs than asked, which its "
+                                             "vision phase reads"):
+        build_tiny(get_config("micro", seed=2, vision_epochs=3, llm_steps=5), never, world=stub_world,
+                   vision_from=out)
+    assert not never.exists()
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    before = _sha(copy / "blip2" / "model-00001-of-00001.safetensors")
+    with pytest.raises(WorkbenchError, match="--vision-from is the output folder, whose blip2/ the build replaces"):
+        build_tiny(get_config("micro"), copy, world=stub_world, vision_from=copy)
+    assert _sha(copy / "blip2" / "model-00001-of-00001.safetensors") == before
+    summary = json.loads((copy / "build_summary.json").read_text())
+    del summary["vision"]
+    (copy / "build_summary.json").write_text(json.dumps(summary))
+    with pytest.raises(WorkbenchError, match=r"build_summary.json: its vision phase did not finish"):
+        build_tiny(get_config("micro"), never, world=stub_world, vision_from=copy)
+
+
+def test_build_tiny_cli_refuses_vision_from_with_stage2_only(tmp_path, capsys):
+    from workbench.cli import main as cli
+
+    assert cli(["build-tiny", "--stage2-only", "--vision-from", str(tmp_path), "--out", str(tmp_path)]) == 2
+    assert "--stage2-only takes the build's own frozen parts and threads" in capsys.readouterr().err
+    assert cli(["build-tiny", "--threads", "0", "--out", str(tmp_path)]) == 2
+    assert "--threads 0 must be at least 1" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())   # nothing was built

@@ -6,7 +6,9 @@ descriptions in the vicuna0 template). Writes blip2/, llm/, stage1.pth, stage2.p
 tiny-stage1.json / tiny-stage2.json, loss_log.jsonl and card.md. The same seed gives byte-identical
 checkpoints on the same machine. --scale micro builds a toy model in seconds (tests, notebook default).
 --stage2-only redoes only curation and stage 2 of a finished build (its seed, scale and threads come from its
-build_summary.json): how a stage-2 setting is tried in minutes.
+build_summary.json): how a stage-2 setting is tried in minutes. --vision-from reuses the frozen vision side of
+an earlier build of the same seed, threads and vision settings instead of training it (same bytes): how a corpus
+or LLM setting is tried without the vision phase.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ def add_arguments(parser):
                         help="redo curation and stage 2 of the finished build in --out on its own frozen parts and "
                              "stage1.pth, with this code's stage-2 settings (stage2_* in "
                              "workbench/tiny/build/config.py; minutes; same bytes as a full build)")
+    parser.add_argument("--vision-from", default=None, metavar="BUILD",
+                        help="reuse blip2/ of the earlier build in this folder instead of training the vision side "
+                             "(its seed, threads and vision settings must equal this build's; they are checked): "
+                             "the same bytes, about a quarter less CPU time")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: the scale's, 2 for full; the count changes the bits)")
     parser.add_argument("--no-eval", action="store_true",
                         help="skip the checks: development items during the build, held-out eval sets after it")
     parser.add_argument("--eval-sets", default=None,
@@ -42,6 +50,11 @@ def run(args) -> int:
     if not 0 <= args.seed < 1000:
         raise WorkbenchError(f"--seed {args.seed} must be in 0..999 (an offset inside each world seed range)",
                              exit_code=2)
+    if args.stage2_only and (args.vision_from or args.threads):
+        raise WorkbenchError("--stage2-only takes the build's own frozen parts and threads; drop --vision-from and "
+                             "--threads", exit_code=2)
+    if args.threads is not None and args.threads < 1:
+        raise WorkbenchError(f"--threads {args.threads} must be at least 1", exit_code=2)
     root = Path(__file__).resolve().parents[2]
     out = Path(args.out) if args.out else root / "models" / "tiny"
     if args.stage2_only:
@@ -53,7 +66,9 @@ def run(args) -> int:
               f"world data and features included (stage 2: {summary['config']['stage2_epochs']} epochs at lr "
               f"{summary['config']['stage2_lr']:g})")
     else:
-        summary = build_tiny(get_config(args.scale, args.seed), out, evaluate=not args.no_eval)
+        threads = {"threads": args.threads} if args.threads else {}
+        summary = build_tiny(get_config(args.scale, args.seed, **threads), out, evaluate=not args.no_eval,
+                             vision_from=args.vision_from)
         phases = summary["timing"]
         print(f"built {out} in {summary['total_wall_s']} s wall ({summary['total_cpu_s']} s CPU)")
     for phase, t in phases.items():

@@ -2,6 +2,7 @@
 
 world data -> tokenizer -> foundation LLM -> foundation vision (+ linear probes) -> feature cache -> stage 1 ->
 curation -> stage 2 -> checkpoints, model cards, loss log, build summary, card.md.
+With ``vision_from``, the foundation vision is an earlier build's (``vision_reuse``) instead of trained again.
 
 ``build_tiny`` reads as that list; each phase is one short function below it, in the same order.
 ``rebuild_stage2`` redoes the last two phases of a finished build on its own frozen parts (how stage-2 settings are
@@ -39,6 +40,7 @@ from workbench.tiny.build.llm_pretrain import pretrain_llm
 from workbench.tiny.build.stages import stage1, stage2
 from workbench.tiny.build.tokenizer import train_tokenizer
 from workbench.tiny.build.vision_pretrain import encode_all, pretrain_vision
+from workbench.tiny.build.vision_reuse import check_vision_source, load_vision, vision_loss_records
 from workbench.tiny.build.world_api import World, check_world
 from workbench.tiny.diagnostics import dev_eval
 from workbench.tiny.diagnostics.probe import linear_probe
@@ -85,15 +87,24 @@ class WorldData:
     dev: dict[str, list]
 
 
-def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool = True) -> dict:
+def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool = True,
+               vision_from: str | Path | None = None) -> dict:
     """Build into ``out_dir`` (replacing what a previous build wrote there) from ``world`` (default
     ``workbench.tiny.world``; see ``world_api.World``); returns the build summary (also build_summary.json).
-    ``evaluate``: also answer development items after each stage and with true slots (diagnostics only)."""
+    ``evaluate``: also answer development items after each stage and with true slots (diagnostics only).
+    ``vision_from``: the folder of an earlier build of the same world, seed, threads and vision settings whose
+    blip2/ is reused (``vision_reuse``; same bytes as training it). Raises WorkbenchError before any work when
+    that build cannot be reused."""
+    if vision_from is not None:
+        if Path(vision_from).resolve() == Path(out_dir).resolve():
+            raise WorkbenchError(f"{out_dir}: --vision-from is the output folder, whose blip2/ the build replaces; "
+                                 "copy that build elsewhere and reuse the copy")
+        check_vision_source(vision_from, cfg)
     b = _start(cfg, Path(out_dir), world or tiny_world)
     data = world_data(b)
     tokenizer = _tokenizer(b, data)
     llm = _foundation_llm(b, data, tokenizer)
-    encoder = _foundation_vision(b, data)
+    encoder = _foundation_vision(b, data, vision_from)
     _linear_probes(b, data, encoder)
     features = _feature_cache(b, data, encoder)
     model = _assemble(b, encoder, llm, tokenizer)
@@ -258,14 +269,21 @@ def _pixels(items, size: int) -> torch.Tensor:
                       for i in range(0, len(items), 512)])
 
 
-def _foundation_vision(b: Build, data: WorldData) -> tuple:
-    """-> (vision, qformer, query_tokens, label space), the frozen image side, saved as a BLIP-2 snapshot."""
-    with b.timer.phase("vision pretrain"):
-        items = [it for d in DOMAINS for it in data.pretrain[d]]
-        scenes = torch.tensor([i for i, it in enumerate(items) if it.domain == "scene"], dtype=torch.long)
-        vision, qformer, query_tokens, space, b.summary["vision"] = pretrain_vision(
-            b.cfg, _pixels(items, b.world.IMAGE_SIZE), [flatten_labels(it.labels) for it in items], b.log,
-            seed=b.seed("vision"), first_only=scenes)
+def _foundation_vision(b: Build, data: WorldData, vision_from: str | Path | None = None) -> tuple:
+    """-> (vision, qformer, query_tokens, label space), the frozen image side, saved as a BLIP-2 snapshot: trained,
+    or loaded from the build in ``vision_from``."""
+    items = [it for d in DOMAINS for it in data.pretrain[d]]
+    labels = [flatten_labels(it.labels) for it in items]
+    with b.timer.phase("vision pretrain" if vision_from is None else "vision reused"):
+        if vision_from is None:
+            scenes = torch.tensor([i for i, it in enumerate(items) if it.domain == "scene"], dtype=torch.long)
+            vision, qformer, query_tokens, space, b.summary["vision"] = pretrain_vision(
+                b.cfg, _pixels(items, b.world.IMAGE_SIZE), labels, b.log, seed=b.seed("vision"), first_only=scenes)
+        else:
+            vision, qformer, query_tokens, space, b.summary["vision"] = load_vision(vision_from, labels)
+            for record in vision_loss_records(vision_from):
+                b.log.log(**record)
+            b.summary["vision_reused_from"] = str(vision_from)
         save_blip2_snapshot(b.out / "blip2", vision, qformer, query_tokens)
     return vision, qformer, query_tokens, space
 

@@ -83,7 +83,15 @@ def _times(s: dict) -> list[str]:
             _table(["phase", "wall s", "cpu s", "share of wall"],
                    [[k, v["wall_s"], v["cpu_s"], f"{v['wall_s'] / max(s['total_wall_s'], 1e-9):.1%}"]
                     for k, v in sorted(s["timing"].items(), key=lambda kv: _phase_rank(kv[0]))]
-                   + [["**total**", s["total_wall_s"], s["total_cpu_s"], "100%"]]), ""]
+                   + [["**total**", s["total_wall_s"], s["total_cpu_s"], "100%"]]), ""] + _vision_reused(s)
+
+
+def _vision_reused(s: dict) -> list[str]:
+    if "vision_reused_from" not in s:
+        return []
+    return [f"The vision side was not trained in this build: `blip2/` is the one of `{s['vision_reused_from']}` "
+            "(`workbench build-tiny --vision-from`), built with the same seed, threads and vision settings, so the "
+            "bytes are those training it gives on the same machine; its loss lines are that build's.", ""]
 
 
 def _losses(s: dict) -> list[str]:
@@ -204,8 +212,8 @@ LIMITS = [
 ]
 
 
-PHASE_ORDER = ["world data", "tokenizer", "llm pretrain", "vision pretrain", "linear probes", "feature cache", "stage 1",
-               "curation", "dev eval stage 1", "stage 2", "dev eval stage 2", "dev eval slot ceiling"]
+PHASE_ORDER = ["world data", "tokenizer", "llm pretrain", "vision pretrain", "vision reused", "linear probes",
+               "feature cache", "stage 1", "curation", "dev eval stage 1", "stage 2", "dev eval stage 2", "dev eval slot ceiling"]
 
 
 def _phase_rank(name: str) -> int:

@@ -1,0 +1,77 @@
+"""The frozen vision side (ViT + Q-Former, ``blip2/``) of an earlier build, reused instead of trained again.
+
+How a corpus or LLM setting is tried without the vision phase (about a quarter of a full build's CPU time): the
+vision phase reads the world's pretraining images and its own settings, never the corpus, the LLM or the stages, so
+a build whose vision settings, seed and thread count equal the earlier build's gets the same ``blip2/`` bytes, and
+with them the same bytes downstream, as a full build (tests/test_train_build.py checks it at micro scale).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+from workbench.model.snapshots import load_blip2
+from workbench.tiny.build.config import BuildConfig
+from workbench.tiny.build.labels import LabelSpace
+
+# Settings the vision phase never reads (prefixes and names): only these may differ from the source build. A
+# setting added later is compared until it is listed here, so a new one can only make reuse refuse, never lie.
+NOT_READ_BY_VISION = ("vocab_size", "corpus_", "llm_", "stage1_", "stage2_", "proj_init_std", "eval_items",
+                      "probe_items_per_domain")
+
+
+def _read_by_vision(key: str) -> bool:
+    return not any(key == n or (n.endswith("_") and key.startswith(n)) for n in NOT_READ_BY_VISION)
+
+
+def check_vision_source(source: str | Path, cfg: BuildConfig) -> dict:
+    """The build summary of the build in ``source`` (a folder with ``blip2/`` and ``build_summary.json`` whose
+    vision phase finished), after checking that its config equals ``cfg`` in every setting the vision phase reads.
+
+    Raises WorkbenchError (one line, naming the folder and the fix) when the folder, its snapshot or its vision
+    summary is missing, or when a setting the vision phase reads differs (named)."""
+    source = Path(source)
+    path = source / "build_summary.json"
+    if not (source / "blip2" / "config.json").is_file() or not path.is_file():
+        raise WorkbenchError(f"{source}: no build with a frozen vision side here (blip2/ and build_summary.json); "
+                             "give --vision-from the folder of an earlier build of the same seed and threads")
+    try:
+        summary = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise WorkbenchError(f"{path}: cannot read it ({err}); give --vision-from a finished build") from err
+    if "vision" not in summary or not isinstance(summary.get("config"), dict):
+        raise WorkbenchError(f"{path}: its vision phase did not finish (no 'vision' entry); give --vision-from a "
+                             "build that got past it, or build without --vision-from")
+    wanted = cfg.as_dict()
+    differ = sorted(k for k in set(wanted) | set(summary["config"])
+                    if _read_by_vision(k) and summary["config"].get(k) != wanted.get(k))
+    if differ:
+        raise WorkbenchError(f"{source}: built with other {', '.join(differ)} than asked, which its vision phase "
+                             "reads; reuse a build with the same ones, or build without --vision-from")
+    return summary
+
+
+def load_vision(source: str | Path, labels: list[dict]) -> tuple:
+    """-> (vision, qformer, query_tokens, label space, vision info) from ``source/blip2``, frozen and in eval mode,
+    as ``vision_pretrain.pretrain_vision`` returns them; ``labels``: the flattened labels of the pretraining items
+    (the label space the linear probes use is rebuilt from them). Call ``check_vision_source`` first."""
+    source = Path(source)
+    vision, qformer, query_tokens = load_blip2(source / "blip2")
+    for module in (vision, qformer):
+        module.eval()
+        module.requires_grad_(False)
+    query_tokens.requires_grad_(False)
+    info = json.loads((source / "build_summary.json").read_text())["vision"]
+    return vision, qformer, query_tokens, LabelSpace.from_labels(labels), info
+
+
+def vision_loss_records(source: str | Path) -> list[dict]:
+    """The ``"vision"`` lines of ``source/loss_log.jsonl`` (``common.LossLog`` records), in order: logged again,
+    they make the new build's loss log what training the vision side would have written. Empty without a log."""
+    path = Path(source) / "loss_log.jsonl"
+    if not path.is_file():
+        return []
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in records if r.get("phase") == "vision"]
