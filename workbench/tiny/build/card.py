@@ -213,7 +213,8 @@ LIMITS = [
 
 
 PHASE_ORDER = ["world data", "tokenizer", "llm pretrain", "vision pretrain", "vision reused", "linear probes",
-               "feature cache", "stage 1", "curation", "dev eval stage 1", "stage 2", "dev eval stage 2", "dev eval slot ceiling"]
+               "feature cache", "stage 1", "curation", "dev eval stage 1", "stage 2", "dev eval stage 2",
+               "dev eval slot ceiling"]
 
 
 def _phase_rank(name: str) -> int:
