@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -277,8 +278,15 @@ def test_vision_reuse_gives_the_bytes_of_a_full_build_with_other_llm_settings(mi
     assert reused["dev_stage2"] == full["dev_stage2"]
     assert "vision reused" in reused["timing"] and "vision pretrain" not in reused["timing"]
     card = (tmp_path / "reused" / "card.md").read_text()
-    assert f"`blip2/` is the one of `{out}` (`workbench build-tiny --vision-from`)" in card
-    assert "--vision-from" not in (tmp_path / "full" / "card.md").read_text()
+    assert f"`blip2/` is the one of `{out.resolve()}` (`workbench build-tiny --vision-from`)" in card
+    assert "which is not checked" in card and "--vision-from" not in (tmp_path / "full" / "card.md").read_text()
+    # a chain names the build that trained it, absolute whatever path was given
+    chained = build_tiny(cfg, tmp_path / "chained", world=stub_world, evaluate=False,
+                         vision_from=Path(os.path.relpath(tmp_path / "reused")))
+    assert chained["vision_reused_from"] == str((tmp_path / "reused").resolve())
+    assert chained["vision_trained_in"] == reused["vision_trained_in"] == str(out.resolve())
+    assert f", which reused the one trained in `{out.resolve()}`" in (tmp_path / "chained" / "card.md").read_text()
+    assert _sha(tmp_path / "chained" / "stage2.pth") == _sha(tmp_path / "full" / "stage2.pth")
 
 
 def test_vision_reuse_refuses_a_build_it_cannot_reuse_before_any_work(micro_build, tmp_path):
@@ -286,8 +294,8 @@ def test_vision_reuse_refuses_a_build_it_cannot_reuse_before_any_work(micro_buil
     never = tmp_path / "never"
     with pytest.raises(WorkbenchError, match=rf"{tmp_path / 'nope'}: no build with a frozen vision side here"):
         build_tiny(get_config("micro"), never, world=stub_world, vision_from=tmp_path / "nope")
-    with pytest.raises(WorkbenchError, match=rf"{out}: built with other seed, vision_epochs than asked, which its "
-                                             "vision phase reads"):
+    with pytest.raises(WorkbenchError, match=rf"{out}: built with seed 0, vision_epochs 2 where this build asks for "
+                                             "seed 2, vision_epochs 3, which the vision phase reads"):
         build_tiny(get_config("micro", seed=2, vision_epochs=3, llm_steps=5), never, world=stub_world,
                    vision_from=out)
     assert not never.exists()
@@ -302,6 +310,16 @@ def test_vision_reuse_refuses_a_build_it_cannot_reuse_before_any_work(micro_buil
     (copy / "build_summary.json").write_text(json.dumps(summary))
     with pytest.raises(WorkbenchError, match=r"build_summary.json: its vision phase did not finish"):
         build_tiny(get_config("micro"), never, world=stub_world, vision_from=copy)
+    # a snapshot without its weights is refused before any work: the output folder keeps what it had
+    half = tmp_path / "half"
+    (half / "blip2").mkdir(parents=True)
+    shutil.copy(out / "blip2" / "config.json", half / "blip2")
+    shutil.copy(out / "build_summary.json", half)
+    kept = tmp_path / "kept"
+    shutil.copytree(out, kept)
+    with pytest.raises(WorkbenchError, match=rf"{half / 'blip2'}: cannot load it \(.*\); reuse a complete build"):
+        build_tiny(get_config("micro"), kept, world=stub_world, vision_from=half)
+    assert all(_sha(kept / p.relative_to(out)) == _sha(p) for p in out.rglob("*") if p.is_file())
 
 
 def test_build_tiny_cli_refuses_vision_from_with_stage2_only(tmp_path, capsys):

@@ -32,9 +32,9 @@ def add_arguments(parser):
     parser.add_argument("--vision-from", default=None, metavar="BUILD",
                         help="reuse blip2/ of the earlier build in this folder instead of training the vision side "
                              "(its seed, threads and vision settings must equal this build's; they are checked): "
-                             "the same bytes, about a quarter less CPU time")
+                             "the same bytes on the same CPU kind and code, about a quarter less CPU time")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads (default: the scale's, 2 for full; the count changes the bits)")
+                        help="torch threads (default: the scale's, 2 for full and 1 for micro; the count changes the bits)")
     parser.add_argument("--no-eval", action="store_true",
                         help="skip the checks: development items during the build, held-out eval sets after it")
     parser.add_argument("--eval-sets", default=None,

@@ -40,7 +40,7 @@ from workbench.tiny.build.llm_pretrain import pretrain_llm
 from workbench.tiny.build.stages import stage1, stage2
 from workbench.tiny.build.tokenizer import train_tokenizer
 from workbench.tiny.build.vision_pretrain import encode_all, pretrain_vision
-from workbench.tiny.build.vision_reuse import check_vision_source, load_vision, vision_loss_records
+from workbench.tiny.build.vision_reuse import check_vision_source, load_vision, vision_loss_records, vision_origin
 from workbench.tiny.build.world_api import World, check_world
 from workbench.tiny.diagnostics import dev_eval
 from workbench.tiny.diagnostics.probe import linear_probe
@@ -96,10 +96,7 @@ def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool
     blip2/ is reused (``vision_reuse``; same bytes as training it). Raises WorkbenchError before any work when
     that build cannot be reused."""
     if vision_from is not None:
-        if Path(vision_from).resolve() == Path(out_dir).resolve():
-            raise WorkbenchError(f"{out_dir}: --vision-from is the output folder, whose blip2/ the build replaces; "
-                                 "copy that build elsewhere and reuse the copy")
-        check_vision_source(vision_from, cfg)
+        check_vision_source(vision_from, cfg, out_dir)
     b = _start(cfg, Path(out_dir), world or tiny_world)
     data = world_data(b)
     tokenizer = _tokenizer(b, data)
@@ -283,7 +280,8 @@ def _foundation_vision(b: Build, data: WorldData, vision_from: str | Path | None
             vision, qformer, query_tokens, space, b.summary["vision"] = load_vision(vision_from, labels)
             for record in vision_loss_records(vision_from):
                 b.log.log(**record)
-            b.summary["vision_reused_from"] = str(vision_from)
+            b.summary["vision_reused_from"] = str(Path(vision_from).resolve())
+            b.summary["vision_trained_in"] = vision_origin(vision_from)
         save_blip2_snapshot(b.out / "blip2", vision, qformer, query_tokens)
     return vision, qformer, query_tokens, space
 

@@ -89,9 +89,12 @@ def _times(s: dict) -> list[str]:
 def _vision_reused(s: dict) -> list[str]:
     if "vision_reused_from" not in s:
         return []
-    return [f"The vision side was not trained in this build: `blip2/` is the one of `{s['vision_reused_from']}` "
-            "(`workbench build-tiny --vision-from`), built with the same seed, threads and vision settings, so the "
-            "bytes are those training it gives on the same machine; its loss lines are that build's.", ""]
+    trained = s.get("vision_trained_in", s["vision_reused_from"])
+    where = "" if trained == s["vision_reused_from"] else f", which reused the one trained in `{trained}`"
+    return [f"The vision side was not trained in this build: `blip2/` is the one of `{s['vision_reused_from']}`"
+            f"{where} (`workbench build-tiny --vision-from`). Its seed, threads and vision settings were checked "
+            "equal to this build's; its bytes equal training it here only if it was built on the same CPU kind, "
+            "torch version and vision code, which is not checked. Its loss lines are that build's.", ""]
 
 
 def _losses(s: dict) -> list[str]:

@@ -26,13 +26,17 @@ def _read_by_vision(key: str) -> bool:
     return not any(key == n or (n.endswith("_") and key.startswith(n)) for n in NOT_READ_BY_VISION)
 
 
-def check_vision_source(source: str | Path, cfg: BuildConfig) -> dict:
+def check_vision_source(source: str | Path, cfg: BuildConfig, out: str | Path) -> dict:
     """The build summary of the build in ``source`` (a folder with ``blip2/`` and ``build_summary.json`` whose
-    vision phase finished), after checking that its config equals ``cfg`` in every setting the vision phase reads.
+    vision phase finished), after checking that its config equals ``cfg`` in every setting the vision phase reads,
+    that its snapshot loads, and that it is not ``out`` (the new build's folder, whose blip2/ the build replaces).
 
     Raises WorkbenchError (one line, naming the folder and the fix) when the folder, its snapshot or its vision
     summary is missing, or when a setting the vision phase reads differs (named)."""
     source = Path(source)
+    if source.resolve() == Path(out).resolve():
+        raise WorkbenchError(f"{out}: --vision-from is the output folder, whose blip2/ the build replaces; copy "
+                             "that build elsewhere and reuse the copy")
     path = source / "build_summary.json"
     if not (source / "blip2" / "config.json").is_file() or not path.is_file():
         raise WorkbenchError(f"{source}: no build with a frozen vision side here (blip2/ and build_summary.json); "
@@ -44,13 +48,26 @@ def check_vision_source(source: str | Path, cfg: BuildConfig) -> dict:
     if "vision" not in summary or not isinstance(summary.get("config"), dict):
         raise WorkbenchError(f"{path}: its vision phase did not finish (no 'vision' entry); give --vision-from a "
                              "build that got past it, or build without --vision-from")
-    wanted = cfg.as_dict()
-    differ = sorted(k for k in set(wanted) | set(summary["config"])
-                    if _read_by_vision(k) and summary["config"].get(k) != wanted.get(k))
+    wanted, had = cfg.as_dict(), summary["config"]
+    differ = sorted(k for k in set(wanted) | set(had) if _read_by_vision(k) and had.get(k) != wanted.get(k))
     if differ:
-        raise WorkbenchError(f"{source}: built with other {', '.join(differ)} than asked, which its vision phase "
-                             "reads; reuse a build with the same ones, or build without --vision-from")
+        raise WorkbenchError(
+            f"{source}: built with {', '.join(f'{k} {had.get(k)}' for k in differ)} where this build asks for "
+            f"{', '.join(f'{k} {wanted.get(k)}' for k in differ)}, which the vision phase reads; reuse a build made "
+            "with these, or build without --vision-from")
+    try:   # the weights too, now: not after the LLM's half hour, with the output folder half rewritten
+        load_blip2(source / "blip2")
+    except (WorkbenchError, OSError, ValueError, KeyError) as err:
+        raise WorkbenchError(f"{source / 'blip2'}: cannot load it ({err}); reuse a complete build, or build without "
+                             "--vision-from") from err
     return summary
+
+
+def vision_origin(source: str | Path) -> str:
+    """The absolute folder of the build that trained the vision side reused from ``source``: ``source`` itself,
+    or, when it reused one too, where that one came from (its build summary's ``vision_trained_in``)."""
+    summary = json.loads((Path(source) / "build_summary.json").read_text())
+    return summary.get("vision_trained_in") or str(Path(source).resolve())
 
 
 def load_vision(source: str | Path, labels: list[dict]) -> tuple:
