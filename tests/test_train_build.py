@@ -280,6 +280,7 @@ def test_vision_reuse_gives_the_bytes_of_a_full_build_with_other_llm_settings(mi
     card = (tmp_path / "reused" / "card.md").read_text()
     assert f"`blip2/` is the one of `{out.resolve()}` (`workbench build-tiny --vision-from`)" in card
     assert "which is not checked" in card and "--vision-from" not in (tmp_path / "full" / "card.md").read_text()
+    assert card.startswith("# tiny MiniGPT-4 (micro scale, seed 0)\n") and "pins torch to 1 thread;" in card
     # a chain names the build that trained it, absolute whatever path was given
     chained = build_tiny(cfg, tmp_path / "chained", world=stub_world, evaluate=False,
                          vision_from=Path(os.path.relpath(tmp_path / "reused")))
@@ -298,6 +299,9 @@ def test_vision_reuse_refuses_a_build_it_cannot_reuse_before_any_work(micro_buil
                                              "seed 2, vision_epochs 3, which the vision phase reads"):
         build_tiny(get_config("micro", seed=2, vision_epochs=3, llm_steps=5), never, world=stub_world,
                    vision_from=out)
+    with pytest.raises(WorkbenchError, match=rf"{out}: a micro-scale build, and this one is full-scale; reuse a build "
+                                             "of the same scale"):
+        build_tiny(get_config("full"), never, world=stub_world, vision_from=out)
     assert not never.exists()
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)

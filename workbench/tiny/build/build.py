@@ -40,7 +40,7 @@ from workbench.tiny.build.llm_pretrain import pretrain_llm
 from workbench.tiny.build.stages import stage1, stage2
 from workbench.tiny.build.tokenizer import train_tokenizer
 from workbench.tiny.build.vision_pretrain import encode_all, pretrain_vision
-from workbench.tiny.build.vision_reuse import check_vision_source, load_vision, vision_loss_records, vision_origin
+from workbench.tiny.build.vision_reuse import check_vision_source, load_vision
 from workbench.tiny.build.world_api import World, check_world
 from workbench.tiny.diagnostics import dev_eval
 from workbench.tiny.diagnostics.probe import linear_probe
@@ -277,11 +277,8 @@ def _foundation_vision(b: Build, data: WorldData, vision_from: str | Path | None
             vision, qformer, query_tokens, space, b.summary["vision"] = pretrain_vision(
                 b.cfg, _pixels(items, b.world.IMAGE_SIZE), labels, b.log, seed=b.seed("vision"), first_only=scenes)
         else:
-            vision, qformer, query_tokens, space, b.summary["vision"] = load_vision(vision_from, labels)
-            for record in vision_loss_records(vision_from):
-                b.log.log(**record)
-            b.summary["vision_reused_from"] = str(Path(vision_from).resolve())
-            b.summary["vision_trained_in"] = vision_origin(vision_from)
+            vision, qformer, query_tokens, space, b.summary["vision"], where = load_vision(vision_from, labels, b.log)
+            b.summary.update(where)
         save_blip2_snapshot(b.out / "blip2", vision, qformer, query_tokens)
     return vision, qformer, query_tokens, space
 

@@ -19,7 +19,9 @@ def _table(header: list[str], rows: list[list]) -> str:
 def write_card(path: Path, s: dict) -> None:
     """Write card.md from the build summary ``s`` (``build_tiny``'s, with ``heldout`` once ``add_heldout_eval``
     has run)."""
-    parts = ["# tiny MiniGPT-4 (embedded default)", "",
+    c = s["config"]
+    title = "embedded default" if (c["scale"], c["seed"]) == ("full", 0) else f"{c['scale']} scale, seed {c['seed']}"
+    parts = [f"# tiny MiniGPT-4 ({title})", "",
              "A miniature MiniGPT-4 trained on CPU on the procedural world (`workbench/tiny/world/`) by "
              "`workbench build-tiny` (`workbench/tiny/build/`). Same architecture and code path as the real model: "
              "ViT -> Q-Former (learned query tokens) -> `llama_proj` (the only trained weights in stages 1 and 2) -> "
@@ -76,9 +78,10 @@ def _data(s: dict) -> list[str]:
 
 
 def _times(s: dict) -> list[str]:
+    threads = s["config"]["threads"]
     return ["## Phase times",
-            "Wall seconds and process CPU seconds (the build pins torch to "
-            f"{s['config']['threads']} threads; when the machine is shared, wall time is inflated and CPU time is the "
+            f"Wall seconds and process CPU seconds (the build pins torch to {threads} thread"
+            f"{'s' if threads != 1 else ''}; when the machine is shared, wall time is inflated and CPU time is the "
             "better guide).", "",
             _table(["phase", "wall s", "cpu s", "share of wall"],
                    [[k, v["wall_s"], v["cpu_s"], f"{v['wall_s'] / max(s['total_wall_s'], 1e-9):.1%}"]
@@ -94,7 +97,8 @@ def _vision_reused(s: dict) -> list[str]:
     return [f"The vision side was not trained in this build: `blip2/` is the one of `{s['vision_reused_from']}`"
             f"{where} (`workbench build-tiny --vision-from`). Its seed, threads and vision settings were checked "
             "equal to this build's; its bytes equal training it here only if it was built on the same CPU kind, "
-            "torch version and vision code, which is not checked. Its loss lines are that build's.", ""]
+            "torch version and vision code, which is not checked. Its vision loss lines are copied from that "
+            "build's loss log.", ""]
 
 
 def _losses(s: dict) -> list[str]:
@@ -200,8 +204,8 @@ LIMITS = [
     "- **Timing**: when other work shares the machine, wall seconds are inflated, and so, to a lesser degree, are "
     "CPU seconds (cache and core contention); the weights are byte-identical either way.",
     "- **Reproducibility**: same seed -> byte-identical checkpoints on the same machine and library versions "
-    "and torch thread count (deterministic kernels; `BuildConfig.threads` pins 2). The thread count is part of "
-    "the build: on a 2-core AMD EPYC, 1 and 2 threads give the same first LLM step to the bit but not the same "
+    "and torch thread count (deterministic kernels; `BuildConfig.threads`, 2 at the full scale). The thread count "
+    "is part of the build: on a 2-core AMD EPYC, 1 and 2 threads give the same first LLM step to the bit but not the same "
     "first vision step (the LayerNorm weight and bias gradients differ: torch's CPU LayerNorm backward sums "
     "per-thread partial sums). Another CPU kind need not give the same bits either: torch and MKL choose kernels "
     "by the CPU's instruction set (`cpu_capability` in `seed_spread.json`); there, forcing torch's default "

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.model.snapshots import load_blip2
+from workbench.tiny.build.common import LossLog
 from workbench.tiny.build.config import BuildConfig
 from workbench.tiny.build.labels import LabelSpace
 
@@ -49,6 +50,9 @@ def check_vision_source(source: str | Path, cfg: BuildConfig, out: str | Path) -
         raise WorkbenchError(f"{path}: its vision phase did not finish (no 'vision' entry); give --vision-from a "
                              "build that got past it, or build without --vision-from")
     wanted, had = cfg.as_dict(), summary["config"]
+    if had.get("scale") != wanted["scale"]:
+        raise WorkbenchError(f"{source}: a {had.get('scale')}-scale build, and this one is {wanted['scale']}-scale; "
+                             "reuse a build of the same scale, or build without --vision-from")
     differ = sorted(k for k in set(wanted) | set(had) if _read_by_vision(k) and had.get(k) != wanted.get(k))
     if differ:
         raise WorkbenchError(
@@ -63,25 +67,24 @@ def check_vision_source(source: str | Path, cfg: BuildConfig, out: str | Path) -
     return summary
 
 
-def vision_origin(source: str | Path) -> str:
-    """The absolute folder of the build that trained the vision side reused from ``source``: ``source`` itself,
-    or, when it reused one too, where that one came from (its build summary's ``vision_trained_in``)."""
-    summary = json.loads((Path(source) / "build_summary.json").read_text())
-    return summary.get("vision_trained_in") or str(Path(source).resolve())
-
-
-def load_vision(source: str | Path, labels: list[dict]) -> tuple:
-    """-> (vision, qformer, query_tokens, label space, vision info) from ``source/blip2``, frozen and in eval mode,
-    as ``vision_pretrain.pretrain_vision`` returns them; ``labels``: the flattened labels of the pretraining items
-    (the label space the linear probes use is rebuilt from them). Call ``check_vision_source`` first."""
+def load_vision(source: str | Path, labels: list[dict], log: LossLog) -> tuple:
+    """-> (vision, qformer, query_tokens, label space, vision info, provenance) from ``source/blip2``, frozen and in
+    eval mode, as ``vision_pretrain.pretrain_vision`` returns the first five; ``labels``: the flattened labels of
+    the pretraining items (the label space the linear probes use is rebuilt from them). The source's vision loss
+    lines go to ``log``. ``provenance``: {"vision_reused_from": the absolute source, "vision_trained_in": the
+    build that trained it}, for the build summary. Call ``check_vision_source`` first."""
     source = Path(source)
     vision, qformer, query_tokens = load_blip2(source / "blip2")
     for module in (vision, qformer):
         module.eval()
         module.requires_grad_(False)
     query_tokens.requires_grad_(False)
-    info = json.loads((source / "build_summary.json").read_text())["vision"]
-    return vision, qformer, query_tokens, LabelSpace.from_labels(labels), info
+    summary = json.loads((source / "build_summary.json").read_text())
+    for record in vision_loss_records(source):
+        log.log(**record)
+    provenance = {"vision_reused_from": str(source.resolve()),
+                  "vision_trained_in": summary.get("vision_trained_in") or str(source.resolve())}
+    return vision, qformer, query_tokens, LabelSpace.from_labels(labels), summary["vision"], provenance
 
 
 def vision_loss_records(source: str | Path) -> list[dict]:
