@@ -127,6 +127,36 @@ def test_curation_keeps_each_domain_its_share_in_seed_order():
     assert (stats["scene"]["kept"], stats["dish"]["kept"]) == (2, 4)
 
 
+def _leaves(diseases):
+    return [_item("leaf", f"A tomato leaf number {i}. The leaf is {d}.", {"crop": "tomato", "disease": d})
+            for i, d in enumerate(diseases)]
+
+
+def test_healthy_share_keeps_the_first_healthy_and_diseased_leaves_in_seed_order():
+    leaves = _leaves(["blight", "healthy", "blight", "mildew", "healthy", "blight", "blight", "healthy"])
+    passed = [("leaf", i, it.detailed_description) for i, it in enumerate(leaves)]
+    # quota 4 at share 0.5: healthy 1 and 4, diseased 0 and 2, back in seed order
+    assert [i for _, i, _ in curation.keep_leaves(passed, 4, 0.5, leaves)] == [0, 1, 2, 4]
+    assert [i for _, i, _ in curation.keep_leaves(passed, 4, 0.0, leaves)] == [0, 2, 3, 5]
+    assert [i for _, i, _ in curation.keep_leaves(passed, 3, 1.0, leaves)] == [1, 4, 7]
+    with pytest.raises(ValueError, match="3 healthy and 5 diseased leaf pairs passed curation, 4 and 0 asked; raise "
+                                         "stage2_candidates_per_domain"):
+        curation.keep_leaves(passed, 4, 1.0, leaves)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        curation.keep_leaves(passed, 4, 1.5, leaves)
+
+
+def test_curation_counts_the_kept_healthy_leaves_and_leaves_them_as_they_come_by_default():
+    tok = train_tokenizer(TEXTS + ["tomato leaf number is healthy blight"], 300)
+    cands = {"leaf": _leaves(["blight", "blight", "healthy", "blight", "healthy", "blight"])}
+    args = dict(keep=4, tokenizer=tok, max_tokens=100, kind_synonyms={}, min_words=4)
+    kept, stats = curation.curate(cands, **args)
+    assert [i for _, i, _ in kept] == [0, 1, 2, 3] and "kept_healthy" not in stats["leaf"]
+    kept, stats = curation.curate(cands, **args, healthy_share=0.5)
+    assert [i for _, i, _ in kept] == [0, 1, 2, 4]
+    assert (stats["leaf"]["kept"], stats["leaf"]["kept_healthy"]) == (4, 2)
+
+
 def _tiny_model():
     cfg = get_config("micro")
     tok = train_tokenizer(TEXTS, 300)

@@ -346,7 +346,8 @@ def _curation(b: Build, data: WorldData, features: dict, tokenizer) -> tuple[tor
     """Stage-2 pairs (generate -> fix -> filter -> keep), written to stage2_pairs.jsonl; -> (features, texts)."""
     with b.timer.phase("curation"):
         kept, stats = curation.curate(data.stage2, b.cfg.stage2_keep, tokenizer, b.cfg.stage2_max_txt_len - 4,
-                                      kind_synonyms=b.world.KIND_SYNONYMS, min_words=8, shares=stage2_shares(b.cfg))
+                                      kind_synonyms=b.world.KIND_SYNONYMS, min_words=8, shares=stage2_shares(b.cfg),
+                                      healthy_share=b.cfg.stage2_healthy_share)
         feats = torch.stack([features["stage2"][d][i] for d, i, _ in kept])
         (b.out / "stage2_pairs.jsonl").write_text("".join(
             json.dumps({"id": data.stage2[d][i].uid, "domain": d, "caption": t}) + "\n" for d, i, t in kept))

@@ -67,6 +67,7 @@ class BuildConfig:
     stage2_candidates_per_domain: int = 1700  # ~5,000 candidates, as the paper's stage-1 generations
     stage2_keep: int = 3500
     stage2_scene_share: float = 0.2  # of the kept pairs; dishes and leaves split the rest (curation.quotas)
+    stage2_healthy_share: float | None = None  # of the kept leaf pairs; None: as the candidates come (about 1/4)
     stage2_epochs: int = 3
     stage2_batch: int = 16
     stage2_lr: float = 1e-3

@@ -110,10 +110,13 @@ def quotas(keep: int, domains: list[str], shares: dict[str, float] | None = None
 
 
 def curate(candidates: dict[str, list], keep: int, tokenizer, max_tokens: int,
-           kind_synonyms: dict[str, list[str]], min_words: int = 8,
-           shares: dict[str, float] | None = None) -> tuple[list[tuple[str, int, str]], dict]:
+           kind_synonyms: dict[str, list[str]], min_words: int = 8, shares: dict[str, float] | None = None,
+           healthy_share: float | None = None) -> tuple[list[tuple[str, int, str]], dict]:
     """candidates: domain -> world items (seed order). Returns ([(domain, index, text)], stats).
-    ``shares``: domain -> weight of the kept pairs (``quotas``); equal when None."""
+    ``shares``: domain -> weight of the kept pairs (``quotas``); equal when None. ``healthy_share``: the share of
+    the kept leaf pairs that show a healthy leaf (``keep_leaves``); None keeps the leaves as they come.
+
+    Raises ValueError when the shares weigh nothing, or when too few healthy (or diseased) leaves pass."""
     all_items = [it for items in candidates.values() for it in items]
     forbidden = forbidden_phrases(all_items)
     stats: dict[str, Counter] = {d: Counter() for d in candidates}
@@ -149,6 +152,32 @@ def curate(candidates: dict[str, list], keep: int, tokenizer, max_tokens: int,
     quota = quotas(keep, domains, shares)
     kept: list[tuple[str, int, str]] = []
     for d in domains:
-        kept.extend(passed[d][:quota[d]])
-        stats[d]["kept"] = min(quota[d], len(passed[d]))
+        chosen = passed[d][:quota[d]]
+        if d == "leaf" and healthy_share is not None:
+            chosen = keep_leaves(passed[d], quota[d], healthy_share, candidates[d])
+            stats[d]["kept_healthy"] = sum(_healthy(candidates[d][i]) for _, i, _ in chosen)
+        kept.extend(chosen)
+        stats[d]["kept"] = len(chosen)
     return kept, {d: dict(sorted(c.items())) for d, c in stats.items()}
+
+
+def _healthy(item) -> bool:
+    return (item.reference or {}).get("disease") == "healthy"
+
+
+def keep_leaves(passed: list[tuple[str, int, str]], quota: int, healthy_share: float,
+                items: list) -> list[tuple[str, int, str]]:
+    """The first ``round(quota * healthy_share)`` healthy and the first of the rest diseased leaf pairs of
+    ``passed`` (``(domain, index, text)`` in seed order; ``items[index]`` is the world item), back in seed order.
+
+    Raises ValueError when ``healthy_share`` is outside [0, 1] or when fewer healthy or diseased pairs passed than
+    asked (the fix: more candidates, ``stage2_candidates_per_domain``)."""
+    if not 0.0 <= healthy_share <= 1.0:
+        raise ValueError(f"the healthy share of the kept leaf pairs must be between 0 and 1, got {healthy_share}")
+    n_healthy = round(quota * healthy_share)
+    healthy = [p for p in passed if _healthy(items[p[1]])]
+    diseased = [p for p in passed if not _healthy(items[p[1]])]
+    if len(healthy) < n_healthy or len(diseased) < quota - n_healthy:
+        raise ValueError(f"{len(healthy)} healthy and {len(diseased)} diseased leaf pairs passed curation, "
+                         f"{n_healthy} and {quota - n_healthy} asked; raise stage2_candidates_per_domain")
+    return sorted(healthy[:n_healthy] + diseased[:quota - n_healthy], key=lambda p: p[1])
