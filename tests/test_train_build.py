@@ -143,6 +143,9 @@ def test_the_card_reports_how_far_apart_the_llm_keeps_the_names(micro_build):
     assert "corpus_extra" not in summary and "documents, of them" not in card  # the stand-in world brings none
     write_card(out / "card2.md", summary | {"corpus_extra": {"shape facts": 6000, "slot questions": 6000}})
     assert "documents, of them 6000 shape facts and 6000 slot questions (" in (out / "card2.md").read_text()
+    assert "stage2_healthy_share" not in card   # unset: the leaves are kept as they come
+    write_card(out / "card3.md", summary | {"config": summary["config"] | {"stage2_healthy_share": 0.5}})
+    assert "Healthy leaves are 50% of the kept leaf pairs (`stage2_healthy_share`" in (out / "card3.md").read_text()
 
 
 def test_the_card_shows_the_slot_reading_when_the_build_measured_it(micro_build, tmp_path):

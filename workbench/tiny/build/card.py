@@ -124,9 +124,17 @@ def _curation(s: dict) -> list[str]:
     return ["## Stage-2 curation (generate -> fix -> filter -> keep)",
             "See `workbench/tiny/build/curation.py`. Scenes get "
             f"{s['config'].get('stage2_scene_share', 1 / 3):.0%} of the kept pairs, dishes and leaves share the rest "
-            "(`stage2_scene_share`). Counts per domain:", "",
+            f"(`stage2_scene_share`).{_healthy_share(s['config'])} Counts per domain:", "",
             "```json\n" + json.dumps(s["curation"], indent=1, sort_keys=True) + "\n```",
             "The kept pairs are in `stage2_pairs.jsonl`."] + _stage2_rebuild(s)
+
+
+def _healthy_share(config: dict) -> str:
+    share = config.get("stage2_healthy_share")
+    if share is None:
+        return ""
+    return (f" Healthy leaves are {share:.0%} of the kept leaf pairs (`stage2_healthy_share`: the first healthy and "
+            "the first diseased leaves that pass, in seed order).")
 
 
 def _stage2_rebuild(s: dict) -> list[str]:
