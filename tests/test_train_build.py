@@ -105,10 +105,12 @@ def test_other_seed_gives_other_weights(tmp_path, micro_build):
     assert _sha(first / "stage1.pth") != _sha(other / "stage1.pth")
 
 
-def test_a_scene_share_outside_0_1_is_refused_before_any_work(tmp_path):
+@pytest.mark.parametrize("setting", ["stage2_scene_share", "stage2_healthy_share"])
+def test_a_share_outside_0_1_is_refused_before_any_work(tmp_path, setting):
     out = tmp_path / "never"
-    with pytest.raises(WorkbenchError, match="stage2_scene_share must be between 0 and 1"):
-        build_tiny(get_config("micro", stage2_scene_share=1.5), out, world=stub_world, evaluate=False)
+    with pytest.raises(WorkbenchError, match=f"{setting} must be between 0 and 1 .* got 1.5; fix it in "
+                                             "workbench/tiny/build/config.py"):
+        build_tiny(get_config("micro", **{setting: 1.5}), out, world=stub_world, evaluate=False)
     assert not out.exists()
 
 

@@ -12,6 +12,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 import train_stub_world as stub_world  # noqa: E402
 
+from workbench.errors import WorkbenchError  # noqa: E402
 from workbench.model.minigpt4 import MiniGPT4  # noqa: E402
 from workbench.model.templates import get_template  # noqa: E402
 from workbench.tiny.build import curation  # noqa: E402
@@ -139,8 +140,9 @@ def test_healthy_share_keeps_the_first_healthy_and_diseased_leaves_in_seed_order
     assert [i for _, i, _ in curation.keep_leaves(passed, 4, 0.5, leaves)] == [0, 1, 2, 4]
     assert [i for _, i, _ in curation.keep_leaves(passed, 4, 0.0, leaves)] == [0, 2, 3, 5]
     assert [i for _, i, _ in curation.keep_leaves(passed, 3, 1.0, leaves)] == [1, 4, 7]
-    with pytest.raises(ValueError, match="3 healthy and 5 diseased leaf pairs passed curation, 4 and 0 asked; raise "
-                                         "stage2_candidates_per_domain"):
+    with pytest.raises(WorkbenchError, match="3 healthy and 5 diseased leaf pairs passed curation, 4 and 0 asked; "
+                                             r"raise stage2_candidates_per_domain \(or change stage2_healthy_share\) "
+                                             "in workbench/tiny/build/config.py"):
         curation.keep_leaves(passed, 4, 1.0, leaves)
     with pytest.raises(ValueError, match="between 0 and 1"):
         curation.keep_leaves(passed, 4, 1.5, leaves)

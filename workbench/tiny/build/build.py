@@ -34,7 +34,7 @@ from workbench.tiny import world as tiny_world
 from workbench.tiny.build import curation
 from workbench.tiny.build.card import write_card
 from workbench.tiny.build.common import LossLog, PhaseTimer, set_determinism
-from workbench.tiny.build.config import SCALES, BuildConfig
+from workbench.tiny.build.config import SCALES, BuildConfig, stage2_shares
 from workbench.tiny.build.labels import flatten_labels
 from workbench.tiny.build.llm_pretrain import pretrain_llm
 from workbench.tiny.build.stages import stage1, stage2
@@ -331,15 +331,6 @@ def _stage1(b: Build, model: MiniGPT4, data: WorldData, features: dict) -> dict[
     b.summary["stage1"] = info
     b.save_summary()
     return model.projection_state()
-
-
-def stage2_shares(cfg: BuildConfig) -> dict[str, float]:
-    """Curation weights per domain: scenes ``stage2_scene_share``, dishes and leaves half the rest each."""
-    if not 0.0 <= cfg.stage2_scene_share <= 1.0:
-        raise WorkbenchError(f"stage2_scene_share must be between 0 and 1 (a share of the kept stage-2 pairs), "
-                             f"got {cfg.stage2_scene_share}; fix it in workbench/tiny/build/config.py or the override")
-    rest = (1.0 - cfg.stage2_scene_share) / 2
-    return {"scene": cfg.stage2_scene_share, "dish": rest, "leaf": rest}
 
 
 def _curation(b: Build, data: WorldData, features: dict, tokenizer) -> tuple[torch.Tensor, list[str]]:

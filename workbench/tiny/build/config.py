@@ -98,3 +98,17 @@ def get_config(scale: str, seed: int = 0, **overrides) -> BuildConfig:
     if scale not in SCALES:
         raise WorkbenchError(f"unknown build scale {scale!r}; known scales: {', '.join(SCALES)}")
     return replace(SCALES[scale], seed=int(seed), **overrides)
+
+
+def stage2_shares(cfg: BuildConfig) -> dict[str, float]:
+    """Curation weights per domain: scenes ``stage2_scene_share``, dishes and leaves half the rest each. Also checks
+    ``stage2_healthy_share`` (None or in [0, 1]), so a build refuses bad shares before any work.
+
+    Raises WorkbenchError naming the setting when a share lies outside [0, 1]."""
+    for name in ("stage2_scene_share", "stage2_healthy_share"):
+        value = getattr(cfg, name)
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise WorkbenchError(f"{name} must be between 0 and 1 (a share of the kept stage-2 pairs), got {value}; "
+                                 "fix it in workbench/tiny/build/config.py or the override")
+    rest = (1.0 - cfg.stage2_scene_share) / 2
+    return {"scene": cfg.stage2_scene_share, "dish": rest, "leaf": rest}

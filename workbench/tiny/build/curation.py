@@ -25,6 +25,8 @@ import math
 import re
 from collections import Counter
 
+from workbench.errors import WorkbenchError
+
 LEAK_MARKERS = ("###", "human:", "assistant:", "<img>", "</img>", "<imagehere>")
 KNOWLEDGE_WORDS = ("recipe", "ingredient", "steps", "step ", "treatment", "treat ", "fungicide", "how to make",
                    "bake", "boil", "simmer", "fry ", "remove the infected", "rotate crops")
@@ -116,7 +118,8 @@ def curate(candidates: dict[str, list], keep: int, tokenizer, max_tokens: int,
     ``shares``: domain -> weight of the kept pairs (``quotas``); equal when None. ``healthy_share``: the share of
     the kept leaf pairs that show a healthy leaf (``keep_leaves``); None keeps the leaves as they come.
 
-    Raises ValueError when the shares weigh nothing, or when too few healthy (or diseased) leaves pass."""
+    Raises ValueError when the shares weigh nothing; WorkbenchError when too few healthy (or diseased) leaves
+    pass (``keep_leaves``)."""
     all_items = [it for items in candidates.values() for it in items]
     forbidden = forbidden_phrases(all_items)
     stats: dict[str, Counter] = {d: Counter() for d in candidates}
@@ -170,14 +173,15 @@ def keep_leaves(passed: list[tuple[str, int, str]], quota: int, healthy_share: f
     """The first ``round(quota * healthy_share)`` healthy and the first of the rest diseased leaf pairs of
     ``passed`` (``(domain, index, text)`` in seed order; ``items[index]`` is the world item), back in seed order.
 
-    Raises ValueError when ``healthy_share`` is outside [0, 1] or when fewer healthy or diseased pairs passed than
-    asked (the fix: more candidates, ``stage2_candidates_per_domain``)."""
+    Raises ValueError when ``healthy_share`` is outside [0, 1]; WorkbenchError when fewer healthy or diseased pairs
+    passed than asked (the fix: more candidates, ``stage2_candidates_per_domain``)."""
     if not 0.0 <= healthy_share <= 1.0:
         raise ValueError(f"the healthy share of the kept leaf pairs must be between 0 and 1, got {healthy_share}")
     n_healthy = round(quota * healthy_share)
     healthy = [p for p in passed if _healthy(items[p[1]])]
     diseased = [p for p in passed if not _healthy(items[p[1]])]
     if len(healthy) < n_healthy or len(diseased) < quota - n_healthy:
-        raise ValueError(f"{len(healthy)} healthy and {len(diseased)} diseased leaf pairs passed curation, "
-                         f"{n_healthy} and {quota - n_healthy} asked; raise stage2_candidates_per_domain")
+        raise WorkbenchError(f"{len(healthy)} healthy and {len(diseased)} diseased leaf pairs passed curation, "
+                             f"{n_healthy} and {quota - n_healthy} asked; raise stage2_candidates_per_domain (or "
+                             "change stage2_healthy_share) in workbench/tiny/build/config.py")
     return sorted(healthy[:n_healthy] + diseased[:quota - n_healthy], key=lambda p: p[1])
