@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from workbench.compare.statistics import compare_task
 from workbench.evalsets import load_eval_set, validate_eval_set
 from workbench.scoring import Aggregator, aggregate_items, score_predictions
 from workbench.scoring.pope import official_answer, says_neither, score_pope, strict_answer
@@ -175,3 +176,16 @@ def test_local_evaluate_module_loads_offline_and_agrees():
     out = metric.compute(predictions=["Yes.", "No.", "There is a dog.", "no"], references=refs)
     assert (out["accuracy"], out["precision"], out["recall"], out["f1"]) == (0.5, 0.5, 0.5, 0.5)
     assert out["yes_ratio"] == 0.5 and out["neither_rate"] == 0.25 and out["strict_neither_rate"] == 0.25
+
+
+def test_compare_counts_each_splits_items_for_its_per_split_metrics():
+    # 8 random, 8 popular and 6 adversarial questions: a per-split row covers its split's items, not all 22
+    scored = [score_pope(a, {"label": label, "split": split, "object": "dog"}) for label, split, a in CASES[:22]]
+    items = [{"id": str(i), "task": "pope", "metrics": m} for i, m in enumerate(scored)]
+    aggregate = lambda task, its: aggregate_items(task, [it["metrics"] for it in its])  # noqa: E731
+    [entries] = compare_task("pope", [items, items], [aggregate("pope", items)] * 2, baseline=0, n_resamples=50,
+                             seed=0, aggregate=aggregate)
+    assert entries["pope/random/f1"]["n_scored"] == [8, 8]
+    assert entries["pope/popular/strict_accuracy"]["n_scored"] == [8, 8]
+    assert entries["pope/adversarial/f1"]["n_scored"] == [6, 6]
+    assert entries["pope/f1"]["n"] == 22 and entries["pope/f1"]["n_scored"] is None   # pooled: every item
