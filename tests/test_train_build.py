@@ -114,6 +114,23 @@ def test_a_share_outside_0_1_is_refused_before_any_work(tmp_path, setting):
     assert not out.exists()
 
 
+def test_a_healthy_share_the_candidates_cannot_meet_is_refused_before_any_work(tmp_path, micro_build):
+    from workbench.tiny.build.build import rebuild_stage2
+    # the stub world's 16 micro candidate leaves are all diseased; share 0.5 of the 12 kept leaf pairs asks 6 healthy
+    message = ("0 healthy and 16 diseased leaves are among the stage-2 candidates, 6 and 6 asked; raise "
+               r"stage2_candidates_per_domain \(or change stage2_healthy_share\) in workbench/tiny/build/config.py")
+    out = tmp_path / "never"
+    with pytest.raises(WorkbenchError, match=message):
+        build_tiny(get_config("micro", stage2_healthy_share=0.5), out, world=stub_world, evaluate=False)
+    assert not out.exists()
+    redo = tmp_path / "redo"
+    shutil.copytree(micro_build[0], redo)
+    before = {p.name: p.read_bytes() for p in redo.iterdir() if p.is_file()}
+    with pytest.raises(WorkbenchError, match=message):
+        rebuild_stage2(redo, get_config("micro", stage2_healthy_share=0.5), world=stub_world)
+    assert {p.name: p.read_bytes() for p in redo.iterdir() if p.is_file()} == before
+
+
 def test_world_corpus_appends_the_extra_families_the_world_brings():
     import workbench.tiny.world as world
     from workbench.tiny.build.build import world_corpus

@@ -141,11 +141,28 @@ def test_healthy_share_keeps_the_first_healthy_and_diseased_leaves_in_seed_order
     assert [i for _, i, _ in curation.keep_leaves(passed, 4, 0.0, leaves)] == [0, 2, 3, 5]
     assert [i for _, i, _ in curation.keep_leaves(passed, 3, 1.0, leaves)] == [1, 4, 7]
     with pytest.raises(WorkbenchError, match="3 healthy and 5 diseased leaf pairs passed curation, 4 and 0 asked; "
-                                             r"raise stage2_candidates_per_domain \(or change stage2_healthy_share\) "
-                                             "in workbench/tiny/build/config.py"):
+                                             r"raise stage2_candidates_per_domain to about 11 \(or change "
+                                             r"stage2_healthy_share\) in workbench/tiny/build/config.py"):
         curation.keep_leaves(passed, 4, 1.0, leaves)
     with pytest.raises(ValueError, match="between 0 and 1"):
         curation.keep_leaves(passed, 4, 1.5, leaves)
+
+
+def test_leaf_supply_is_checked_on_the_candidates_with_an_estimate_of_how_many_would_do():
+    leaves = _leaves(["blight", "healthy", "blight", "mildew", "healthy", "blight", "blight", "healthy"])
+    curation.check_leaf_supply(leaves, 6, 0.5)    # 3 healthy and 3 diseased asked: 3 and 5 there
+    curation.check_leaf_supply(leaves, 60, None)  # unset: leaves as they come, nothing to check
+    # share 0.7 of 6 asks 4 healthy: 3 in 8 candidates, so about 8 * 4 / 3 = 10.7 -> 11 candidates
+    with pytest.raises(WorkbenchError, match=r"^3 healthy and 5 diseased leaves are among the stage-2 candidates, 4 "
+                                             r"and 2 asked; raise stage2_candidates_per_domain to about 11 \(or"):
+        curation.check_leaf_supply(leaves, 6, 0.7)
+    many = _leaves(["healthy"] * 408 + ["blight"] * 1292)   # the shipped 1,700 candidates, 408 healthy
+    with pytest.raises(WorkbenchError, match="408 healthy and 1292 diseased .* 700 and 700 asked; raise "
+                                             "stage2_candidates_per_domain to about 3,000 "):
+        curation.check_leaf_supply(many, 1400, 0.5)   # 1,700 * 700 / 408 = 2,917 -> 3,000
+    with pytest.raises(WorkbenchError, match=r"0 healthy and 8 diseased .* 1 and 1 asked; raise "
+                                             r"stage2_candidates_per_domain \(or"):   # none at all: no estimate
+        curation.check_leaf_supply(_leaves(["blight"] * 8), 2, 0.5)
 
 
 def test_curation_counts_the_kept_healthy_leaves_and_leaves_them_as_they_come_by_default():

@@ -105,10 +105,10 @@ def stage2_shares(cfg: BuildConfig) -> dict[str, float]:
     ``stage2_healthy_share`` (None or in [0, 1]), so a build refuses bad shares before any work.
 
     Raises WorkbenchError naming the setting when a share lies outside [0, 1]."""
-    for name in ("stage2_scene_share", "stage2_healthy_share"):
+    for name, of in (("stage2_scene_share", "the kept stage-2 pairs"), ("stage2_healthy_share", "the kept leaf pairs")):
         value = getattr(cfg, name)
         if value is not None and not 0.0 <= value <= 1.0:
-            raise WorkbenchError(f"{name} must be between 0 and 1 (a share of the kept stage-2 pairs), got {value}; "
-                                 "fix it in workbench/tiny/build/config.py or the override")
+            raise WorkbenchError(f"{name} must be between 0 and 1 (a share of {of}), got {value}; fix it in "
+                                 "workbench/tiny/build/config.py (or the get_config override)")
     rest = (1.0 - cfg.stage2_scene_share) / 2
     return {"scene": cfg.stage2_scene_share, "dish": rest, "leaf": rest}

@@ -180,8 +180,33 @@ def keep_leaves(passed: list[tuple[str, int, str]], quota: int, healthy_share: f
     n_healthy = round(quota * healthy_share)
     healthy = [p for p in passed if _healthy(items[p[1]])]
     diseased = [p for p in passed if not _healthy(items[p[1]])]
-    if len(healthy) < n_healthy or len(diseased) < quota - n_healthy:
-        raise WorkbenchError(f"{len(healthy)} healthy and {len(diseased)} diseased leaf pairs passed curation, "
-                             f"{n_healthy} and {quota - n_healthy} asked; raise stage2_candidates_per_domain (or "
-                             "change stage2_healthy_share) in workbench/tiny/build/config.py")
+    _check_supply(len(healthy), len(diseased), len(items), n_healthy, quota - n_healthy,
+                  "leaf pairs passed curation")
     return sorted(healthy[:n_healthy] + diseased[:quota - n_healthy], key=lambda p: p[1])
+
+
+def check_leaf_supply(leaves: list, quota: int, healthy_share: float | None) -> None:
+    """Before any training: the candidate ``leaves`` (world items) must hold at least the healthy and diseased
+    counts ``keep_leaves`` will ask of the ``quota`` kept leaf pairs, even if every candidate passed curation.
+
+    Raises WorkbenchError (one line: the counts, and about how many candidates would do) when they do not."""
+    if healthy_share is None:
+        return
+    n_healthy = round(quota * healthy_share)
+    have = sum(_healthy(it) for it in leaves)
+    _check_supply(have, len(leaves) - have, len(leaves), n_healthy, quota - n_healthy,
+                  "leaves are among the stage-2 candidates")
+
+
+def _check_supply(healthy: int, diseased: int, candidates: int, want_healthy: int, want_diseased: int,
+                  where: str) -> None:
+    short = [(want, have) for want, have in ((want_healthy, healthy), (want_diseased, diseased)) if want > have]
+    if not short:
+        return
+    fix = "raise stage2_candidates_per_domain"
+    if all(have for _, have in short):  # the same share of a longer seed-ordered list, rounded up to 2 digits
+        need = candidates * max(w / h for w, h in short)
+        step = 10 ** max(0, len(str(int(need))) - 2)
+        fix += f" to about {math.ceil(need / step) * step:,}"
+    raise WorkbenchError(f"{healthy} healthy and {diseased} diseased {where}, {want_healthy} and {want_diseased} "
+                         f"asked; {fix} (or change stage2_healthy_share) in workbench/tiny/build/config.py")
