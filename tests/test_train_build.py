@@ -355,4 +355,7 @@ def test_build_tiny_cli_refuses_vision_from_with_stage2_only(tmp_path, capsys):
     assert "--stage2-only takes the build's own frozen parts and threads" in capsys.readouterr().err
     assert cli(["build-tiny", "--threads", "0", "--out", str(tmp_path)]) == 2
     assert "--threads 0 must be at least 1" in capsys.readouterr().err
+    for given in (["--scale", "full"], ["--seed", "0"]):
+        assert cli(["build-tiny", "--stage2-only", *given, "--out", str(tmp_path)]) == 2
+        assert "--stage2-only takes the build's own scale and seed" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())   # nothing was built

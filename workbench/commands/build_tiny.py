@@ -21,14 +21,18 @@ from workbench.errors import WorkbenchError
 def add_arguments(parser):
     from workbench.tiny.build.config import SCALES
 
-    parser.add_argument("--scale", default="full", choices=sorted(SCALES),
+    parser.add_argument("--scale", default=None, choices=sorted(SCALES),
                         help="build scale: full (the shipped model, default) or micro (a toy build in seconds)")
-    parser.add_argument("--seed", type=int, default=0, help="seed offset inside each world split (default 0)")
-    parser.add_argument("--out", default=None, help="output folder (default: models/tiny/ of this checkout)")
+    parser.add_argument("--seed", type=int, default=None, help="seed offset inside each world split (default 0)")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: models/tiny/ of this checkout, which a build or --stage2-only "
+                             "then rewrites in place)")
     parser.add_argument("--stage2-only", action="store_true",
                         help="redo curation and stage 2 of the finished build in --out on its own frozen parts and "
                              "stage1.pth, with this code's stage-2 settings (stage2_* in "
-                             "workbench/tiny/build/config.py; minutes; same bytes as a full build)")
+                             "workbench/tiny/build/config.py; same bytes as a full build). Its scale, seed and threads "
+                             "are the build's own. Minutes: about 7 for the shipped settings with --no-eval on 2 idle "
+                             "cores, more with more epochs or when the cores are shared")
     parser.add_argument("--vision-from", default=None, metavar="BUILD",
                         help="reuse blip2/ of the earlier build in this folder instead of training the vision side "
                              "(its seed, threads and vision settings must equal this build's; they are checked): "
@@ -45,6 +49,10 @@ def run(args) -> int:
     from workbench.tiny.build.build import build_tiny
     from workbench.tiny.build.config import SCALES, get_config
 
+    if args.stage2_only and (args.scale or args.seed is not None):
+        raise WorkbenchError("--stage2-only takes the build's own scale and seed (its build_summary.json); drop "
+                             "--scale and --seed", exit_code=2)
+    args.scale, args.seed = args.scale or "full", 0 if args.seed is None else args.seed
     if args.scale not in SCALES:
         raise WorkbenchError(f"--scale {args.scale!r} is unknown; use one of: {', '.join(SCALES)}", exit_code=2)
     if not 0 <= args.seed < 1000:
