@@ -172,9 +172,16 @@ def test_the_card_shows_the_slot_reading_when_the_build_measured_it(micro_build,
 
     out, summary = micro_build
     assert "dev_slot_reading" not in summary  # stand-in items carry no spec, so no true slots to feed
-    reading = {"kinds": {"own": 0.545, "other": 3.197, "tokens": 215}}
-    write_card(tmp_path / "card.md", summary | {"dev_slot_ceiling": summary["dev_stage2"], "dev_slot_reading": reading})
-    assert "| kinds | 0.545 | 3.197 | 215 |" in (tmp_path / "card.md").read_text()
+    reading = {"kinds": {"own": 0.545, "other": 3.197, "tokens": 215}, "colours": {"own": 0.4, "other": 2.9, "tokens": 9}}
+    separation = {"kinds": 0.51, "colours": 0.3}
+    extra = {"dev_slot_ceiling": summary["dev_stage2"], "dev_slot_reading": reading, "llm_name_separation": separation}
+    write_card(tmp_path / "card.md", summary | extra)
+    card = (tmp_path / "card.md").read_text()
+    assert "| kinds | 0.545 | 3.197 | 215 |" in card
+    # re-read from build_summary.json (sorted keys), as --stage2-only does: the same card
+    write_card(tmp_path / "reread.md", json.loads(json.dumps(summary | extra, sort_keys=True)))
+    assert (tmp_path / "reread.md").read_text() == card
+    assert card.index("| colours |") < card.index("| kinds |") and "colours 0.3, kinds 0.51" in card
 
 
 def test_a_world_lacking_a_name_the_build_reads_is_refused_with_the_missing_names(tmp_path):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from workbench.scoring.metric_info import METRICS
+
 
 def _table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -18,7 +20,8 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 def write_card(path: Path, s: dict) -> None:
     """Write card.md from the build summary ``s`` (``build_tiny``'s, with ``heldout`` once ``add_heldout_eval``
-    has run)."""
+    has run). Rows keyed by name are sorted, so a card rewritten from build_summary.json (saved with sorted keys,
+    as ``--stage2-only`` does) lists them in the same order as the build's own."""
     c = s["config"]
     title = "embedded default" if (c["scale"], c["seed"]) == ("full", 0) else f"{c['scale']} scale, seed {c['seed']}"
     parts = [f"# tiny MiniGPT-4 ({title})", "",
@@ -73,7 +76,7 @@ def _data(s: dict) -> list[str]:
     if s.get("llm_name_separation"):
         parts += ["", "How far apart the frozen LLM keeps the names a slot superposes (`slot_ceiling.name_separation`: "
                   "mean pairwise cosine of each name's slot embedding; near 1, a slot cannot tell them apart): "
-                  + ", ".join(f"{k} {v}" for k, v in s["llm_name_separation"].items() if v is not None) + "."]
+                  + ", ".join(f"{k} {v}" for k, v in sorted(s["llm_name_separation"].items()) if v is not None) + "."]
     return parts + [""]
 
 
@@ -86,7 +89,11 @@ def _times(s: dict) -> list[str]:
             _table(["phase", "wall s", "cpu s", "share of wall"],
                    [[k, v["wall_s"], v["cpu_s"], f"{v['wall_s'] / max(s['total_wall_s'], 1e-9):.1%}"]
                     for k, v in sorted(s["timing"].items(), key=lambda kv: _phase_rank(kv[0]))]
-                   + [["**total**", s["total_wall_s"], s["total_cpu_s"], "100%"]]), ""] + _vision_reused(s)
+                   + [[_total_label(s), s["total_wall_s"], s["total_cpu_s"], "100%"]]), ""] + _vision_reused(s)
+
+
+def _total_label(s: dict) -> str:
+    return "**total** (the full build's phases, curation and stage 2 redone)" if "stage2_rebuild" in s else "**total**"
 
 
 def _vision_reused(s: dict) -> list[str]:
@@ -151,7 +158,8 @@ def _dev_checks(s: dict) -> list[str]:
     parts = []
     if all(k in s for k in ("dev_stage1", "dev_stage2", "dev_slot_ceiling")):
         m1, m2, mc = (s[k]["metrics"] for k in ("dev_stage1", "dev_stage2", "dev_slot_ceiling"))
-        keys = [k for k in m2 if not k.endswith("failure_reasons")]
+        rank = {k: i for i, k in enumerate(METRICS)}   # declaration order; undeclared diagnostics last
+        keys = sorted((k for k in m2 if not k.endswith("failure_reasons")), key=lambda k: (rank.get(k, len(rank)), k))
         parts += ["", "## Development items: stage 1, stage 2 and the frozen LLM's ceiling",
                   "Probe-split seeds, greedy, answered and scored by the workbench's own generation and scorers "
                   "(`workbench/tiny/diagnostics/dev_eval.py`; no METEOR). *Ceiling*: the image slot holds each "
@@ -164,7 +172,7 @@ def _dev_checks(s: dict) -> list[str]:
                       "the dev scenes' detailed descriptions, after each scene's own true slot and after the next "
                       "scene's (`slot_ceiling.slot_reading`; equal losses mean the slot tells it nothing):", "",
                       _table(["words", "own slot", "next scene's slot", "tokens"],
-                             [[g, v["own"], v["other"], v["tokens"]] for g, v in s["dev_slot_reading"].items()])]
+                             [[g, v["own"], v["other"], v["tokens"]] for g, v in sorted(s["dev_slot_reading"].items())])]
     for name in ("dev_stage1", "dev_stage2", "dev_slot_ceiling"):
         if name in s:
             parts += ["", f"## Build-time check on development items ({name}, probe-split seeds, greedy)",
