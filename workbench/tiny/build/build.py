@@ -136,9 +136,9 @@ def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=No
         raise WorkbenchError(f"{out}: no such folder; give --out the folder of a finished build, or build one first "
                              f"with `workbench build-tiny --out {out}`")
     if not build_finished(out):
-        raise WorkbenchError(f"{out}: no finished build here (a build writes build_summary.json and card.md at its "
-                             f"end); build one first with `workbench build-tiny --out {out}` (--scale micro: a toy "
-                             "build in seconds)")
+        raise WorkbenchError(f"{out}: no finished build here (a build completes build_summary.json and writes "
+                             "card.md only at its end; a stopped one leaves them partial or missing); build one "
+                             f"first with `workbench build-tiny --out {out}` (--scale micro: a toy build in seconds)")
     summary = json.loads((out / "build_summary.json").read_text())
     unknown = sorted(set(summary["config"]) - set(BuildConfig().as_dict()))
     if unknown:
