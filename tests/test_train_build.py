@@ -364,5 +364,6 @@ def test_build_tiny_cli_refuses_vision_from_with_stage2_only(tmp_path, capsys):
     assert "--threads 0 must be at least 1" in capsys.readouterr().err
     for given in (["--scale", "full"], ["--seed", "0"]):
         assert cli(["build-tiny", "--stage2-only", *given, "--out", str(tmp_path)]) == 2
-        assert "--stage2-only takes the build's own scale and seed" in capsys.readouterr().err
+        assert f"--stage2-only takes the build's own scale and seed (its build_summary.json); drop {given[0]}\n" \
+            in capsys.readouterr().err
     assert not any(tmp_path.iterdir())   # nothing was built

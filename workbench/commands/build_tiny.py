@@ -49,9 +49,10 @@ def run(args) -> int:
     from workbench.tiny.build.build import build_tiny
     from workbench.tiny.build.config import SCALES, get_config
 
-    if args.stage2_only and (args.scale or args.seed is not None):
+    given = [flag for flag, value in (("--scale", args.scale), ("--seed", args.seed)) if value is not None]
+    if args.stage2_only and given:
         raise WorkbenchError("--stage2-only takes the build's own scale and seed (its build_summary.json); drop "
-                             "--scale and --seed", exit_code=2)
+                             + " and ".join(given), exit_code=2)
     args.scale, args.seed = args.scale or "full", 0 if args.seed is None else args.seed
     if args.scale not in SCALES:
         raise WorkbenchError(f"--scale {args.scale!r} is unknown; use one of: {', '.join(SCALES)}", exit_code=2)
@@ -80,7 +81,7 @@ def run(args) -> int:
         phases = summary["timing"]
         print(f"built {out} in {summary['total_wall_s']} s wall ({summary['total_cpu_s']} s CPU)")
     for phase, t in phases.items():
-        print(f"  {phase:<20} {t['wall_s']:>8.1f} s wall {t['cpu_s']:>8.1f} s cpu")
+        print(f"  {phase:<22} {t['wall_s']:>8.1f} s wall {t['cpu_s']:>8.1f} s cpu")
     eval_root = Path(args.eval_sets) if args.eval_sets else root / "eval_sets"
     if not args.no_eval and summary["config"]["scale"] == "full" and eval_root.is_dir():
         from workbench.tiny.diagnostics.heldout import add_heldout_eval
