@@ -153,7 +153,7 @@ def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=No
         raise WorkbenchError(f"{out}: this build was made with other {', '.join(changed)} than asked; only "
                              "stage2_* settings can be redone on its frozen parts: build it in full instead")
     world = check_world(world or tiny_world)
-    check_leaf_supply(cfg, world)
+    curation.check_candidate_leaves(cfg, world, DOMAINS)
     set_determinism(cfg.threads)
     b = Build(cfg, out, world, LossLog(None))
     b.summary = {k: v for k, v in summary.items() if k not in ("heldout", "timing", "total_wall_s", "total_cpu_s")}
@@ -203,7 +203,7 @@ def _merge_loss_log(path: Path, records: list[dict], phase: str) -> None:
 def _start(cfg: BuildConfig, out: Path, world) -> Build:
     world = check_world(world)
     stage2_shares(cfg)  # checked before any work, not twelve minutes in
-    check_leaf_supply(cfg, world)
+    curation.check_candidate_leaves(cfg, world, DOMAINS)
     out.mkdir(parents=True, exist_ok=True)
     for name in ("blip2", "llm"):
         if (out / name).exists():
@@ -212,16 +212,6 @@ def _start(cfg: BuildConfig, out: Path, world) -> Build:
     b = Build(cfg, out, world, LossLog(out / "loss_log.jsonl"))
     b.summary = {"config": cfg.as_dict(), "phase_seeds": {k: b.seed(k) for k in PHASE_SEEDS}}
     return b
-
-
-def check_leaf_supply(cfg: BuildConfig, world) -> None:
-    """A ``stage2_healthy_share`` the stage-2 candidate leaves cannot meet is refused before any work (seconds,
-    not an hour in): ``curation.check_leaf_supply`` on the leaves ``world_data`` will draw."""
-    if cfg.stage2_healthy_share is not None:
-        seed = world.split_seed("stage2", cfg.seed % 1000)
-        leaves = world.sample_items("leaf", cfg.stage2_candidates_per_domain, seed)
-        quota = curation.quotas(cfg.stage2_keep, list(DOMAINS), stage2_shares(cfg))["leaf"]
-        curation.check_leaf_supply(leaves, quota, cfg.stage2_healthy_share)
 
 
 def world_data(b: Build) -> WorldData:

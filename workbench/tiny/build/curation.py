@@ -26,6 +26,7 @@ import re
 from collections import Counter
 
 from workbench.errors import WorkbenchError
+from workbench.tiny.build.config import BuildConfig, stage2_shares
 
 LEAK_MARKERS = ("###", "human:", "assistant:", "<img>", "</img>", "<imagehere>")
 KNOWLEDGE_WORDS = ("recipe", "ingredient", "steps", "step ", "treatment", "treat ", "fungicide", "how to make",
@@ -196,6 +197,16 @@ def check_leaf_supply(leaves: list, quota: int, healthy_share: float | None) -> 
     have = sum(_healthy(it) for it in leaves)
     _check_supply(have, len(leaves) - have, len(leaves), n_healthy, quota - n_healthy,
                   "leaves are among the stage-2 candidates")
+
+
+def check_candidate_leaves(cfg: BuildConfig, world, domains: tuple[str, ...]) -> None:
+    """A ``stage2_healthy_share`` the stage-2 candidate leaves of build config ``cfg`` cannot meet is refused before
+    any work (seconds, not an hour in): ``check_leaf_supply`` on the leaves the build will draw from ``world``."""
+    if cfg.stage2_healthy_share is not None:
+        seed = world.split_seed("stage2", cfg.seed % 1000)
+        leaves = world.sample_items("leaf", cfg.stage2_candidates_per_domain, seed)
+        quota = quotas(cfg.stage2_keep, list(domains), stage2_shares(cfg))["leaf"]
+        check_leaf_supply(leaves, quota, cfg.stage2_healthy_share)
 
 
 def _check_supply(healthy: int, diseased: int, candidates: int, want_healthy: int, want_diseased: int,
