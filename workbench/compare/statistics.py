@@ -72,9 +72,10 @@ def _scored_count(items: list[dict], metric: str) -> int | None:
     finite number; for a per-split metric ``<split>/<name>`` (POPE's ``adversarial/f1``), the items whose per-item
     ``split`` is ``<split>``; None when neither applies (a pooled corpus-only metric such as BLEU)."""
     split = metric.rpartition("/")[0]
-    in_split = sum(1 for it in items if split and it.get("metrics", {}).get("split") == split)
-    if in_split:
-        return in_split
+    if split:
+        in_split = sum(1 for it in items if it.get("metrics", {}).get("split") == split)
+        if in_split:
+            return in_split
     for field in dict.fromkeys([metric, ITEM_FIELD_ALIASES.get(metric)]):
         if field is not None and any(field in it.get("metrics", {}) for it in items):
             values = [it.get("metrics", {}).get(field) for it in items]
