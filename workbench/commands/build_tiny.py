@@ -46,8 +46,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from workbench.tiny.build.build import build_tiny
-    from workbench.tiny.build.config import SCALES, get_config
+    from workbench.tiny.build.config import SCALES, get_config   # light: the flags are checked before torch loads
 
     given = [flag for flag, value in (("--scale", args.scale), ("--seed", args.seed)) if value is not None]
     if args.stage2_only and given:
@@ -66,9 +65,9 @@ def run(args) -> int:
         raise WorkbenchError(f"--threads {args.threads} must be at least 1", exit_code=2)
     root = Path(__file__).resolve().parents[2]
     out = Path(args.out) if args.out else root / "models" / "tiny"
-    if args.stage2_only:
-        from workbench.tiny.build.build import rebuild_stage2
+    from workbench.tiny.build.build import build_tiny, rebuild_stage2
 
+    if args.stage2_only:
         summary = rebuild_stage2(out, evaluate=not args.no_eval)
         phases = summary["stage2_rebuild"]["phases"]
         print(f"redid curation and stage 2 of {out} in {sum(p['wall_s'] for p in phases.values()):.1f} s wall, "
