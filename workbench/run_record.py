@@ -72,6 +72,15 @@ class RunRecord:
                                  "against the eval set; regenerate the run with 'workbench generate'")
         return sha
 
+    def require_eval_set(self, eval_set, step: str) -> None:
+        """Refuse (``WorkbenchError``, one line) when the run was not made on ``eval_set``'s manifest (compared by
+        sha256). ``step`` names what the user asked for, as in "compare only runs made on the same eval set"."""
+        if self.manifest_sha256 != eval_set.manifest_sha256:
+            raise WorkbenchError(
+                f"{self.path}: run was made on an eval set with manifest sha256 {self.manifest_sha256[:12]}..., "
+                f"but {eval_set.root}/manifest.jsonl has sha256 {eval_set.manifest_sha256[:12]}...; {step} "
+                f"(give the --eval-set the run was made on, or regenerate this run on {eval_set.root})")
+
     @property
     def checkpoint_sha256(self) -> str | None:
         """sha256 of the projection checkpoint file (``workbench generate``), else of its tensors."""

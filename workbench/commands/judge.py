@@ -26,9 +26,12 @@ def add_arguments(p):
 def run(args) -> int:
     from workbench.evalsets import load_eval_set
     from workbench.judge import JudgementCache, judge_run, load_protocol, open_judge
+    from workbench.judge.run import eval_set_of_run
     from workbench.scoring import score_run
 
     es = load_eval_set(args.eval_set)
+    for run_dir in args.runs:   # every run is checked before the judge model loads
+        eval_set_of_run(run_dir, es)
     judge = open_judge(args.judge)
     protocol = load_protocol(args.protocol)
     cache_path = Path(args.cache) if args.cache else Path(args.runs[0]).resolve().parent / "judge-cache.sqlite"

@@ -81,12 +81,7 @@ def load_scored_runs(run_dirs, eval_set, minimum: int = 2) -> tuple[object, list
     es = es.head(limits.pop() if limits else None)
     runs = []
     for path, name, record in zip(paths, _run_names(paths), records):
-        run_sha = record.manifest_sha256
-        if run_sha != es.manifest_sha256:
-            raise WorkbenchError(
-                f"{record.path}: run was made on an eval set with manifest sha256 {run_sha[:12]}..., "
-                f"but {es.root}/manifest.jsonl has sha256 {es.manifest_sha256[:12]}...; compare only runs "
-                f"made on the same eval set (regenerate this run on {es.root})")
+        record.require_eval_set(es, "compare only runs made on the same eval set")
         predictions = read_predictions(path)
         scores = _read_scores(path / "scores.json") if _scores_are_current(path) else None
         scored_on = ((scores or {}).get("eval_set") or {}).get("manifest_sha256", es.manifest_sha256)

@@ -53,6 +53,7 @@ class TransformersJudge:
         if not self.path.exists():
             raise WorkbenchError(f"{self.path}: no such judge model (give a model folder, a .gguf file or "
                                  f"http://host:port/v1#model)")
+        _check_local_judge(self.path)
         self.fingerprint = weights_fingerprint(self.path)
         self.name = self.path.name
         self.key = f"transformers:{self.fingerprint}"
@@ -70,12 +71,19 @@ class TransformersJudge:
         return out
 
     def load(self):
+        """The model and tokenizer, loaded once. Raises ``WorkbenchError`` (one line) when transformers cannot
+        load them."""
         if self._model is None:
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            folder = self._folder()
-            self._tokenizer = AutoTokenizer.from_pretrained(folder)
-            self._model = AutoModelForCausalLM.from_pretrained(folder).eval()
+            try:
+                folder = self._folder()
+                self._tokenizer = AutoTokenizer.from_pretrained(folder)
+                self._model = AutoModelForCausalLM.from_pretrained(folder).eval()
+            except (OSError, ValueError, KeyError) as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise WorkbenchError(f"{self.path}: transformers cannot load it as a judge ({first}); give an "
+                                     "instruction-tuned chat model folder or .gguf file") from None
         return self._model, self._tokenizer
 
     def complete(self, prompt: str, max_new_tokens: int | None = None) -> str:
@@ -92,6 +100,28 @@ class TransformersJudge:
         except RuntimeError as exc:
             raise JudgeCallError(f"{self.name}: generation failed ({exc})") from exc
         return tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
+def _check_local_judge(path: Path) -> None:
+    """Refuse, before any loading, what cannot be a local chat judge: a file that is not GGUF, a folder without
+    ``config.json`` or without a chat template (``tokenizer_config.json``'s ``chat_template`` or
+    ``chat_template.jinja``): the judge prompts go through the model's chat template."""
+    fix = "give an instruction-tuned chat model folder, a .gguf file or http://host:port/v1#model"
+    if path.is_file():
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"GGUF":
+                raise WorkbenchError(f"{path}: not a GGUF file (it does not start with b'GGUF'); {fix}")
+        return
+    if not (path / "config.json").is_file():
+        raise WorkbenchError(f"{path}: no config.json, so not a transformers model folder; {fix}")
+    tokenizer_config = path / "tokenizer_config.json"
+    try:
+        has_template = tokenizer_config.is_file() and bool(
+            json.loads(tokenizer_config.read_text(encoding="utf-8")).get("chat_template"))
+    except ValueError as exc:
+        raise WorkbenchError(f"{tokenizer_config}: not valid JSON ({exc}); {fix}") from None
+    if not has_template and not (path / "chat_template.jinja").is_file():
+        raise WorkbenchError(f"{path}: its tokenizer has no chat template (a base model, not a chat model); {fix}")
 
 
 def _convert_gguf(gguf: Path, out: Path) -> None:

@@ -23,6 +23,16 @@ def judgement_path(run_dir, protocol_name: str) -> Path:
     return Path(run_dir) / f"judge_{protocol_name}.json"
 
 
+def eval_set_of_run(run_dir, eval_set):
+    """``eval_set`` as the run covers it (its first N items for a ``--limit N`` run). Raises ``WorkbenchError``
+    (one line) when ``run_dir`` is not a run folder or was made on another eval set: judging it against this one
+    would pair answers with other items' references and rewrite its scores.json."""
+    record = RunRecord.load(run_dir)
+    eval_set = eval_set.head(record.limit)
+    record.require_eval_set(eval_set, "judge a run only against the eval set it answered")
+    return eval_set
+
+
 def _judge_one(judge, protocol, cache, item, answer: str, counts: dict) -> dict:
     key = cache_key(judge.key, protocol.template_hash, item.id, answer)
     hit = cache.get(key)
@@ -46,8 +56,8 @@ def _judge_one(judge, protocol, cache, item, answer: str, counts: dict) -> dict:
 def judge_run(run_dir, eval_set, judge, protocol, cache, show_progress: bool = True) -> dict:
     from tqdm.auto import tqdm
 
+    eval_set = eval_set_of_run(run_dir, eval_set)
     predictions = read_predictions(run_dir)
-    eval_set = eval_set.head(RunRecord.load(run_dir).limit)   # a --limit N run covers the first N items
     counts = {"made": 0, "cached": 0, "failed": 0, "skipped": 0, "ok": 0}
     rows = []
     for item in tqdm(eval_set.items, desc=f"judge {protocol.name}", unit="item", disable=not show_progress):
