@@ -122,6 +122,77 @@ def test_reads_released_question_files(tmp_path):
         import_pope_questions([tmp_path / "questions.json"], tmp_path / "img", tmp_path / "es3")
 
 
+def test_question_lines_that_are_not_pope_questions_get_a_plain_one_line_error(tmp_path):
+    (tmp_path / "img").mkdir()
+    good = {"question_id": 1, "image": "a.jpg", "text": "Is there a cup in the image?", "label": "no"}
+    cases = [(json.dumps([good]), r"coco_pope_random.json:1: a JSON list, not an object; POPE's files hold one "
+                                  r"JSON object per line with question_id, image, text, label$"),
+             (json.dumps({k: v for k, v in good.items() if k != "text"}), r":1: missing text; POPE's"),
+             ('{"question_id": 1, "image": "a.jpg", "text": "Is there', r":1: invalid JSON \(Unterminated string "
+                                                                         r"starting at column 46\); POPE's"),
+             (json.dumps(dict(good, image=7)), r":1: image must be a string; POPE's")]
+    for line, message in cases:
+        path = tmp_path / "coco_pope_random.json"
+        path.write_text(line + "\n")
+        with pytest.raises(WorkbenchError, match=message):
+            import_pope_questions([path], tmp_path / "img", tmp_path / "es")
+    assert not (tmp_path / "es").exists()
+
+
+def test_questions_whose_images_are_elsewhere_name_the_file_looked_for(tmp_path):
+    (tmp_path / "img").mkdir()
+    path = tmp_path / "coco_pope_popular.json"
+    path.write_text(json.dumps({"question_id": 1, "image": "COCO_val2014_000000000042.jpg",
+                                "text": "Is there a cup in the image?", "label": "no"}) + "\n")
+    with pytest.raises(WorkbenchError, match=r"img: none of the 1 questions' images is here \(looked for "
+                                             r"COCO_val2014_000000000042.jpg, ...\); give the folder"):
+        import_pope_questions([path], tmp_path / "img", tmp_path / "es")
+
+
+def test_wrong_image_folder_and_too_few_images_are_told_apart(tmp_path, capsys):
+    instances, _ = _coco(tmp_path, n=8)
+    (tmp_path / "elsewhere").mkdir()
+    with pytest.raises(WorkbenchError, match=r"elsewhere: none of the 8 annotated images of .*instances.json is "
+                                             r"here \(looked for 0001.png, ...\)"):
+        import_pope_coco(instances, tmp_path / "elsewhere", tmp_path / "es")
+    with pytest.raises(WorkbenchError, match=r"img: none of the 8 annotated images here has 6 or more annotated "
+                                             r"categories; lower --per-image"):
+        import_pope_coco(instances, tmp_path / "img", tmp_path / "es", per_image=6)
+    import_pope_coco(instances, tmp_path / "img", tmp_path / "es", n_images=500)
+    assert ("warning: only 6 of the 8 annotated images here have 3 or more categories; the set uses all 6 "
+            "(--n-images asked for 500)") in capsys.readouterr().err
+
+
+def test_a_failed_import_leaves_the_previous_set_and_no_partial_folder(tmp_path, monkeypatch):
+    from workbench.evalsets.importers import common
+
+    instances, _ = _coco(tmp_path, n=8)
+    with pytest.raises(WorkbenchError, match=r"instances.json: no absent object left to ask about \(pool of 7, 7 "
+                                             r"excluded\) in the 2 chosen images; choose more images"):
+        import_pope_coco(instances, tmp_path / "img", tmp_path / "es", n_images=2, seed=1)
+    out = import_pope_coco(instances, tmp_path / "img", tmp_path / "es", n_images=4, seed=1)
+    before = (out / "manifest.jsonl").read_bytes()
+    with pytest.raises(WorkbenchError, match="folder exists and is not empty; choose a new --out or pass --overwrite"):
+        import_pope_coco(instances, tmp_path / "img", out, n_images=3)
+    monkeypatch.setattr("workbench.evalsets.loader.validate_eval_set", lambda folder: ["manifest.jsonl: has no items"])
+    with pytest.raises(WorkbenchError, match=r"es: the imported eval set is invalid, nothing was written: manifest"):
+        import_pope_coco(instances, tmp_path / "img", out, n_images=3, overwrite=True)
+    assert (out / "manifest.jsonl").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["es", "img", "instances.json"]
+    monkeypatch.undo()
+    import_pope_coco(instances, tmp_path / "img", out, n_images=3, overwrite=True)   # valid: replaces it
+    assert (out / "manifest.jsonl").read_bytes() != before and not common.Path(f"{out}.partial").exists()
+
+
+def test_import_counts_must_be_whole_numbers_of_at_least_one(capsys):
+    from workbench.cli import main
+
+    for value, why in (("0", "0 is less than 1"), ("-2", "-2 is less than 1"), ("x", "'x' is not a whole number")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["import", "pope", "--instances", "i.json", "--images", ".", "--out", "o", "--n-images", value])
+        assert exit_.value.code == 2 and f"argument --n-images: {why}" in capsys.readouterr().err
+
+
 REALDATA = Path("/work/shared/realdata/coco-val2017-12")
 # RUCAIBox/POPE utils.pope() run outside the repo on the same 9 images (>= 3 categories, ascending id, objects in
 # first-annotation order): the absent objects it asks, in order. Popular is deterministic; adversarial falls back

@@ -13,3 +13,9 @@ class WorkbenchError(Exception):
         super().__init__(message)
         if exit_code is not None:
             self.exit_code = exit_code
+
+
+def json_error_text(exc) -> str:
+    """What a ``json.JSONDecodeError`` says, with its column, as one phrase: "Expecting ',' delimiter at column
+    12", "Unterminated string starting at column 46" (its message may already end in "at")."""
+    return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"

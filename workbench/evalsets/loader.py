@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, json_error_text
 from workbench.evalsets.schema import EvalItem, Problem, check_record, default_prompt
 from workbench.surrogates import replace_surrogates
 
@@ -126,7 +126,7 @@ def _parse_manifest(root: Path, check_images: bool):
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(Problem(MANIFEST, lineno, f"invalid JSON ({exc.msg} at column {exc.colno})"))
+            problems.append(Problem(MANIFEST, lineno, f"invalid JSON ({json_error_text(exc)})"))
             continue
         record, replaced = replace_surrogates(record)
         if replaced:

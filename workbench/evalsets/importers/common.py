@@ -10,21 +10,45 @@ from workbench.errors import WorkbenchError
 
 
 def prepare_out(out, overwrite: bool) -> Path:
+    """Check that ``out`` may be written (missing, empty, or ``overwrite``); nothing is changed until
+    ``write_eval_set`` has built and validated the new set beside it."""
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise WorkbenchError(f"{out}: folder exists and is not empty; choose a new --out or pass overwrite")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise WorkbenchError(f"{out}: exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise WorkbenchError(f"{out}: folder exists and is not empty; choose a new --out or pass --overwrite")
     return out
 
 
 def write_eval_set(out: Path, records: list[dict], sources: list[Path], card: str,
                    vocabulary: dict | None = None, synonyms: dict | None = None) -> Path:
     """``records`` are manifest lines whose ``image`` is the destination path under ``out``; ``sources``
-    the files to copy there. Validates the result and raises ``WorkbenchError`` if it is not valid."""
+    the files to copy there. The set is built in a sibling ``<out>.partial`` folder and validated there; only a
+    valid set replaces ``out`` (call ``prepare_out`` first). Raises ``WorkbenchError`` if it is not valid, leaving
+    ``out`` as it was and no partial folder behind."""
     from workbench.evalsets.loader import validate_eval_set
 
+    out = Path(out)
+    tmp = out.with_name(out.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        _write_files(tmp, records, sources, card, vocabulary, synonyms)
+        problems = validate_eval_set(tmp)
+        if problems:
+            raise WorkbenchError(f"{out}: the imported eval set is invalid, nothing was written: "
+                                 + "; ".join(map(str, problems[:5])))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    return out
+
+
+def _write_files(out: Path, records, sources, card, vocabulary, synonyms) -> None:
     for record, source in zip(records, sources):
         dest = out / record["image"]
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -38,10 +62,6 @@ def write_eval_set(out: Path, records: list[dict], sources: list[Path], card: st
         (out / "synonyms.json").write_text(json.dumps(synonyms, indent=1, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
     (out / "card.md").write_text(card, encoding="utf-8")
-    problems = validate_eval_set(out)
-    if problems:
-        raise WorkbenchError(f"{out}: the imported eval set is invalid: " + "; ".join(map(str, problems[:5])))
-    return out
 
 
 def counts_table(counts: dict[str, int], header: str) -> str:

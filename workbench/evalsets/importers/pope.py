@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import random
 import re
+import sys
 from pathlib import Path
 
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, json_error_text
 from workbench.evalsets.importers.common import prepare_out, read_json, write_eval_set
 from workbench.evalsets.pope_sampling import co_occurrence, frequencies, question_text, questions_for_image
 from workbench.scoring.pope import LABELS, SPLITS
@@ -94,14 +95,26 @@ def import_pope_coco(instances_json, images_dir, out, n_images: int = 500, per_i
     except (KeyError, TypeError) as exc:
         raise WorkbenchError(f"{instances_json}: not in COCO instances format (missing {exc})") from None
     images_dir = Path(images_dir)
-    on_disk = {i: objs for i, objs in object_lists.items() if i in files and (images_dir / files[i]).is_file()}
+    annotated = [i for i in object_lists if i in files]
+    on_disk = {i: object_lists[i] for i in annotated if (images_dir / files[i]).is_file()}
+    if annotated and not on_disk:
+        raise WorkbenchError(f"{images_dir}: none of the {len(annotated)} annotated images of {instances_json} is "
+                             f"here (looked for {files[annotated[0]]}, ...); give the folder holding its images")
     ids = choose_images(on_disk, n_images, per_image, seed)
     if not ids:
-        raise WorkbenchError(f"{images_dir}: no image on disk has {per_image} or more annotated categories")
+        raise WorkbenchError(f"{images_dir}: none of the {len(on_disk)} annotated images here has {per_image} or "
+                             f"more annotated categories; lower --per-image or give more images")
+    if len(ids) < n_images:
+        print(f"warning: only {len(ids)} of the {len(on_disk)} annotated images here have {per_image} or more "
+              f"categories; the set uses all {len(ids)} (--n-images asked for {n_images})", file=sys.stderr)
     chosen = [(str(i), on_disk[i]) for i in ids]
     lists = [objs for _, objs in chosen]
-    records = pope_records(chosen, {str(i): f"images/{files[i]}" for i in ids}, per_image, seed,
-                           frequencies(lists), co_occurrence(lists))
+    try:
+        records = pope_records(chosen, {str(i): f"images/{files[i]}" for i in ids}, per_image, seed,
+                               frequencies(lists), co_occurrence(lists))
+    except ValueError as exc:   # the chosen images name too few categories to ask about absent ones
+        raise WorkbenchError(f"{instances_json}: {exc} in the {len(ids)} chosen images; choose more images "
+                             "(--n-images) or fewer objects per image (--per-image)") from None
     how = (f"{len(ids)} images (seed {seed}, at least {per_image} categories each, of {len(on_disk)} on disk), "
            f"{per_image} present + {per_image} absent objects per image and split; choices in the module docstring.")
     card = _card(out, f"`{instances_json}`, images from `{images_dir}`.", how, records,
@@ -119,6 +132,27 @@ def _split_of(path: Path) -> str:
     return split
 
 
+QUESTION_KEYS = ("question_id", "image", "text", "label")
+
+
+def _question_line(path: Path, n: int, line: str) -> dict:
+    """One line of a released file: a JSON object with ``QUESTION_KEYS`` (``text`` and ``image`` strings)."""
+    expected = "POPE's files hold one JSON object per line with question_id, image, text, label"
+    try:
+        q = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise WorkbenchError(f"{path}:{n}: invalid JSON ({json_error_text(exc)}); {expected}") from None
+    if not isinstance(q, dict):
+        raise WorkbenchError(f"{path}:{n}: a JSON {type(q).__name__}, not an object; {expected}")
+    missing = [k for k in QUESTION_KEYS if k not in q]
+    if missing:
+        raise WorkbenchError(f"{path}:{n}: missing {', '.join(missing)}; {expected}")
+    wrong = [k for k in ("image", "text") if not isinstance(q[k], str)]
+    if wrong:
+        raise WorkbenchError(f"{path}:{n}: {', '.join(wrong)} must be a string; {expected}")
+    return q
+
+
 def read_pope_questions(path) -> list[dict]:
     """One POPE question file -> [{"question_id", "image", "text", "label", "object", "split"}]."""
     path = Path(path)
@@ -131,13 +165,9 @@ def read_pope_questions(path) -> list[dict]:
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            q = json.loads(line)
-            match = QUESTION.match(q["text"].strip())
-            fields = (q["question_id"], q["image"], q["label"])
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise WorkbenchError(f"{path}:{n}: not a POPE question line ({exc}); expected JSON with "
-                                 f"question_id, image, text, label") from None
+        q = _question_line(path, n, line)
+        match = QUESTION.match(q["text"].strip())
+        fields = (q["question_id"], q["image"], q["label"])
         if not match or fields[2] not in LABELS:
             raise WorkbenchError(f"{path}:{n}: expected text 'Is there a(n) <object> in the image?' and label "
                                  f"yes/no, got {q['text']!r}, {q['label']!r}")
@@ -148,12 +178,12 @@ def read_pope_questions(path) -> list[dict]:
 
 def import_pope_questions(question_files, images_dir, out, overwrite: bool = False) -> Path:
     images_dir = Path(images_dir)
-    records, sources, skipped, seen = [], [], 0, set()
+    records, sources, missing, seen = [], [], [], set()
     for path in question_files:
         for q in read_pope_questions(path):
             source = images_dir / q["image"]
             if not source.is_file():
-                skipped += 1
+                missing.append(source)
                 continue
             rid = f"{q['split']}-{q['question_id']}"
             if rid in seen:
@@ -162,8 +192,14 @@ def import_pope_questions(question_files, images_dir, out, overwrite: bool = Fal
             records.append({"id": rid, "task": "pope", "image": f"images/{q['image']}", "prompt": q["text"],
                             "reference": {"label": q["label"], "object": q["object"], "split": q["split"]}})
             sources.append(source)
+    skipped = len(missing)
     if not records:
-        raise WorkbenchError(f"{images_dir}: none of the questions' images were found ({skipped} skipped)")
+        raise WorkbenchError(f"{images_dir}: none of the {skipped} questions' images is here (looked for "
+                             f"{missing[0].name}, ...); give the folder holding the images the files name "
+                             "(val2014 for POPE's COCO files)")
+    if missing:
+        print(f"warning: {skipped} question(s) skipped: their image is not in {images_dir} (first: "
+              f"{missing[0].name})", file=sys.stderr)
     card = _card(out, ", ".join(f"`{p}`" for p in question_files) + f"; images from `{images_dir}`.",
                  "POPE's released question files read as published (split from the file name, object "
                  "from the question).", records,
