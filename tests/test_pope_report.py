@@ -1,6 +1,7 @@
 """POPE and judge metrics through compare and the HTML report, like every other task."""
 
 import json
+import re
 
 import pytest
 from PIL import Image
@@ -62,3 +63,18 @@ def test_pipeline_runs_synth_pope_with_the_pope_token_budget(tmp_path):
     info = json.loads((run / "run.json").read_text())
     assert info["generation"]["max_new_tokens"] == POPE_MAX_NEW_TOKENS == 32
     assert scores["counts"] == {"pope": 4} and "pope/f1_mean" in scores["aggregate"]
+
+
+def test_compare_prints_long_pope_metric_names_in_aligned_columns(tmp_path, capsys):
+    from workbench.cli import main
+
+    es_dir = _pope_set(tmp_path / "es", n_images=3)
+    items = load_eval_set(es_dir).items
+    a = make_run(tmp_path / "runs", "stage1", es_dir, {i.id: "Yes." for i in items}, scores=False)
+    b = make_run(tmp_path / "runs", "stage2", es_dir, {i.id: "No." for i in items}, scores=False)
+    assert main(["compare", str(a), str(b), "--eval-set", str(es_dir), "--out", str(tmp_path / "c.json"),
+                 "--resamples", "1000"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  pope/")]
+    assert any(len(line.split()[0]) > 32 for line in rows)   # e.g. pope/adversarial/strict_neither_rate
+    ends = {re.match(r"  (\S+)\s+(\S+)", line).end(2) for line in rows}   # the baseline column is right-aligned
+    assert len(ends) == 1   # it ends at the same place on every row

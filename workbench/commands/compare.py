@@ -36,15 +36,16 @@ def run(args) -> int:
     path = write_compare(result, args.out)
     for comp in result["comparisons"]:
         print(f"\n{comp['other']} vs {comp['baseline']} (delta = other - baseline)")
-        print(f"  {'metric':<32} {'baseline':>9} {'other':>9} {'delta':>8}  {'95% CI':<18} {'p':>7}  verdict")
+        width = max([32] + [len(key) for key in comp["metrics"]])   # long POPE split names stay aligned
+        print(f"  {'metric':<{width}} {'baseline':>9} {'other':>9} {'delta':>8}  {'95% CI':<18} {'p':>7}  verdict")
         for key, m in comp["metrics"].items():
             num = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
             ci = f"[{m['ci'][0]:+.3f}, {m['ci'][1]:+.3f}]" if m["ci"] else "-"
             p = format_p(m["p"])
             delta = "-" if m["delta"] is None else f"{m['delta']:+.3f}"
-            print(f"  {key:<32} {num(m['a']):>9} {num(m['b']):>9} {delta:>8}  {ci:<18} {p:>7}  {m['verdict']}")
+            print(f"  {key:<{width}} {num(m['a']):>9} {num(m['b']):>9} {delta:>8}  {ci:<18} {p:>7}  {m['verdict']}")
             if m.get("undefined"):
-                print(f"  {'':<32} n/a: {m['undefined']}")
+                print(f"  {'':<{width}} n/a: {m['undefined']}")
         better = sum(m["verdict"] == "better" for m in comp["metrics"].values())
         worse = sum(m["verdict"] == "worse" for m in comp["metrics"].values())
         print(f"{comp['other']} vs {comp['baseline']}: {better} metrics significantly better, "
