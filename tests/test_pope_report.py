@@ -78,3 +78,15 @@ def test_compare_prints_long_pope_metric_names_in_aligned_columns(tmp_path, caps
     assert any(len(line.split()[0]) > 32 for line in rows)   # e.g. pope/adversarial/strict_neither_rate
     ends = {re.match(r"  (\S+)\s+(\S+)", line).end(2) for line in rows}   # the baseline column is right-aligned
     assert len(ends) == 1   # it ends at the same place on every row
+
+
+def test_score_prints_how_many_answers_are_neither_yes_nor_no(tmp_path, capsys):
+    from test_judge import _run
+    from workbench.cli import main
+
+    es, run = _run(tmp_path)   # "Yes.", "No, there is not.", "There is a dog.", "", "no", "Yes"
+    assert main(["score", "--eval-set", str(es.root), "--predictions", str(run)]) == 0
+    out = capsys.readouterr().out
+    # official reading: the dog sentence and the empty answer; strict: also "No, there is not."
+    assert "pope: 2 of 6 answers are neither yes nor no (official first-sentence reading)" in out
+    assert "pope: 3 of 6 answers are neither yes nor no (strict exact match)" in out

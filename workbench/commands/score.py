@@ -42,6 +42,11 @@ def run(args) -> int:
     record = RunRecord.load(run_dir) if (run_dir / RUN_INFO).is_file() else None  # a bare file: no run limits
     scores = score_file(predictions, args.eval_set, out, meteor=not args.no_meteor, record=record)
     print(format_table(scores["aggregate"]))
+    pope = [it["metrics"] for it in scores["items"] if it.get("task") == "pope"]
+    if pope:   # the rates above, as counts of answers
+        for tag, reading in (("", "official first-sentence reading"), ("strict_", "strict exact match")):
+            print(f"pope: {sum(bool(m.get(tag + 'neither')) for m in pope)} of {len(pope)} answers are neither "
+                  f"yes nor no ({reading})")
     extra = []
     if scores["missing_ids"]:
         extra.append(f"{len(scores['missing_ids'])} missing")
