@@ -30,6 +30,7 @@ def run(args) -> int:
     args.eval_set = Path(eval_set_arg(args.eval_set))
     from workbench.compare import compare_runs, write_compare
     from workbench.compare.statistics import format_p
+    from workbench.compare.swaps import format_swaps
 
     result = compare_runs(args.runs, args.eval_set, baseline=args.baseline, n_resamples=args.resamples,
                           seed=args.seed)
@@ -50,5 +51,8 @@ def run(args) -> int:
         worse = sum(m["verdict"] == "worse" for m in comp["metrics"].values())
         print(f"{comp['other']} vs {comp['baseline']}: {better} metrics significantly better, "
               f"{worse} worse, of {len(comp['metrics'])}")
+        if comp.get("swaps"):
+            print("labels that changed, item by item (descriptive):")
+            print("\n".join(format_swaps(comp["swaps"], comp["baseline"], comp["other"])))
     print(f"wrote {path}")
     return 0

@@ -25,6 +25,7 @@ from workbench.atomic import atomic_write_json
 from workbench.compare.bootstrap import (BlockStat, bootstrap_means, bootstrap_stats, paired_permutation_means,
                                          paired_permutation_stat, percentile_ci)
 from workbench.compare.loading import ScoredRun, load_scored_runs
+from workbench.compare.swaps import label_swaps
 from workbench.errors import WorkbenchError
 from workbench.scoring.metric_info import metric_info
 
@@ -299,10 +300,11 @@ def compare_loaded(es, runs: list[ScoredRun], baseline: int = 0, n_resamples: in
                                n_resamples, seed, aggregate, show_progress, make_stat)
         for comp, entries in zip(comparisons, results):
             comp["metrics"].update(entries)
-    others = [run for r, run in enumerate(runs) if r != baseline]
-    for comp, run in zip(comparisons, others):
+    others = [(r, run) for r, run in enumerate(runs) if r != baseline]
+    for comp, (r, run) in zip(comparisons, others):
         for key, entry in comp["metrics"].items():
             entry["undefined"] = _undefined_reason(key, entry, runs[baseline].scores, run.scores)
+        comp["swaps"] = label_swaps(es.items, by_id[baseline], by_id[r])
     return {
         "schema": SCHEMA,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -267,6 +267,13 @@ def _judges(runs) -> list[dict]:
     return rows
 
 
+def _swaps(compare: dict) -> list[dict]:
+    """One row per (other run, accuracy) from compare.json's ``swaps`` (``workbench.compare.swaps``; absent in
+    compare.json files written before it)."""
+    return [{"other": comp["other"], "key": key} | entry for comp in compare["comparisons"]
+            for key, entry in (comp.get("swaps") or {}).items()]
+
+
 def build_context(es, runs, compare: dict) -> dict:
     es_tasks = dict(Counter(item.task for item in es.items))
     return {
@@ -281,7 +288,7 @@ def build_context(es, runs, compare: dict) -> dict:
         "tasks": _summary(es_tasks, compare),
         "failures": _failures(es, runs), "lengths": _lengths(es, runs), "examples": _examples(es, runs),
         "provenance": _provenance(runs), "workbench": _workbench_info(), "compare": compare,
-        "judges": _judges(runs),
+        "judges": _judges(runs), "swaps": _swaps(compare),
     }
 
 
