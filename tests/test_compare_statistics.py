@@ -329,7 +329,7 @@ def _mean_s(task, items):
 def _loaded(values_by_run, task="caption"):
     n = len(values_by_run[0])
     es = SimpleNamespace(name="es", root=Path("/data/es"), manifest_sha256="ab" * 32,
-                         items=[SimpleNamespace(id=f"i{k}", task=task) for k in range(n)])
+                         items=[SimpleNamespace(id=f"i{k}", task=task, reference={}) for k in range(n)])
     runs = []
     for r, values in enumerate(values_by_run):
         items = [{"id": f"i{k}", "metrics": {MEAN[t]: v for t in MEAN}} for k, v in enumerate(values)]

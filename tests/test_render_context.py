@@ -212,7 +212,7 @@ def test_context_names_the_runs_the_eval_set_and_the_comparison(tmp_path, plots,
     ctx = build_context(es, runs, compare)
     assert set(ctx) == {"model_labels", "checkpoints", "tasks_have_many_comparisons", "title", "runs", "run_names",
                         "baseline", "eval_set", "method", "compare_created", "tasks", "failures", "lengths",
-                        "examples", "provenance", "workbench", "compare", "judges"}
+                        "examples", "provenance", "workbench", "compare", "judges", "swaps"}
     assert ctx["model_labels"] == ["tiny-a", "tiny-b"]
     assert ctx["checkpoints"] == ["checkpoint sha256 0123456789abcdef…", "checkpoint sha256 not recorded"]
     assert ctx["tasks_have_many_comparisons"] is False
