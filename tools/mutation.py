@@ -36,6 +36,7 @@ MODULES = {
     "compare": (["workbench/compare/statistics.py", "workbench/compare/loading.py"],
                 ["tests/test_compare_statistics.py", "tests/test_compare_calibration.py",
                  "tests/test_compare_loading.py"]),
+    "swaps": (["workbench/compare/swaps.py"], ["tests/test_compare_swaps.py"]),
     # tests/test_report.py (whole reports on scored runs, ~5-8 s a test) is left out: every mutant would run it;
     # test_render_context.py reaches the same functions in memory
     "render": (["workbench/report/render.py"],
