@@ -139,6 +139,46 @@ def test_question_lines_that_are_not_pope_questions_get_a_plain_one_line_error(t
     assert not (tmp_path / "es").exists()
 
 
+def test_question_files_empty_not_utf8_with_a_bom_or_capital_labels(tmp_path):
+    (tmp_path / "img").mkdir()
+    Image.new("RGB", (4, 4)).save(tmp_path / "img" / "a.jpg")
+    path = tmp_path / "coco_pope_random.json"
+    path.write_text("\n")
+    with pytest.raises(WorkbenchError, match=r"coco_pope_random.json: no questions in the file\(s\)"):
+        import_pope_questions([path], tmp_path / "img", tmp_path / "es")
+    line = json.dumps({"question_id": 1, "image": "a.jpg", "text": "Is there a cup in the image?", "label": "Yes"})
+    path.write_bytes(line.encode("utf-16"))
+    with pytest.raises(WorkbenchError, match=r"coco_pope_random.json: not UTF-8 text \(byte 0xff at offset 0\); "
+                                             r"POPE's files are UTF-8 JSON lines: save it as UTF-8$"):
+        import_pope_questions([path], tmp_path / "img", tmp_path / "es")
+    path.write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n")   # a byte-order mark, a capital "Yes"
+    es = load_eval_set(import_pope_questions([path], tmp_path / "img", tmp_path / "es"))
+    assert [i.reference["label"] for i in es.items] == ["yes"]
+
+
+def test_paths_are_checked_before_any_work(tmp_path, capsys):
+    instances, _ = _coco(tmp_path, n=8)
+    with pytest.raises(WorkbenchError, match=r"nowhere: no such folder; give --images the folder holding"):
+        import_pope_coco(instances, tmp_path / "nowhere", tmp_path / "es")
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "x").write_text("x")
+    with pytest.raises(WorkbenchError, match="taken: folder exists and is not empty"):
+        import_pope_coco(instances, tmp_path / "img", tmp_path / "taken", n_images=500)
+    assert capsys.readouterr().err == ""   # refused before the sampling and its warning
+    with pytest.raises(WorkbenchError, match=r"in the 2 chosen images; lower --per-image or give more images "
+                                             r"\(every eligible image is already used\)"):
+        import_pope_coco(instances, tmp_path / "img", tmp_path / "es", n_images=500, per_image=5)
+
+
+def test_an_existing_partial_named_folder_is_left_alone(tmp_path):
+    instances, _ = _coco(tmp_path, n=8)
+    mine = tmp_path / "es.partial"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    import_pope_coco(instances, tmp_path / "img", tmp_path / "es", n_images=4)
+    assert (mine / "notes.txt").read_text() == "mine"
+
+
 def test_questions_whose_images_are_elsewhere_name_the_file_looked_for(tmp_path):
     (tmp_path / "img").mkdir()
     path = tmp_path / "coco_pope_popular.json"
@@ -164,8 +204,6 @@ def test_wrong_image_folder_and_too_few_images_are_told_apart(tmp_path, capsys):
 
 
 def test_a_failed_import_leaves_the_previous_set_and_no_partial_folder(tmp_path, monkeypatch):
-    from workbench.evalsets.importers import common
-
     instances, _ = _coco(tmp_path, n=8)
     with pytest.raises(WorkbenchError, match=r"instances.json: no absent object left to ask about \(pool of 7, 7 "
                                              r"excluded\) in the 2 chosen images; choose more images"):
@@ -181,7 +219,8 @@ def test_a_failed_import_leaves_the_previous_set_and_no_partial_folder(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["es", "img", "instances.json"]
     monkeypatch.undo()
     import_pope_coco(instances, tmp_path / "img", out, n_images=3, overwrite=True)   # valid: replaces it
-    assert (out / "manifest.jsonl").read_bytes() != before and not common.Path(f"{out}.partial").exists()
+    assert (out / "manifest.jsonl").read_bytes() != before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["es", "img", "instances.json"]
 
 
 def test_import_counts_must_be_whole_numbers_of_at_least_one(capsys):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
@@ -23,16 +25,17 @@ def prepare_out(out, overwrite: bool) -> Path:
 def write_eval_set(out: Path, records: list[dict], sources: list[Path], card: str,
                    vocabulary: dict | None = None, synonyms: dict | None = None) -> Path:
     """``records`` are manifest lines whose ``image`` is the destination path under ``out``; ``sources``
-    the files to copy there. The set is built in a sibling ``<out>.partial`` folder and validated there; only a
-    valid set replaces ``out`` (call ``prepare_out`` first). Raises ``WorkbenchError`` if it is not valid, leaving
-    ``out`` as it was and no partial folder behind."""
+    the files to copy there. The set is built in a new hidden sibling folder (``.<out>.partial-*``) and validated
+    there; only a valid set replaces ``out`` (call ``prepare_out`` first). Raises ``WorkbenchError`` if it is not
+    valid, leaving ``out`` as it was and no partial folder behind."""
     from workbench.evalsets.loader import validate_eval_set
 
     out = Path(out)
-    tmp = out.with_name(out.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))   # never an existing folder
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)   # mkdtemp makes it private; the eval set gets a plain folder's permissions
     try:
         _write_files(tmp, records, sources, card, vocabulary, synonyms)
         problems = validate_eval_set(tmp)

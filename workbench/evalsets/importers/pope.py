@@ -88,13 +88,13 @@ def _card(out, source: str, how: str, records: list[dict], skipped: str) -> str:
 
 def import_pope_coco(instances_json, images_dir, out, n_images: int = 500, per_image: int = 3, seed: int = 0,
                      overwrite: bool = False) -> Path:
+    images_dir = _check_paths(images_dir, out, overwrite)
     instances = read_json(instances_json, 'COCO instances {"images": [...], "categories": [...], "annotations": [...]}')
     try:
         files = {img["id"]: img["file_name"] for img in instances["images"]}
         object_lists = coco_object_lists(instances)
     except (KeyError, TypeError) as exc:
         raise WorkbenchError(f"{instances_json}: not in COCO instances format (missing {exc})") from None
-    images_dir = Path(images_dir)
     annotated = [i for i in object_lists if i in files]
     on_disk = {i: object_lists[i] for i in annotated if (images_dir / files[i]).is_file()}
     if annotated and not on_disk:
@@ -113,8 +113,9 @@ def import_pope_coco(instances_json, images_dir, out, n_images: int = 500, per_i
         records = pope_records(chosen, {str(i): f"images/{files[i]}" for i in ids}, per_image, seed,
                                frequencies(lists), co_occurrence(lists))
     except ValueError as exc:   # the chosen images name too few categories to ask about absent ones
-        raise WorkbenchError(f"{instances_json}: {exc} in the {len(ids)} chosen images; choose more images "
-                             "(--n-images) or fewer objects per image (--per-image)") from None
+        fix = ("lower --per-image or give more images (every eligible image is already used)"
+               if len(ids) < n_images else "choose more images (--n-images) or lower --per-image")
+        raise WorkbenchError(f"{instances_json}: {exc} in the {len(ids)} chosen images; {fix}") from None
     how = (f"{len(ids)} images (seed {seed}, at least {per_image} categories each, of {len(on_disk)} on disk), "
            f"{per_image} present + {per_image} absent objects per image and split; choices in the module docstring.")
     card = _card(out, f"`{instances_json}`, images from `{images_dir}`.", how, records,
@@ -159,15 +160,19 @@ def read_pope_questions(path) -> list[dict]:
     split = _split_of(path)
     rows = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()   # a leading byte-order mark is allowed
     except OSError as exc:
         raise WorkbenchError(f"{path}: cannot read ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise WorkbenchError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+                             "POPE's files are UTF-8 JSON lines: save it as UTF-8") from None
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         q = _question_line(path, n, line)
         match = QUESTION.match(q["text"].strip())
-        fields = (q["question_id"], q["image"], q["label"])
+        label = q["label"].strip().lower() if isinstance(q["label"], str) else q["label"]
+        fields = (q["question_id"], q["image"], label)
         if not match or fields[2] not in LABELS:
             raise WorkbenchError(f"{path}:{n}: expected text 'Is there a(n) <object> in the image?' and label "
                                  f"yes/no, got {q['text']!r}, {q['label']!r}")
@@ -176,8 +181,17 @@ def read_pope_questions(path) -> list[dict]:
     return rows
 
 
-def import_pope_questions(question_files, images_dir, out, overwrite: bool = False) -> Path:
+def _check_paths(images_dir, out, overwrite: bool) -> Path:
+    """Refuse a missing image folder or an --out that may not be written before any work (and any warning)."""
     images_dir = Path(images_dir)
+    if not images_dir.is_dir():
+        raise WorkbenchError(f"{images_dir}: no such folder; give --images the folder holding the images")
+    prepare_out(out, overwrite)
+    return images_dir
+
+
+def import_pope_questions(question_files, images_dir, out, overwrite: bool = False) -> Path:
+    images_dir = _check_paths(images_dir, out, overwrite)
     records, sources, missing, seen = [], [], [], set()
     for path in question_files:
         for q in read_pope_questions(path):
@@ -193,6 +207,9 @@ def import_pope_questions(question_files, images_dir, out, overwrite: bool = Fal
                             "reference": {"label": q["label"], "object": q["object"], "split": q["split"]}})
             sources.append(source)
     skipped = len(missing)
+    if not records and not missing:
+        raise WorkbenchError(f"{', '.join(map(str, question_files))}: no questions in the file(s); POPE's files hold "
+                             "one JSON object per line")
     if not records:
         raise WorkbenchError(f"{images_dir}: none of the {skipped} questions' images is here (looked for "
                              f"{missing[0].name}, ...); give the folder holding the images the files name "
