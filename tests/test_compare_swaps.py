@@ -73,3 +73,16 @@ def test_compare_json_cli_and_report_show_the_swaps_escaped(tmp_path, capsys):
     html = render_report([a, b], es, tmp_path / "r.html", compare=result).read_text()
     assert 'id="swaps"' in html and "&lt;script&gt;alert(1)&lt;/script&gt; &rarr; (none named) 4" in html
     assert "<script>alert(1)" not in html
+
+
+def test_compare_without_out_prints_and_writes_nothing(tmp_path, capsys):
+    from workbench.cli import main
+
+    es = make_eval_set(tmp_path / "es", n_caption=2, n_recipe=4, n_diagnosis=2)
+    a = make_run(tmp_path / "runs", "stage1", es, {f"recipe-{i}": "Soup." for i in range(4)})
+    b = make_run(tmp_path / "runs", "stage2", es, {f"recipe-{i}": "These are pancakes." for i in range(4)})
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.name != "scores.json")
+    assert main(["compare", str(a), str(b), "--eval-set", str(es), "--resamples", "1000"]) == 0
+    out = capsys.readouterr().out
+    assert "recipe/dish_accuracy" in out and out.rstrip().endswith("compare.json not written (give --out to keep it)")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.name != "scores.json") == before

@@ -1,7 +1,8 @@
 """Compare two or more runs on one eval set, metric by metric, against a baseline run.
 
 For each <task>/<metric>: both values, the difference (other - baseline), a 95% paired bootstrap
-confidence interval, a paired permutation-test p-value and n, written to compare.json. Runs not
+confidence interval, a paired permutation-test p-value and n; for dish, crop and disease accuracy also
+which labels changed, item by item. Printed, and written to compare.json with --out. Runs not
 scored yet are scored first. Runs made on another eval-set manifest are refused.
 
 example:
@@ -17,7 +18,7 @@ def add_arguments(parser):
     parser.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR",
                         help="run folders made by `workbench generate` (at least two)")
     parser.add_argument("--eval-set", required=True, type=Path, help="the eval-set folder the runs were made on")
-    parser.add_argument("--out", required=True, type=Path, help="where to write compare.json")
+    parser.add_argument("--out", type=Path, help="where to write compare.json (without it the table is only printed)")
     parser.add_argument("--baseline", type=int, default=0, help="index of the baseline run (default 0: the first)")
     parser.add_argument("--resamples", type=int, default=10000,
                         help="bootstrap resamples and permutations (default 10000)")
@@ -34,7 +35,7 @@ def run(args) -> int:
 
     result = compare_runs(args.runs, args.eval_set, baseline=args.baseline, n_resamples=args.resamples,
                           seed=args.seed)
-    path = write_compare(result, args.out)
+    path = write_compare(result, args.out) if args.out else None
     for comp in result["comparisons"]:
         print(f"\n{comp['other']} vs {comp['baseline']} (delta = other - baseline)")
         width = max([32] + [len(key) for key in comp["metrics"]])   # long POPE split names stay aligned
@@ -54,5 +55,5 @@ def run(args) -> int:
         if comp.get("swaps"):
             print("labels that changed, item by item (descriptive):")
             print("\n".join(format_swaps(comp["swaps"], comp["baseline"], comp["other"])))
-    print(f"wrote {path}")
+    print(f"wrote {path}" if path else "compare.json not written (give --out to keep it)")
     return 0
