@@ -49,5 +49,6 @@ def run(args) -> int:
                     shown = "null" if value is None else f"{value:.3f}"
                     k = "null" if kappa["kappa"] is None else f"{kappa['kappa']:.3f}"
                     print(f"  {key} = {shown}  (kappa vs {kappa['vs']}: {k}, n={kappa['n']})")
-    print(f"cache: {cache_path}")
+    shown = cache_path.resolve()
+    print(f"cache: {shown.relative_to(Path.cwd()) if shown.is_relative_to(Path.cwd()) else shown}")
     return 0
