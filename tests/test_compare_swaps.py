@@ -40,6 +40,8 @@ def test_swaps_counted_by_true_label_and_what_the_wrong_run_said():
                      "    lost (true -> stage2 said): greek salad -> fruit salad 2, ramen -> (none named) 1",
                      "    won (true -> stage1 said): fruit salad -> greek salad 1"]
     assert label_swaps(items, base, base) == {}   # nothing changed: nothing listed
+    del base["i0"]   # an item the baseline did not answer is skipped too
+    assert label_swaps(items, base, other)["recipe/dish_accuracy"]["lost"] == 2
 
 
 def test_diagnosis_swaps_use_the_scorers_true_disease_and_keep_top_n():
@@ -54,6 +56,9 @@ def test_diagnosis_swaps_use_the_scorers_true_disease_and_keep_top_n():
     assert s["lost"] == 7 and s["won"] == 0 and s["won_from"] == []
     assert s["lost_as"] == [{"true": "apple scab", "said": "d0", "n": 2}, {"true": "apple scab", "said": "d1", "n": 1},
                             {"true": "apple scab", "said": "d2", "n": 1}]
+    back = label_swaps(items, other, base, top=3)["diagnosis/disease_accuracy"]   # the same items, the other way
+    assert (back["lost"], back["won"], back["lost_as"]) == (0, 7, [])
+    assert back["won_from"] == s["lost_as"]
 
 
 def test_compare_json_cli_and_report_show_the_swaps_escaped(tmp_path, capsys):

@@ -43,8 +43,7 @@ def label_swaps(items, baseline: dict[str, dict], other: dict[str, dict], top: i
             if item.task != task or item.id not in baseline or item.id not in other:
                 continue
             a, b = baseline[item.id]["metrics"], other[item.id]["metrics"]
-            true = a.get(true_field) if true_field else None
-            true = true if true is not None else item.reference.get(ref_key)
+            true = a.get(true_field) or item.reference.get(ref_key)   # a.get(None) is None: the reference
             if a.get(metric) == 1 and b.get(metric) == 0:
                 lost[(true, b.get(pred_field))] += 1
             elif a.get(metric) == 0 and b.get(metric) == 1:
