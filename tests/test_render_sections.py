@@ -312,3 +312,24 @@ def test_load_compare_reads_utf8_whatever_the_locale(tmp_path):
         assert _load_compare(path, es, runs)["note"] == "caf\u00e9"
     finally:
         locale.setlocale(locale.LC_CTYPE, saved)
+
+
+def test_length_histograms_put_the_legend_on_the_first_panel_with_outputs():
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from workbench.report import plots as real_plots
+
+    drawn = []
+    real_close = plt.close
+    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
+        warnings.simplefilter("error")   # matplotlib warns when legend() finds no labelled artist
+        mp.setattr(real_plots.plt, "close", lambda fig=None: (drawn.append(fig), real_close(fig)))
+        uri = real_plots.length_histograms(["a", "b"], ["caption", "recipe"],
+                                           {"caption": [[], []], "recipe": [[5, 7], [6]]})
+    assert uri.startswith("data:image/")
+    fig = next(f for f in drawn if f is not None)
+    caption, recipe = fig.axes[:2]
+    assert caption.get_legend() is None and [t.get_text() for t in caption.texts] == ["no outputs"]
+    assert [t.get_text() for t in recipe.get_legend().get_texts()] == ["a", "b"]

@@ -105,11 +105,15 @@ def length_histograms(run_names: list[str], tasks: list[str], lengths: dict[str,
                     ax.hist(values, bins=bins, range=(0, biggest), histtype="step", linewidth=1.6,
                             color=PALETTE[r % len(PALETTE)], linestyle=["-", "--", ":", "-."][r % 4],
                             label=run_names[r])
+            if not any(per_run):
+                ax.text(0.5, 0.5, "no outputs", transform=ax.transAxes, ha="center", va="center", color="0.4")
             ax.set_title(task)
             ax.set_xlabel("output tokens")
             ax.set_ylabel("items")
             ax.yaxis.get_major_locator().set_params(integer=True)
-        axes[0].legend(frameon=False, fontsize=8)
+        labelled = [ax for ax in axes if ax.get_legend_handles_labels()[0]]
+        if labelled:   # the first panel with outputs carries the legend
+            labelled[0].legend(frameon=False, fontsize=8)
         fig.tight_layout()
         return _uri(fig)
 
