@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 from test_report_fixtures import make_eval_set, make_run
 from workbench.compare import compare_runs
-from workbench.compare.swaps import format_swaps, label_swaps
+from workbench.compare.swaps import format_swaps, label_swaps, shown_pairs
 from workbench.report.render import render_report
 
 
@@ -29,16 +29,19 @@ def test_swaps_counted_by_true_label_and_what_the_wrong_run_said():
     swaps = label_swaps(items, base, other)
     assert swaps == {"recipe/dish_accuracy": {
         "lost": 3, "won": 1,
-        "lost_as": [{"true": "greek salad", "said": "fruit salad", "n": 2}, {"true": "ramen", "said": None, "n": 1}],
-        "won_from": [{"true": "fruit salad", "said": "greek salad", "n": 1}]}}
-    # lost - won is the accuracy difference times the items both runs answered
+        "lost_pairs": [{"true": "greek salad", "other_said": "fruit salad", "n": 2},
+                       {"true": "ramen", "other_said": None, "n": 1}],
+        "won_pairs": [{"true": "fruit salad", "baseline_said": "greek salad", "n": 1}]}}
+    # won - lost is the accuracy difference (other - baseline) times the items both runs answered
     both = [i for i in base if i in other]
     delta = sum(other[i]["metrics"]["dish_accuracy"] - base[i]["metrics"]["dish_accuracy"] for i in both)
     assert swaps["recipe/dish_accuracy"]["won"] - swaps["recipe/dish_accuracy"]["lost"] == delta
     lines = format_swaps(swaps, "stage1", "stage2")
     assert lines == ["  recipe/dish_accuracy: 3 right in stage1 and wrong in stage2, 1 the other way",
-                     "    lost (true -> stage2 said): greek salad -> fruit salad 2, ramen -> (none named) 1",
-                     "    won (true -> stage1 said): fruit salad -> greek salad 1"]
+                     "    lost (true -> what stage2 said): greek salad -> fruit salad (2), ramen -> (none named) (1)",
+                     "    won (true -> what stage1 said): fruit salad -> greek salad (1)"]
+    assert format_swaps(swaps, "stage1", "stage2", top=1)[1] == (
+        "    lost (true -> what stage2 said): greek salad -> fruit salad (2), and 1 more pair(s) (1 item(s))")
     assert label_swaps(items, base, base) == {}   # nothing changed: nothing listed
     del base["i0"]   # an item the baseline did not answer is skipped too
     assert label_swaps(items, base, other)["recipe/dish_accuracy"]["lost"] == 2
@@ -50,15 +53,17 @@ def test_diagnosis_swaps_use_the_scorers_true_disease_and_keep_top_n():
                              crop_accuracy=1, crop_pred="apple") for i in range(7)}
     other = {f"i{i}": _scored(disease_accuracy=0, disease_true="apple scab", disease_pred=f"d{i % 6}",
                               crop_accuracy=1, crop_pred="apple") for i in range(7)}
-    swaps = label_swaps(items, base, other, top=3)
+    swaps = label_swaps(items, base, other)
     assert list(swaps) == ["diagnosis/disease_accuracy"]   # crops did not change
     s = swaps["diagnosis/disease_accuracy"]
-    assert s["lost"] == 7 and s["won"] == 0 and s["won_from"] == []
-    assert s["lost_as"] == [{"true": "apple scab", "said": "d0", "n": 2}, {"true": "apple scab", "said": "d1", "n": 1},
-                            {"true": "apple scab", "said": "d2", "n": 1}]
-    back = label_swaps(items, other, base, top=3)["diagnosis/disease_accuracy"]   # the same items, the other way
-    assert (back["lost"], back["won"], back["lost_as"]) == (0, 7, [])
-    assert back["won_from"] == s["lost_as"]
+    assert s["lost"] == 7 and s["won"] == 0 and s["won_pairs"] == []
+    assert s["lost_pairs"] == [{"true": "apple scab", "other_said": f"d{k}", "n": 2 if k == 0 else 1} for k in range(6)]
+    back = label_swaps(items, other, base)["diagnosis/disease_accuracy"]   # the same items, the other way
+    assert (back["lost"], back["won"], back["lost_pairs"]) == (0, 7, [])
+    assert [(p["true"], p["baseline_said"], p["n"]) for p in back["won_pairs"]] == [
+        (p["true"], p["other_said"], p["n"]) for p in s["lost_pairs"]]
+    assert shown_pairs(s["lost_pairs"], "other_said", top=3) == (
+        [("apple scab", "d0", 2), ("apple scab", "d1", 1), ("apple scab", "d2", 1)], 3, 3)
 
 
 def test_compare_json_cli_and_report_show_the_swaps_escaped(tmp_path, capsys):
@@ -70,13 +75,17 @@ def test_compare_json_cli_and_report_show_the_swaps_escaped(tmp_path, capsys):
     b = make_run(tmp_path / "runs", "stage2", es, {f"recipe-{i}": good if i < 2 else "Soup." for i in range(6)})
     result = compare_runs([a, b], es, n_resamples=1000, show_progress=False)
     swaps = result["comparisons"][0]["swaps"]
-    assert swaps["recipe/dish_accuracy"]["lost_as"] == [{"true": "pancakes", "said": None, "n": 4}]
+    assert swaps["recipe/dish_accuracy"]["lost_pairs"] == [{"true": "pancakes", "other_said": None, "n": 4}]
     assert main(["compare", str(a), str(b), "--eval-set", str(es), "--out", str(tmp_path / "c.json"),
                  "--resamples", "1000"]) == 0
     assert "recipe/dish_accuracy: 4 right in stage1 and wrong in stage2, 0 the other way" in capsys.readouterr().out
-    swaps["recipe/dish_accuracy"]["lost_as"][0]["true"] = "<script>alert(1)</script>"
+    pairs = swaps["recipe/dish_accuracy"]["lost_pairs"]
+    pairs[0]["true"] = "<script>alert(1)</script>"
+    pairs += [{"true": f"dish {k}", "other_said": "soup", "n": 1} for k in range(6)]   # 7 pairs: 5 shown
     html = render_report([a, b], es, tmp_path / "r.html", compare=result).read_text()
-    assert 'id="swaps"' in html and "&lt;script&gt;alert(1)&lt;/script&gt; &rarr; (none named) 4" in html
+    assert 'id="swaps"' in html and "&lt;script&gt;alert(1)&lt;/script&gt; &rarr; (none named) (4)" in html
+    assert "dish 3 &rarr; soup (1)" in html and "dish 4 &rarr;" not in html
+    assert "and 2 more pair(s), 2 item(s), in compare.json" in html
     assert "<script>alert(1)" not in html
 
 

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from workbench.atomic import atomic_write
 from workbench.compare import compare_loaded, load_scored_runs, write_compare
 from workbench.compare.statistics import format_p
+from workbench.compare.swaps import shown_pairs
 from workbench.errors import WorkbenchError
 from workbench.provenance import git_commit, package_versions
 from workbench.report import examples as ex
@@ -269,9 +270,17 @@ def _judges(runs) -> list[dict]:
 
 def _swaps(compare: dict) -> list[dict]:
     """One row per (other run, accuracy) from compare.json's ``swaps`` (``workbench.compare.swaps``; absent in
-    compare.json files written before it)."""
-    return [{"other": comp["other"], "key": key} | entry for comp in compare["comparisons"]
-            for key, entry in (comp.get("swaps") or {}).items()]
+    compare.json files written before it): the counts, the most common pairs and what is left out."""
+    rows = []
+    for comp in compare["comparisons"]:
+        for key, entry in (comp.get("swaps") or {}).items():
+            row = {"other": comp["other"], "key": key, "lost": entry["lost"], "won": entry["won"]}
+            for side, said in (("lost", "other_said"), ("won", "baseline_said")):
+                shown, more, more_items = shown_pairs(entry[f"{side}_pairs"], said)
+                row[f"{side}_shown"] = [{"true": t, "said": n_said, "n": n} for t, n_said, n in shown]
+                row[f"{side}_more"] = {"pairs": more, "n_items": more_items}
+            rows.append(row)
+    return rows
 
 
 def build_context(es, runs, compare: dict) -> dict:
