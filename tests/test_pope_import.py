@@ -199,8 +199,8 @@ def test_wrong_image_folder_and_too_few_images_are_told_apart(tmp_path, capsys):
                                              r"categories; lower --per-image"):
         import_pope_coco(instances, tmp_path / "img", tmp_path / "es", per_image=6)
     import_pope_coco(instances, tmp_path / "img", tmp_path / "es", n_images=500)
-    assert ("warning: only 6 of the 8 annotated images here have 3 or more categories; the set uses all 6 "
-            "(--n-images asked for 500)") in capsys.readouterr().err
+    assert ("warning: 6 of the 8 annotated images here have 3 or more categories, fewer than --n-images 500; "
+            "the set uses every one of them") in capsys.readouterr().err
 
 
 def test_a_failed_import_leaves_the_previous_set_and_no_partial_folder(tmp_path, monkeypatch):

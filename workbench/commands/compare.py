@@ -6,7 +6,7 @@ which labels changed, item by item. Printed, and written to compare.json with --
 scored yet are scored first. Runs made on another eval-set manifest are refused.
 
 example:
-  workbench compare runs/stage1 runs/stage2 --eval-set eval_sets/captions --out compare.json
+  workbench compare runs/stage1 runs/stage2 --eval-set eval_sets/synth-captions --out compare.json
 """
 
 from __future__ import annotations

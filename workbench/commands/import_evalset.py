@@ -11,11 +11,26 @@ examples:
 
 from __future__ import annotations
 
+import argparse
+
+
+POPE_HELP = """POPE yes/no questions, from one of two sources (give exactly one):
+
+  --instances: build them with POPE's sampling. Images with at least --per-image annotated categories are
+  eligible; --n-images of them are drawn with --seed (all, with a warning, when fewer are eligible); each gets
+  --per-image present and --per-image absent objects in three splits (random, popular, adversarial).
+  --questions: read POPE's released files (coco_pope_<split>.json, one JSON object per line with question_id,
+  image, text, label; the split comes from the file name). Format and choices: docs/scorers.md.
+
+examples:
+  workbench import pope --instances instances_val2014.json --images val2014/ --out eval_sets/coco-pope
+  workbench import pope --questions coco_pope_random.json coco_pope_popular.json coco_pope_adversarial.json \\
+      --images val2014/ --out eval_sets/pope-released
+"""
+
 
 def _count(text: str) -> int:
     """argparse type: a whole number of at least 1."""
-    import argparse
-
     try:
         value = int(text)
     except ValueError:
@@ -45,7 +60,8 @@ def add_arguments(parser):
     p.add_argument("--limit-per-class", type=_count, help="at most N images per class")
     p.add_argument("--split", default="test", help="meta/<split>.txt lists the images (default: test)")
     p = sub.add_parser("pope", help="COCO instances + images -> POPE yes/no set (3 splits), "
-                                    "or POPE's released question files")
+                                    "or POPE's released question files",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, description=POPE_HELP)
     p.add_argument("--images", required=True, help="folder holding the images")
     p.add_argument("--instances", help="instances_<split>.json: build the questions with POPE's sampling")
     p.add_argument("--questions", nargs="+", help="POPE's released files (coco_pope_random.json ...), read as published")
@@ -83,5 +99,6 @@ def run(args) -> int:
         out = importers.import_food101(args.root, args.recipes, args.out, args.limit_per_class, args.split,
                                        args.overwrite)
     es = evalsets.load_eval_set(out, check_images=False)
-    print(f"wrote {out}: {len(es.items)} items " + ", ".join(f"{t} {n}" for t, n in sorted(es.counts().items())))
+    print(f"wrote {out}: {len(es.items)} items (" + ", ".join(f"{t} {n}" for t, n in sorted(es.counts().items()))
+          + ")")
     return 0

@@ -19,7 +19,10 @@ def add_arguments(p):
     p.add_argument("runs", nargs="+", help="run folders (made by `workbench generate`)")
     p.add_argument("--eval-set", required=True, help="the eval set the runs were made on")
     p.add_argument("--judge", required=True, help="model folder, .gguf file, or http://host:port/v1#model-name")
-    p.add_argument("--protocol", required=True, choices=["failure", "relative", "match"])
+    p.add_argument("--protocol", required=True, choices=["failure", "relative", "match"],
+                   help="failure: is the answer a coherent, on-task response (the paper's failure rate); relative: "
+                        "LLaVA-Bench's 1-10 scores for the reference and the answer; match: does the answer name "
+                        "the reference dish / crop and disease / POPE label")
     p.add_argument("--cache", help="SQLite cache file (default: judge-cache.sqlite beside the first run)")
 
 
