@@ -165,7 +165,7 @@ def test_paths_are_checked_before_any_work(tmp_path, capsys):
     with pytest.raises(WorkbenchError, match="taken: folder exists and is not empty"):
         import_pope_coco(instances, tmp_path / "img", tmp_path / "taken", n_images=500)
     assert capsys.readouterr().err == ""   # refused before the sampling and its warning
-    with pytest.raises(WorkbenchError, match=r"in the 2 chosen images; lower --per-image or give more images "
+    with pytest.raises(WorkbenchError, match=r"\(among the 2 chosen images\); lower --per-image or give more images "
                                              r"\(every eligible image is already used\)"):
         import_pope_coco(instances, tmp_path / "img", tmp_path / "es", n_images=500, per_image=5)
 
@@ -205,8 +205,9 @@ def test_wrong_image_folder_and_too_few_images_are_told_apart(tmp_path, capsys):
 
 def test_a_failed_import_leaves_the_previous_set_and_no_partial_folder(tmp_path, monkeypatch):
     instances, _ = _coco(tmp_path, n=8)
-    with pytest.raises(WorkbenchError, match=r"instances.json: no absent object left to ask about \(pool of 7, 7 "
-                                             r"excluded\) in the 2 chosen images; choose more images"):
+    with pytest.raises(WorkbenchError, match=r"instances.json: no absent object left to ask about: each of the 7 "
+                                             r"categories seen is in the image or already asked \(among the 2 "
+                                             r"chosen images\); choose more images"):
         import_pope_coco(instances, tmp_path / "img", tmp_path / "es", n_images=2, seed=1)
     out = import_pope_coco(instances, tmp_path / "img", tmp_path / "es", n_images=4, seed=1)
     before = (out / "manifest.jsonl").read_bytes()

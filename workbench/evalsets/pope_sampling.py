@@ -45,7 +45,8 @@ def co_occurrence(object_lists: Sequence[Sequence[str]]) -> dict[str, list[str]]
 
 def _random_absent(rng: random.Random, pool: list[str], excluded: set[str]) -> str:
     if not set(pool) - excluded:
-        raise ValueError(f"no absent object left to ask about (pool of {len(pool)}, {len(excluded)} excluded)")
+        raise ValueError(f"no absent object left to ask about: each of the {len(set(pool))} categories seen is in "
+                         "the image or already asked")
     while True:
         choice = rng.choice(pool)
         if choice not in excluded:

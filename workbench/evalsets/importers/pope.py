@@ -115,7 +115,7 @@ def import_pope_coco(instances_json, images_dir, out, n_images: int = 500, per_i
     except ValueError as exc:   # the chosen images name too few categories to ask about absent ones
         fix = ("lower --per-image or give more images (every eligible image is already used)"
                if len(ids) < n_images else "choose more images (--n-images) or lower --per-image")
-        raise WorkbenchError(f"{instances_json}: {exc} in the {len(ids)} chosen images; {fix}") from None
+        raise WorkbenchError(f"{instances_json}: {exc} (among the {len(ids)} chosen images); {fix}") from None
     how = (f"{len(ids)} images (seed {seed}, at least {per_image} categories each, of {len(on_disk)} on disk), "
            f"{per_image} present + {per_image} absent objects per image and split; choices in the module docstring.")
     card = _card(out, f"`{instances_json}`, images from `{images_dir}`.", how, records,
