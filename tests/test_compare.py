@@ -152,7 +152,7 @@ def test_n_runs_each_compared_with_the_chosen_baseline(tmp_path):
 
 def test_refuses_runs_made_on_another_manifest(tmp_path):
     es, a, _ = two_stage_runs(tmp_path)
-    other = make_run(tmp_path / "runs", "elsewhere", es, stage_outputs(es, good=True), sha="f" * 64)
+    other = make_run(tmp_path / "runs", "elsewhere", es, stage_outputs(es, good=True), sha="f" * 64, scores=False)
     with pytest.raises(WorkbenchError, match=r"elsewhere/run.json: run was made on an eval set with manifest"):
         compare_runs([a, other], es, n_resamples=200, show_progress=False)
 
@@ -205,6 +205,6 @@ def test_cli_writes_compare_json(tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["method"]["n_resamples"] == 500 and data["baseline"] == "stage1"
     assert "stage2 vs stage1" in capsys.readouterr().out
-    bad = make_run(tmp_path / "runs", "other", es, stage_outputs(es, good=True), sha="0" * 64)
+    bad = make_run(tmp_path / "runs", "other", es, stage_outputs(es, good=True), sha="0" * 64, scores=False)
     assert main(["compare", str(a), str(bad), "--eval-set", str(es), "--out", str(out)]) == 1
     assert "manifest sha256" in capsys.readouterr().err

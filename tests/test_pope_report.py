@@ -90,3 +90,19 @@ def test_score_prints_how_many_answers_are_neither_yes_nor_no(tmp_path, capsys):
     # official reading: the dog sentence and the empty answer; strict: also "No, there is not."
     assert "pope: 2 of 6 answers are neither yes nor no (official first-sentence reading)" in out
     assert "pope: 3 of 6 answers are neither yes nor no (strict exact match)" in out
+
+
+def test_score_refuses_a_run_made_on_another_eval_set_and_keeps_its_scores(tmp_path, capsys):
+    from test_judge import _run
+    from workbench.cli import main
+
+    es, run = _run(tmp_path)
+    assert main(["score", "--eval-set", str(es.root), "--predictions", str(run)]) == 0
+    before = (run / "scores.json").read_bytes()
+    other = _pope_set(tmp_path / "other", n_images=2)
+    capsys.readouterr()
+    assert main(["score", "--eval-set", str(other), "--predictions", str(run)]) == 1
+    err = capsys.readouterr().err
+    assert "run was made on an eval set with manifest sha256" in err
+    assert "score a run only against the eval set it answered" in err and len(err.strip().splitlines()) == 1
+    assert (run / "scores.json").read_bytes() == before

@@ -141,7 +141,8 @@ def score_file(predictions_path, eval_set, out, meteor: bool = True, record: Run
     """Score a predictions.jsonl file and write ``out``; warnings go to stderr and into scores.json.
 
     ``record``: the run's record (its ``limit`` and manifest hash are used); None: the record beside the
-    predictions file when there is one (``RUN_INFO``), else the file is scored alone.
+    predictions file when there is one (``RUN_INFO``), else the file is scored alone. Raises ``WorkbenchError``
+    (one line, nothing written) when the record says the run was made on another manifest.
     """
     if not hasattr(eval_set, "items"):
         from workbench.evalsets import load_eval_set
@@ -150,6 +151,8 @@ def score_file(predictions_path, eval_set, out, meteor: bool = True, record: Run
     predictions, read_warnings = read_predictions_file(predictions_path)
     if record is None and (Path(predictions_path).parent / RUN_INFO).is_file():
         record = RunRecord.load(Path(predictions_path).parent)
+    if record is not None:   # a run is scored only against the eval set it answered
+        record.require_eval_set(eval_set, "score a run only against the eval set it answered")
     # A run made with --limit N covers the first N items: the rest are out of scope, not failures.
     limit = record.limit if record is not None else None
     scores = score_predictions(eval_set.head(limit), predictions, meteor=meteor)   # vocabularies: all items
@@ -157,10 +160,6 @@ def score_file(predictions_path, eval_set, out, meteor: bool = True, record: Run
     from workbench.judge.attach import attach_judgements   # judge_<protocol>.json from `workbench judge`
 
     attach_judgements(scores, Path(predictions_path).parent, predictions)
-    if record is not None and record.manifest_sha256 != eval_set.manifest_sha256:
-        read_warnings.append(f"{record.path}: run was made on a manifest with sha256 "
-                             f"{record.manifest_sha256[:12]}..., not {eval_set.manifest_sha256[:12]}... "
-                             f"of {eval_set.root}")
     scores["warnings"] = read_warnings + scores["warnings"]
     scores["predictions"] = str(predictions_path)
     for warning in scores["warnings"]:
