@@ -148,11 +148,11 @@ def score_file(predictions_path, eval_set, out, meteor: bool = True, record: Run
         from workbench.evalsets import load_eval_set
 
         eval_set = load_eval_set(eval_set)
-    predictions, read_warnings = read_predictions_file(predictions_path)
     if record is None and (Path(predictions_path).parent / RUN_INFO).is_file():
         record = RunRecord.load(Path(predictions_path).parent)
-    if record is not None:   # a run is scored only against the eval set it answered
+    if record is not None:   # a run is scored only against the eval set it answered, checked before any reading
         record.require_eval_set(eval_set, "score a run only against the eval set it answered")
+    predictions, read_warnings = read_predictions_file(predictions_path)
     # A run made with --limit N covers the first N items: the rest are out of scope, not failures.
     limit = record.limit if record is not None else None
     scores = score_predictions(eval_set.head(limit), predictions, meteor=meteor)   # vocabularies: all items

@@ -88,7 +88,7 @@ def _card(out, source: str, how: str, records: list[dict], skipped: str) -> str:
 
 def import_pope_coco(instances_json, images_dir, out, n_images: int = 500, per_image: int = 3, seed: int = 0,
                      overwrite: bool = False) -> Path:
-    images_dir = _check_paths(images_dir, out, overwrite)
+    images_dir, out = _check_paths(images_dir, out, overwrite)
     instances = read_json(instances_json, 'COCO instances {"images": [...], "categories": [...], "annotations": [...]}')
     try:
         files = {img["id"]: img["file_name"] for img in instances["images"]}
@@ -120,7 +120,6 @@ def import_pope_coco(instances_json, images_dir, out, n_images: int = 500, per_i
            f"{per_image} present + {per_image} absent objects per image and split; choices in the module docstring.")
     card = _card(out, f"`{instances_json}`, images from `{images_dir}`.", how, records,
                  f"{len(object_lists) - len(on_disk)} annotated image(s) not on disk were left out")
-    out = prepare_out(out, overwrite)
     by_path = {f"images/{files[i]}": images_dir / files[i] for i in ids}
     return write_eval_set(out, records, [by_path[r["image"]] for r in records], card)
 
@@ -181,17 +180,17 @@ def read_pope_questions(path) -> list[dict]:
     return rows
 
 
-def _check_paths(images_dir, out, overwrite: bool) -> Path:
-    """Refuse a missing image folder or an --out that may not be written before any work (and any warning)."""
+def _check_paths(images_dir, out, overwrite: bool) -> tuple[Path, Path]:
+    """Refuse a missing image folder or an --out that may not be written before any work (and any warning);
+    returns both as paths."""
     images_dir = Path(images_dir)
     if not images_dir.is_dir():
         raise WorkbenchError(f"{images_dir}: no such folder; give --images the folder holding the images")
-    prepare_out(out, overwrite)
-    return images_dir
+    return images_dir, prepare_out(out, overwrite)
 
 
 def import_pope_questions(question_files, images_dir, out, overwrite: bool = False) -> Path:
-    images_dir = _check_paths(images_dir, out, overwrite)
+    images_dir, out = _check_paths(images_dir, out, overwrite)
     records, sources, missing, seen = [], [], [], set()
     for path in question_files:
         for q in read_pope_questions(path):
@@ -221,5 +220,4 @@ def import_pope_questions(question_files, images_dir, out, overwrite: bool = Fal
                  "POPE's released question files read as published (split from the file name, object "
                  "from the question).", records,
                  f"{skipped} question(s) skipped because their image was not on disk")
-    out = prepare_out(out, overwrite)
     return write_eval_set(out, records, sources, card)
