@@ -121,6 +121,33 @@ def test_changed_answer_is_judged_again_and_stale_judgements_are_dropped(tmp_pat
     assert again["counts"]["made"] == 2   # q0's new answer and the uncached failed call
 
 
+def test_limit_judges_the_first_answers_and_a_full_rerun_reads_them_from_the_cache(tmp_path):
+    es, run = _run(tmp_path)
+    judge = FakeJudge()
+    with JudgementCache(tmp_path / "cache.sqlite") as cache:
+        first = judge_run(run, es, judge, load_protocol("failure"), cache, show_progress=False, limit=2)
+        assert first["counts"] == {"made": 2, "cached": 0, "failed": 0, "skipped": 4, "ok": 2}
+        assert first["limit"] == 2
+        assert [r["error"] for r in first["items"][2:]] == ["beyond --limit 2"] * 4
+        scores = score_run(run, es)
+        # only q0 and q1 ("Yes.", "No, there is not.": both coherent) carry a judgement
+        assert [it["metrics"]["judge_failure"] for it in scores["items"]] == [0, 0, None, None, None, None]
+        assert scores["aggregate"]["pope/judge_failure"] == 0
+        assert (scores["judges"]["failure"]["n_skipped"], scores["judges"]["failure"]["limit"]) == (4, 2)
+        full = judge_run(run, es, judge, load_protocol("failure"), cache, show_progress=False)
+    assert full["counts"] == {"made": 4, "cached": 2, "failed": 2, "skipped": 0, "ok": 4}
+    assert judge.calls == 6 and full["limit"] is None
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "two"])
+def test_judge_limit_must_be_a_whole_number_of_at_least_one(value, capsys):
+    from workbench.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["judge", "run", "--eval-set", "es", "--judge", "j.gguf", "--protocol", "failure", "--limit", value])
+    assert exc.value.code == 2 and "--limit" in capsys.readouterr().err
+
+
 def test_judge_identity_follows_the_weights(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for folder in (a, b):

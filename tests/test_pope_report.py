@@ -36,8 +36,8 @@ def test_compare_and_report_show_pope_and_judge(tmp_path):
     b = make_run(tmp_path / "runs", "stage2", es_dir, right, scores=False)
     es = load_eval_set(es_dir)
     with JudgementCache(tmp_path / "c.sqlite") as cache:
-        for run in (a, b):
-            judge_run(run, es, FakeJudge(), load_protocol("failure"), cache, show_progress=False)
+        judge_run(a, es, FakeJudge(), load_protocol("failure"), cache, show_progress=False)
+        judge_run(b, es, FakeJudge(), load_protocol("failure"), cache, show_progress=False, limit=30)
     result = compare_runs([a, b], es_dir, n_resamples=300, seed=0)
     m = result["comparisons"][0]["metrics"]
     assert m["pope/accuracy"]["a"] == 0.5 and m["pope/accuracy"]["b"] == 1.0
@@ -48,6 +48,7 @@ def test_compare_and_report_show_pope_and_judge(tmp_path):
     html = render_report([a, b], es_dir, tmp_path / "r.html", compare=result).read_text()
     assert 'data-key="pope/f1_mean"' in html and 'data-key="pope/judge_failure"' in html
     assert "LLM judges" in html and load_protocol("failure").template_hash in html
+    assert html.count("(--limit 30)") == 1   # stage 2's row: 10 of its 40 answers skipped
     assert ">changed</span>" in html
 
 

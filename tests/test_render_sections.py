@@ -175,12 +175,13 @@ def test_judge_rows_per_run_and_protocol_with_kappas_by_task():
     j = {"version": 2, "judge": "llama", "template_hash": "h", "n_ok": 5, "n_failed": 1, "n_skipped": 2,
          "n_stale": 0, "kappa": {"recipe": {"vs": "dish_accuracy", "kappa": 0.5, "n": 4, "reason": None},
                                  "caption": {"vs": "chair_s", "kappa": None, "n": 0, "reason": "no items"}}}
-    runs = [SimpleNamespace(name="a", scores={"judges": {"relative": j, "failure": dict(j, version=1)}}),
+    runs = [SimpleNamespace(name="a", scores={"judges": {"relative": j, "failure": dict(j, version=1, limit=6)}}),
             SimpleNamespace(name="b", scores={}), SimpleNamespace(name="c", scores={"judges": None})]
     rows = _judges(runs)
     assert [(r["run"], r["protocol"]) for r in rows] == [("a", "failure.v1"), ("a", "relative.v2")]
-    assert {k: rows[1][k] for k in ("judge", "template_hash", "ok", "failed", "skipped", "stale")} == \
-        {"judge": "llama", "template_hash": "h", "ok": 5, "failed": 1, "skipped": 2, "stale": 0}
+    assert {k: rows[1][k] for k in ("judge", "template_hash", "ok", "failed", "skipped", "limit", "stale")} == \
+        {"judge": "llama", "template_hash": "h", "ok": 5, "failed": 1, "skipped": 2, "limit": None, "stale": 0}
+    assert rows[0]["limit"] == 6   # judged with --limit 6 (scores.json written before --limit existed: None)
     assert rows[1]["kappas"] == [{"task": "caption", "vs": "chair_s", "kappa": None, "n": 0, "reason": "no items"},
                                  {"task": "recipe", "vs": "dish_accuracy", "kappa": 0.5, "n": 4, "reason": None}]
 

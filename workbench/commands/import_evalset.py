@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+from workbench.commands.argtypes import count
 
 POPE_HELP = """POPE yes/no questions, from one of two sources (give exactly one):
 
@@ -29,17 +30,6 @@ examples:
 """
 
 
-def _count(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is less than 1")
-    return value
-
-
 def add_arguments(parser):
     sub = parser.add_subparsers(dest="format", required=True)
     p = sub.add_parser("coco", help="COCO captions_*.json + instances_*.json + image folder -> caption set")
@@ -47,17 +37,17 @@ def add_arguments(parser):
     p.add_argument("--instances", required=True,
                    help="instances_<split>.json (true object lists and the CHAIR vocabulary)")
     p.add_argument("--images", required=True, help="folder holding the split's images")
-    p.add_argument("--limit", type=_count, help="only the first N images")
+    p.add_argument("--limit", type=count, help="only the first N images")
     p = sub.add_parser("plantvillage", help="<Crop>___<Disease>/ tree + treatments CSV -> diagnosis set")
     p.add_argument("--root", required=True, help="folder of <Crop>___<Disease>/ class folders (e.g. Tomato___Early_blight)")
     p.add_argument("--treatments", required=True,
                    help="CSV with columns disease,treatment (optional crop); one row per treatment")
-    p.add_argument("--limit-per-class", type=_count, help="at most N images per class folder")
+    p.add_argument("--limit-per-class", type=count, help="at most N images per class folder")
     p = sub.add_parser("food101", help="Food-101 tree (images/, meta/test.txt) + recipes JSON -> recipe set")
     p.add_argument("--root", required=True, help="the food-101/ folder (images/<class>/..., meta/<split>.txt)")
     p.add_argument("--recipes", required=True,
                    help='JSON {"<class>": {"ingredients": [...], "steps": [...]}} for the classes to keep')
-    p.add_argument("--limit-per-class", type=_count, help="at most N images per class")
+    p.add_argument("--limit-per-class", type=count, help="at most N images per class")
     p.add_argument("--split", default="test", help="meta/<split>.txt lists the images (default: test)")
     p = sub.add_parser("pope", help="COCO instances + images -> POPE yes/no set (3 splits), "
                                     "or POPE's released question files",
@@ -65,8 +55,8 @@ def add_arguments(parser):
     p.add_argument("--images", required=True, help="folder holding the images")
     p.add_argument("--instances", help="instances_<split>.json: build the questions with POPE's sampling")
     p.add_argument("--questions", nargs="+", help="POPE's released files (coco_pope_random.json ...), read as published")
-    p.add_argument("--n-images", type=_count, default=500, help="images to sample (default 500, as POPE)")
-    p.add_argument("--per-image", type=_count, default=3, help="present (and absent) objects per image (default 3)")
+    p.add_argument("--n-images", type=count, default=500, help="images to sample (default 500, as POPE)")
+    p.add_argument("--per-image", type=count, default=3, help="present (and absent) objects per image (default 3)")
     p.add_argument("--seed", type=int, default=0, help="seed of the image draw and random negatives (default 0)")
     for p in sub.choices.values():
         p.add_argument("--out", required=True, help="eval-set folder to write (manifest.jsonl, images/, card.md)")

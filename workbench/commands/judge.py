@@ -4,6 +4,8 @@ runs are rescored, so `<task>/judge_<protocol>` appears in scores.json, compare 
 examples:
   workbench judge runs/stage2 --eval-set eval_sets/synth-recipes --judge ~/models/Qwen2.5-7B-Instruct --protocol match
   workbench judge runs/stage1 runs/stage2 --eval-set eval_sets/synth-captions --judge http://127.0.0.1:8000/v1#qwen --protocol failure
+  workbench judge runs/stage2 --eval-set eval_sets/synth-recipes --judge http://127.0.0.1:8000/v1#qwen --protocol match --limit 20
+      # a first look: the first 20 answers only; rerun without --limit and those 20 come from the cache
 
 Protocols (templates in workbench/judge/templates): failure (coherent, on-task answer?), relative
 (LLaVA-Bench 1-10 pair vs the reference answer; mean(model)/mean(reference) x 100), match (names the dish /
@@ -13,6 +15,8 @@ crop and disease / POPE label?). A small judge gives weak numbers: use a strong 
 from __future__ import annotations
 
 from pathlib import Path
+
+from workbench.commands.argtypes import count
 
 
 def add_arguments(p):
@@ -24,6 +28,8 @@ def add_arguments(p):
                         "LLaVA-Bench's 1-10 scores for the reference and the answer; match: does the answer name "
                         "the reference dish / crop and disease / POPE label")
     p.add_argument("--cache", help="SQLite cache file (default: judge-cache.sqlite beside the first run)")
+    p.add_argument("--limit", type=count, help="judge only each run's first N answers the protocol applies to (a "
+                   "first look with a slow or paid judge); the rest are skipped, and judge metrics cover only these")
 
 
 def run(args) -> int:
@@ -40,11 +46,12 @@ def run(args) -> int:
     cache_path = Path(args.cache) if args.cache else Path(args.runs[0]).resolve().parent / "judge-cache.sqlite"
     with JudgementCache(cache_path) as cache:
         for run_dir in args.runs:
-            summary = judge_run(run_dir, es, judge, protocol, cache)
+            summary = judge_run(run_dir, es, judge, protocol, cache, limit=args.limit)
             c = summary["counts"]
             print(f"{run_dir}: judge {judge.name} ({judge.key[:28]}...), {protocol.label} template "
                   f"{protocol.template_hash}: {c['made']} made, {c['cached']} from cache, {c['ok']} ok, "
-                  f"{c['failed']} failed, {c['skipped']} skipped")
+                  f"{c['failed']} failed, {c['skipped']} skipped"
+                  + (f" (--limit {args.limit}: judge metrics cover only the judged answers)" if args.limit else ""))
             scores = score_run(run_dir, es)
             for key, value in sorted(scores["aggregate"].items()):
                 if key.endswith(f"/judge_{protocol.name}"):

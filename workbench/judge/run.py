@@ -2,9 +2,10 @@
 
 ``judge_run(run_dir, eval_set, judge, protocol, cache)`` -> summary dict (also written to
 ``run_dir/judge_<protocol>.json``): judge name and identity, protocol version and template hash, counts
-(``made`` calls, ``cached`` reads, ``failed`` judgements, ``skipped`` items) and one row per item
-(``id``, ``answer_sha256``, ``status`` ok|failed|skipped, ``fields``, ``reply``, ``error``).
-Items without a prediction, and captions under ``match``, are skipped (no judgement, no number).
+(``made`` calls, ``cached`` reads, ``failed`` judgements, ``skipped`` items), the ``limit`` it ran with, and one
+row per item (``id``, ``answer_sha256``, ``status`` ok|failed|skipped, ``fields``, ``reply``, ``error``).
+Items without a prediction, captions under ``match``, and with ``limit=N`` every answer after the first N the
+protocol applies to, are skipped (no judgement, no number).
 ``workbench.judge.attach`` merges these files into scores.json.
 """
 
@@ -53,7 +54,20 @@ def _judge_one(judge, protocol, cache, item, answer: str, counts: dict) -> dict:
     return row
 
 
-def judge_run(run_dir, eval_set, judge, protocol, cache, show_progress: bool = True) -> dict:
+def _skip_reason(record, task: str, protocol, limit: int | None, n_judged: int) -> str | None:
+    if record is None:
+        return "no prediction"
+    if not protocol.applies(task):
+        return f"{protocol.name} does not apply to {task}"
+    if limit is not None and n_judged >= limit:
+        return f"beyond --limit {limit}"
+    return None
+
+
+def judge_run(run_dir, eval_set, judge, protocol, cache, show_progress: bool = True, limit: int | None = None) -> dict:
+    """Judge every answer of ``run_dir`` (or the first ``limit`` answers the protocol applies to, in eval-set order:
+    a cheap first look with a slow or paid judge) and write ``judge_<protocol>.json``; returns its content.
+    Raises ``WorkbenchError`` when the run was made on another eval set (``eval_set_of_run``)."""
     from tqdm.auto import tqdm
 
     eval_set = eval_set_of_run(run_dir, eval_set)
@@ -62,11 +76,11 @@ def judge_run(run_dir, eval_set, judge, protocol, cache, show_progress: bool = T
     rows = []
     for item in tqdm(eval_set.items, desc=f"judge {protocol.name}", unit="item", disable=not show_progress):
         record = predictions.get(item.id)
-        if record is None or not protocol.applies(item.task):
+        why = _skip_reason(record, item.task, protocol, limit, counts["ok"] + counts["failed"])
+        if why:
             counts["skipped"] += 1
             rows.append({"id": item.id, "task": item.task, "status": "skipped", "answer_sha256": None,
-                         "fields": None, "reply": None,
-                         "error": "no prediction" if record is None else f"{protocol.name} does not apply to {item.task}"})
+                         "fields": None, "reply": None, "error": why})
             continue
         answer = record.get("output") or ""
         row = _judge_one(judge, protocol, cache, item, answer, counts)
@@ -75,6 +89,6 @@ def judge_run(run_dir, eval_set, judge, protocol, cache, show_progress: bool = T
     summary = {"protocol": protocol.name, "version": protocol.version, "template_hash": protocol.template_hash,
                "judge": {"name": judge.name, "key": judge.key, "identity": judge.identity},
                "eval_set": {"name": eval_set.name, "manifest_sha256": eval_set.manifest_sha256},
-               "counts": counts, "items": rows}
+               "counts": counts, "limit": limit, "items": rows}
     atomic_write_json(judgement_path(run_dir, protocol.name), summary, indent=1)
     return summary

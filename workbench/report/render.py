@@ -264,7 +264,7 @@ def _judges(runs) -> list[dict]:
                       for t, k in sorted(j["kappa"].items())]
             rows.append({"run": run.name, "protocol": f"{protocol}.v{j['version']}", "judge": j["judge"],
                          "template_hash": j["template_hash"], "ok": j["n_ok"], "failed": j["n_failed"],
-                         "skipped": j["n_skipped"], "stale": j["n_stale"], "kappas": kappas})
+                         "skipped": j["n_skipped"], "limit": j.get("limit"), "stale": j["n_stale"], "kappas": kappas})
     return rows
 
 
