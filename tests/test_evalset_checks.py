@@ -110,7 +110,7 @@ def test_vocabulary_and_synonym_files_are_checked(tmp_path):
 
 def test_load_names_at_most_five_problems_and_counts_the_rest(tmp_path):
     root = _set(tmp_path / "es", [dict(CAPTION, id=f"c{i}", task="poem") for i in range(7)])
-    with pytest.raises(WorkbenchError, match=r":5: unknown task 'poem'[^;]*\(and 2 more\); run `workbench validate"):
+    with pytest.raises(WorkbenchError, match=r":5: unknown task 'poem'[^;]*\(and 2 more; run `workbench validate"):
         load_eval_set(root)
 
 
@@ -140,14 +140,20 @@ def test_every_missing_and_unknown_reference_field_is_listed():
         "reference has unknown field(s) 'y', 'z' for task 'caption' (expected captions, objects)"]
 
 
-@pytest.mark.parametrize("n_bad, more", [(5, ""), (6, " (and 1 more)")])
+@pytest.mark.parametrize("n_bad, more", [(5, ""), (6, " (and 1 more; run `workbench validate {root}` for the full list)")])
 def test_load_lists_five_problems_joined_and_counts_the_rest(tmp_path, n_bad, more):
     root = _set(tmp_path / "es", [dict(CAPTION, id=f"c{i}", prompt=" ") for i in range(n_bad)])
     shown = "; ".join(f"manifest.jsonl:{i + 1}: field 'prompt' is empty; leave it out to use the task's default prompt"
                       for i in range(5))
     with pytest.raises(WorkbenchError) as err:
         load_eval_set(root)
-    assert str(err.value) == f"{root}: invalid eval set: {shown}{more}; run `workbench validate {root}` for the full list"
+    assert str(err.value) == f"{root}: invalid eval set: {shown}{more.format(root=root)}"
+
+
+def test_a_missing_eval_set_folder_is_named_without_sending_the_user_to_validate(tmp_path):
+    with pytest.raises(WorkbenchError) as err:
+        load_eval_set(tmp_path / "nope")
+    assert str(err.value) == f"{tmp_path / 'nope'}: invalid eval set: eval set folder does not exist"
 
 
 def test_load_checks_images_by_default_and_keeps_files_and_synonyms(tmp_path):

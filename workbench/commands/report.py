@@ -3,10 +3,15 @@
 The first run is the baseline; every other run is compared with it (values, differences with 95%
 paired bootstrap CIs, permutation-test p-values), with plots, failure reasons, output lengths,
 side-by-side examples (largest wins and losses first) and each run's provenance. The file embeds
-its figures and images and makes no network requests. Unscored runs are scored first.
+its figures and images and makes no network requests. Unscored runs are scored first. Runs judged
+with `workbench judge` also get their <task>/judge_<protocol> rows and an "LLM judges" table (judge,
+template hash, ok / failed / skipped counts, Cohen's kappa against the lexical scorer).
 
-example:
+examples:
   workbench report runs/stage1 runs/stage2 --eval-set eval_sets/captions --out reports/captions.html
+  workbench judge runs/stage1 runs/stage2 --eval-set eval_sets/captions --judge MODEL.gguf --protocol failure
+  workbench report runs/stage1 runs/stage2 --eval-set eval_sets/captions --out reports/captions.html
+      # now with caption/judge_failure and the judge table
 """
 
 from __future__ import annotations

@@ -184,10 +184,10 @@ def load_eval_set(path, check_images: bool = True) -> EvalSet:
     """Load a valid eval set; raise ``WorkbenchError`` (exit code 2) naming every problem otherwise."""
     root, records, problems, sha, vocabulary, synonyms, warnings = _scan(path, check_images)
     if problems:
-        shown = "; ".join(str(p) for p in problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise WorkbenchError(f"{root}: invalid eval set: {shown}{more}; run `workbench validate {root}` "
-                             f"for the full list", exit_code=2)
+        shown = "; ".join(p.message if p.file == str(root) and p.line is None else str(p) for p in problems[:5])
+        more = (f" (and {len(problems) - 5} more; run `workbench validate {root}` for the full list)"
+                if len(problems) > 5 else "")
+        raise WorkbenchError(f"{root}: invalid eval set: {shown}{more}", exit_code=2)
     items = [EvalItem(id=r["id"], task=r["task"], image=r["image"], image_path=root / r["image"],
                       prompt=r.get("prompt") or default_prompt(r["task"], r["reference"]),
                       reference=r["reference"])
