@@ -28,8 +28,9 @@ def add_arguments(p):
                         "LLaVA-Bench's 1-10 scores for the reference and the answer; match: does the answer name "
                         "the reference dish / crop and disease / POPE label")
     p.add_argument("--cache", help="SQLite cache file (default: judge-cache.sqlite beside the first run)")
-    p.add_argument("--limit", type=count, metavar="N", help="judge only each run's first N answers the protocol applies to (a "
-                   "first look with a slow or paid judge); the rest are skipped, and judge metrics cover only these")
+    p.add_argument("--limit", type=count, metavar="N",
+                   help="judge only each run's first N answers the protocol applies to (a first look with a slow or "
+                        "paid judge); the rest are skipped, and judge metrics cover only these")
 
 
 def run(args) -> int:

@@ -89,8 +89,8 @@ def attach_judgements(scores: dict, run_dir, predictions: dict) -> dict:
         status = [r["status"] for r in data["items"]]
         judges[name] = {"judge": data["judge"]["name"], "identity": data["judge"]["identity"],
                         "version": data["version"], "template_hash": data["template_hash"],
-                        "last_run": data["counts"], "limit": data.get("limit"), "n_ok": status.count("ok"), "n_failed": status.count("failed"),
-                        "n_skipped": status.count("skipped"), "n_stale": stale, "kappa": kappas}
+                        "last_run": data["counts"], "limit": data.get("limit"), "n_ok": status.count("ok"),
+                        "n_failed": status.count("failed"), "n_skipped": status.count("skipped"), "n_stale": stale, "kappa": kappas}
     if judges:
         scores["judges"] = judges
     return scores

@@ -105,7 +105,8 @@ def import_pope_coco(instances_json, images_dir, out, n_images: int = 500, per_i
         raise WorkbenchError(f"{images_dir}: none of the {len(on_disk)} annotated images here has {per_image} or "
                              f"more annotated categories; lower --per-image or give more images")
     if len(ids) < n_images:
-        print(f"warning: {len(ids)} of the {len(on_disk)} annotated images here {'has' if len(ids) == 1 else 'have'} {per_image} or more "
+        verb = "has" if len(ids) == 1 else "have"
+        print(f"warning: {len(ids)} of the {len(on_disk)} annotated images here {verb} {per_image} or more "
               f"categories, fewer than --n-images {n_images}; the set uses every one of them", file=sys.stderr)
     chosen = [(str(i), on_disk[i]) for i in ids]
     lists = [objs for _, objs in chosen]
