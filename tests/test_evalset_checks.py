@@ -153,7 +153,8 @@ def test_load_lists_five_problems_joined_and_counts_the_rest(tmp_path, n_bad, mo
 def test_a_missing_eval_set_folder_is_named_without_sending_the_user_to_validate(tmp_path):
     with pytest.raises(WorkbenchError) as err:
         load_eval_set(tmp_path / "nope")
-    assert str(err.value) == f"{tmp_path / 'nope'}: invalid eval set: eval set folder does not exist"
+    assert str(err.value) == (f"{tmp_path / 'nope'}: invalid eval set: eval set folder does not exist; give a folder "
+                              "holding manifest.jsonl (`workbench import` makes one)")
 
 
 def test_load_checks_images_by_default_and_keeps_files_and_synonyms(tmp_path):

@@ -96,7 +96,8 @@ def test_every_valid_task_passes():
 # ---------------------------------------------------------------- the folder, the manifest and its lines
 
 def test_a_missing_folder_and_a_missing_manifest(tmp_path):
-    assert messages(tmp_path / "nope") == [f"{tmp_path / 'nope'}: eval set folder does not exist"]
+    assert messages(tmp_path / "nope") == [f"{tmp_path / 'nope'}: eval set folder does not exist; give a folder "
+                                           "holding manifest.jsonl (`workbench import` makes one)"]
     (tmp_path / "empty").mkdir()
     assert messages(tmp_path / "empty") == [
         f"manifest.jsonl: missing; an eval set needs {tmp_path / 'empty' / 'manifest.jsonl'}"]
