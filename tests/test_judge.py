@@ -139,6 +139,14 @@ def test_limit_judges_the_first_answers_and_a_full_rerun_reads_them_from_the_cac
     assert judge.calls == 6 and full["limit"] is None
 
 
+def test_the_progress_bar_counts_only_the_answers_it_judges(tmp_path, capsys):
+    es, run = _run(tmp_path)
+    with JudgementCache(tmp_path / "cache.sqlite") as cache:
+        judge_run(run, es, FakeJudge(), load_protocol("failure"), cache, show_progress=True, limit=2)
+    bar = capsys.readouterr().err
+    assert "2/2" in bar and "/6" not in bar
+
+
 @pytest.mark.parametrize("value", ["0", "-3", "two"])
 def test_judge_limit_must_be_a_whole_number_of_at_least_one(value, capsys):
     from workbench.cli import main

@@ -72,20 +72,25 @@ def judge_run(run_dir, eval_set, judge, protocol, cache, show_progress: bool = T
 
     eval_set = eval_set_of_run(run_dir, eval_set)
     predictions = read_predictions(run_dir)
+    plan, n_to_judge = [], 0   # reasons first, so the progress bar counts only the answers to judge
+    for item in eval_set.items:
+        why = _skip_reason(predictions.get(item.id), item.task, protocol, limit, n_to_judge)
+        n_to_judge += why is None
+        plan.append((item, why))
     counts = {"made": 0, "cached": 0, "failed": 0, "skipped": 0, "ok": 0}
     rows = []
-    for item in tqdm(eval_set.items, desc=f"judge {protocol.name}", unit="item", disable=not show_progress):
-        record = predictions.get(item.id)
-        why = _skip_reason(record, item.task, protocol, limit, counts["ok"] + counts["failed"])
-        if why:
-            counts["skipped"] += 1
-            rows.append({"id": item.id, "task": item.task, "status": "skipped", "answer_sha256": None,
-                         "fields": None, "reply": None, "error": why})
-            continue
-        answer = record.get("output") or ""
-        row = _judge_one(judge, protocol, cache, item, answer, counts)
-        counts["ok" if row["status"] == "ok" else "failed"] += 1
-        rows.append({"id": item.id, "task": item.task, "answer_sha256": answer_sha(answer)} | row)
+    with tqdm(total=n_to_judge, desc=f"judge {protocol.name}", unit="answer", disable=not show_progress) as bar:
+        for item, why in plan:
+            if why:
+                counts["skipped"] += 1
+                rows.append({"id": item.id, "task": item.task, "status": "skipped", "answer_sha256": None,
+                             "fields": None, "reply": None, "error": why})
+                continue
+            answer = predictions[item.id].get("output") or ""
+            row = _judge_one(judge, protocol, cache, item, answer, counts)
+            counts["ok" if row["status"] == "ok" else "failed"] += 1
+            rows.append({"id": item.id, "task": item.task, "answer_sha256": answer_sha(answer)} | row)
+            bar.update()
     summary = {"protocol": protocol.name, "version": protocol.version, "template_hash": protocol.template_hash,
                "judge": {"name": judge.name, "key": judge.key, "identity": judge.identity},
                "eval_set": {"name": eval_set.name, "manifest_sha256": eval_set.manifest_sha256},
