@@ -118,6 +118,7 @@ def test_reads_released_question_files(tmp_path):
     bad.write_text(json.dumps(lines[0]) + "\n" + json.dumps(dict(lines[1], label="maybe")) + "\n")
     with pytest.raises(WorkbenchError, match=r"coco_pope_random.json:2: .*label yes/no"):
         import_pope_questions([bad], tmp_path / "img", tmp_path / "es2")
+    (tmp_path / "questions.json").write_text(json.dumps(lines[0]) + "\n")
     with pytest.raises(WorkbenchError, match="cannot tell the split"):
         import_pope_questions([tmp_path / "questions.json"], tmp_path / "img", tmp_path / "es3")
 
@@ -158,8 +159,17 @@ def test_question_files_empty_not_utf8_with_a_bom_or_capital_labels(tmp_path):
 
 def test_paths_are_checked_before_any_work(tmp_path, capsys):
     instances, _ = _coco(tmp_path, n=8)
-    with pytest.raises(WorkbenchError, match=r"nowhere: no such folder; give --images the folder holding"):
+    with pytest.raises(WorkbenchError, match=r"nowhere: no such folder \(--images\); give --images the folder "):
         import_pope_coco(instances, tmp_path / "nowhere", tmp_path / "es")
+    # every missing input in one line, not one per attempt
+    with pytest.raises(WorkbenchError, match=r"^\S*nowhere: no such folder \(--images\); \S*none.json: no such file "
+                                             r"\(--instances\); give --images the folder holding the images and "
+                                             r"--instances existing file\(s\)$"):
+        import_pope_coco(tmp_path / "none.json", tmp_path / "nowhere", tmp_path / "es")
+    with pytest.raises(WorkbenchError, match=r"^\S*coco_pope_random.json: no such file \(--questions\); \S*"
+                                             r"coco_pope_popular.json: no such file \(--questions\); give"):
+        import_pope_questions([tmp_path / "coco_pope_random.json", tmp_path / "coco_pope_popular.json"],
+                              tmp_path / "img", tmp_path / "es")
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "x").write_text("x")
     with pytest.raises(WorkbenchError, match="taken: folder exists and is not empty"):

@@ -88,7 +88,7 @@ def _card(out, source: str, how: str, records: list[dict], skipped: str) -> str:
 
 def import_pope_coco(instances_json, images_dir, out, n_images: int = 500, per_image: int = 3, seed: int = 0,
                      overwrite: bool = False) -> Path:
-    images_dir, out = _check_paths(images_dir, out, overwrite)
+    images_dir, out = _check_paths(images_dir, [instances_json], "--instances", out, overwrite)
     instances = read_json(instances_json, 'COCO instances {"images": [...], "categories": [...], "annotations": [...]}')
     try:
         files = {img["id"]: img["file_name"] for img in instances["images"]}
@@ -181,17 +181,22 @@ def read_pope_questions(path) -> list[dict]:
     return rows
 
 
-def _check_paths(images_dir, out, overwrite: bool) -> tuple[Path, Path]:
-    """Refuse a missing image folder or an --out that may not be written before any work (and any warning);
-    returns both as paths."""
+def _check_paths(images_dir, inputs, flag: str, out, overwrite: bool) -> tuple[Path, Path]:
+    """Refuse missing inputs (the image folder and every ``flag`` file in ``inputs``, all named in one line) or an
+    --out that may not be written, before any work (and any warning); returns the image folder and --out as
+    paths."""
     images_dir = Path(images_dir)
+    missing = [f"{path}: no such file ({flag})" for path in map(Path, inputs) if not path.is_file()]
     if not images_dir.is_dir():
-        raise WorkbenchError(f"{images_dir}: no such folder; give --images the folder holding the images")
+        missing.insert(0, f"{images_dir}: no such folder (--images)")
+    if missing:
+        raise WorkbenchError(f"{'; '.join(missing)}; give --images the folder holding the images and {flag} "
+                             "existing file(s)")
     return images_dir, prepare_out(out, overwrite)
 
 
 def import_pope_questions(question_files, images_dir, out, overwrite: bool = False) -> Path:
-    images_dir, out = _check_paths(images_dir, out, overwrite)
+    images_dir, out = _check_paths(images_dir, question_files, "--questions", out, overwrite)
     records, sources, missing, seen = [], [], [], set()
     for path in question_files:
         for q in read_pope_questions(path):
