@@ -26,11 +26,18 @@ VERBS = {
     "seed-spread": ("seed_spread", "build the tiny model at several seed offsets -> models/tiny/seed_spread.json"),
 }
 
+EXIT_STATUS = """exit status:
+  0    done (`gate`: no regression)
+  1    an error, said in one line on stderr (`gate`: a significant regression)
+  2    a usage error or an invalid eval set (nothing was run)
+  130  interrupted (rerun the same command to resume)"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="Evaluate MiniGPT-4-style models: eval set -> generate -> score -> compare -> report.",
+        epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for verb, (module_name, help_text) in VERBS.items():
