@@ -231,6 +231,14 @@ def test_stage2_rebuild_with_the_recorded_settings_changes_nothing(micro_build, 
     # without the development check, the recorded one (the previous stage 2's answers) is not kept
     on_disk = json.loads((redo / "build_summary.json").read_text())
     assert "dev_stage2" not in on_disk and "dev eval stage 2" not in on_disk["timing"]
+    # a build recorded before llm_continue_* existed (as the shipped one was) is redone all the same
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    summary = json.loads((old / "build_summary.json").read_text())
+    summary["config"] = {k: v for k, v in summary["config"].items() if not k.startswith("llm_continue_")}
+    (old / "build_summary.json").write_text(json.dumps(summary))
+    rebuild_stage2(old, world=stub_world, evaluate=False)
+    assert _sha(old / "stage2.pth") == _sha(out / "stage2.pth")
 
 
 def test_stage2_rebuild_refuses_what_it_cannot_redo(micro_build, tmp_path):
@@ -355,11 +363,54 @@ def test_vision_reuse_refuses_a_build_it_cannot_reuse_before_any_work(micro_buil
     assert all(_sha(kept / p.relative_to(out)) == _sha(p) for p in out.rglob("*") if p.is_file())
 
 
+def test_llm_from_trains_the_earlier_llm_further_with_its_tokenizer(micro_build, tmp_path):
+    """build_tiny(llm_from=an earlier build): that build's tokenizer, its LLM trained llm_continue_steps more steps
+    on this build's corpus (here a larger one), everything after it trained anew."""
+    out, first = micro_build
+    cfg = get_config("micro", corpus_docs=180)
+    cont = build_tiny(cfg, tmp_path / "cont", world=stub_world, evaluate=False, llm_from=out)
+    assert (tmp_path / "cont" / "llm" / "tokenizer.json").read_bytes() == (out / "llm" / "tokenizer.json").read_bytes()
+    assert _sha(tmp_path / "cont" / "llm" / "model.safetensors") != _sha(out / "llm" / "model.safetensors")
+    llm = cont["llm"]
+    assert llm["continued_from"] == str(out.resolve()) and llm["steps"] == cfg.llm_continue_steps == 10
+    assert llm["continued_from_sha256"] == _sha(out / "llm" / "model.safetensors")
+    assert llm["peak_lr"] == cfg.llm_continue_lr and llm["corpus_docs"] > first["llm"]["corpus_docs"]
+    # it starts from what the earlier LLM learnt, not from scratch: its first loss is far below a new LLM's
+    assert llm["first_loss"] < first["llm"]["first_loss"] - 1.0
+    assert "llm trained further" in cont["timing"] and "llm pretrain" not in cont["timing"]
+    lines = [json.loads(x) for x in (tmp_path / "cont" / "loss_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in lines if r["phase"] == "llm"] == [0, 9]
+    card = (tmp_path / "cont" / "card.md").read_text()
+    assert f"they are those of `{out.resolve()}`" in card and "10 more steps at peak lr 0.001" in card
+    again = build_tiny(cfg, tmp_path / "again", world=stub_world, evaluate=False, llm_from=out)
+    for name in ("llm/model.safetensors", "stage1.pth", "stage2.pth"):   # deterministic, as every phase
+        assert _sha(tmp_path / "again" / name) == _sha(tmp_path / "cont" / name), name
+    assert again["llm"] == llm
+
+
+def test_llm_from_refuses_a_build_it_cannot_reuse_before_any_work(micro_build, tmp_path):
+    out, _ = micro_build
+    never = tmp_path / "never"
+    with pytest.raises(WorkbenchError, match=rf"{tmp_path / 'nope'}: no build with an LLM here"):
+        build_tiny(get_config("micro"), never, world=stub_world, llm_from=tmp_path / "nope")
+    with pytest.raises(WorkbenchError, match=rf"{out}: its LLM has llm_hidden 32 where this build asks for "
+                                             "llm_hidden 48; train further an LLM of this shape"):
+        build_tiny(get_config("micro", llm_hidden=48), never, world=stub_world, llm_from=out)
+    assert not never.exists()
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    with pytest.raises(WorkbenchError, match="--llm-from is the output folder, whose llm/ the build replaces"):
+        build_tiny(get_config("micro"), copy, world=stub_world, llm_from=copy)
+    assert _sha(copy / "llm" / "model.safetensors") == _sha(out / "llm" / "model.safetensors")
+
+
 def test_build_tiny_cli_refuses_vision_from_with_stage2_only(tmp_path, capsys):
     from workbench.cli import main as cli
 
     assert cli(["build-tiny", "--stage2-only", "--vision-from", str(tmp_path), "--out", str(tmp_path)]) == 2
     assert "--stage2-only takes the build's own frozen parts and threads" in capsys.readouterr().err
+    assert cli(["build-tiny", "--stage2-only", "--llm-from", str(tmp_path), "--out", str(tmp_path)]) == 2
+    assert "drop --vision-from, --llm-from and --threads" in capsys.readouterr().err
     assert cli(["build-tiny", "--threads", "0", "--out", str(tmp_path)]) == 2
     assert "--threads 0 must be at least 1" in capsys.readouterr().err
     for given in (["--scale", "full"], ["--seed", "0"]):

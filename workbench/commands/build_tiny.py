@@ -8,7 +8,15 @@ checkpoints on the same machine. --scale micro builds a toy model in seconds (te
 --stage2-only redoes only curation and stage 2 of a finished build (its seed, scale and threads come from its
 build_summary.json): how a stage-2 setting is tried in minutes. --vision-from reuses the frozen vision side of
 an earlier build of the same seed, threads and vision settings instead of training it (same bytes): how a corpus
-or LLM setting is tried without the vision phase.
+or LLM setting is tried without the vision phase. --llm-from keeps an earlier build's tokenizer and trains its LLM
+further on this build's corpus (llm_continue_steps, llm_continue_lr) instead of pretraining one, as Vicuna is LLaMA
+trained further (build W in docs/tiny_model_history.md; the card says from which build).
+
+examples:
+  workbench build-tiny --scale micro --out /tmp/tiny-micro          # a toy build in seconds
+  git archive 0cbc594 models/tiny | tar -x -C /tmp/prev               # the build before the yes/no family
+  workbench build-tiny --out /tmp/tiny --llm-from /tmp/prev/models/tiny --vision-from /tmp/prev/models/tiny
+  workbench build-tiny --stage2-only --out /tmp/tiny                  # redo stage 2 with this code's settings
 """
 
 from __future__ import annotations
@@ -37,6 +45,10 @@ def add_arguments(parser):
                         help="reuse blip2/ of the earlier build in this folder instead of training the vision side "
                              "(its seed, threads and vision settings must equal this build's; they are checked): "
                              "the same bytes on the same CPU kind and code, about a quarter less CPU time")
+    parser.add_argument("--llm-from", default=None, metavar="BUILD",
+                        help="keep the tokenizer of the earlier build in this folder and train its LLM further on "
+                             "this build's corpus (llm_continue_steps at llm_continue_lr) instead of pretraining a "
+                             "new one; its LLM shape must equal this build's (checked)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: the scale's, 2 for full and 1 for micro; the count changes the bits)")
     parser.add_argument("--no-eval", action="store_true",
@@ -58,9 +70,9 @@ def run(args) -> int:
     if not 0 <= args.seed < 1000:
         raise WorkbenchError(f"--seed {args.seed} must be in 0..999 (an offset inside each world seed range)",
                              exit_code=2)
-    if args.stage2_only and (args.vision_from or args.threads):
-        raise WorkbenchError("--stage2-only takes the build's own frozen parts and threads; drop --vision-from and "
-                             "--threads", exit_code=2)
+    if args.stage2_only and (args.vision_from or args.llm_from or args.threads):
+        raise WorkbenchError("--stage2-only takes the build's own frozen parts and threads; drop --vision-from, "
+                             "--llm-from and --threads", exit_code=2)
     if args.threads is not None and args.threads < 1:
         raise WorkbenchError(f"--threads {args.threads} must be at least 1", exit_code=2)
     root = Path(__file__).resolve().parents[2]
@@ -76,7 +88,7 @@ def run(args) -> int:
     else:
         threads = {"threads": args.threads} if args.threads else {}
         summary = build_tiny(get_config(args.scale, args.seed, **threads), out, evaluate=not args.no_eval,
-                             vision_from=args.vision_from)
+                             vision_from=args.vision_from, llm_from=args.llm_from)
         phases = summary["timing"]
         print(f"built {out} in {summary['total_wall_s']} s wall ({summary['total_cpu_s']} s CPU)")
     for phase, t in phases.items():

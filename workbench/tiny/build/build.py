@@ -2,7 +2,8 @@
 
 world data -> tokenizer -> foundation LLM -> foundation vision (+ linear probes) -> feature cache -> stage 1 ->
 curation -> stage 2 -> checkpoints, model cards, loss log, build summary, card.md.
-With ``vision_from``, the foundation vision is an earlier build's (``vision_reuse``) instead of trained again.
+With ``vision_from``, the foundation vision is an earlier build's (``vision_reuse``) instead of trained again; with
+``llm_from``, the tokenizer and LLM are an earlier build's, the LLM trained further on this corpus (``llm_reuse``).
 
 ``build_tiny`` reads as that list; each phase is one short function below it, in the same order.
 ``rebuild_stage2`` redoes the last two phases of a finished build on its own frozen parts (how stage-2 settings are
@@ -37,6 +38,7 @@ from workbench.tiny.build.common import LossLog, PhaseTimer, set_determinism
 from workbench.tiny.build.config import SCALES, BuildConfig, stage2_shares
 from workbench.tiny.build.labels import flatten_labels
 from workbench.tiny.build.llm_pretrain import pretrain_llm
+from workbench.tiny.build.llm_reuse import check_llm_source, continue_llm, load_tokenizer
 from workbench.tiny.build.stages import stage1, stage2
 from workbench.tiny.build.tokenizer import train_tokenizer
 from workbench.tiny.build.vision_pretrain import encode_all, pretrain_vision
@@ -88,19 +90,22 @@ class WorldData:
 
 
 def build_tiny(cfg: BuildConfig, out_dir: str | Path, world=None, evaluate: bool = True,
-               vision_from: str | Path | None = None) -> dict:
+               vision_from: str | Path | None = None, llm_from: str | Path | None = None) -> dict:
     """Build into ``out_dir`` (replacing what a previous build wrote there) from ``world`` (default
     ``workbench.tiny.world``; see ``world_api.World``); returns the build summary (also build_summary.json).
     ``evaluate``: also answer development items after each stage and with true slots (diagnostics only).
     ``vision_from``: the folder of an earlier build of the same world, seed, threads and vision settings whose
-    blip2/ is reused (``vision_reuse``; same bytes as training it). Raises WorkbenchError before any work when
-    that build cannot be reused."""
+    blip2/ is reused (``vision_reuse``; same bytes as training it). ``llm_from``: the folder of an earlier build
+    whose tokenizer is kept and whose LLM is trained ``cfg.llm_continue_steps`` more steps on this corpus
+    (``llm_reuse``). Raises WorkbenchError before any work when either build cannot be reused."""
     if vision_from is not None:
         check_vision_source(vision_from, cfg, out_dir)
+    if llm_from is not None:
+        check_llm_source(llm_from, cfg, out_dir)
     b = _start(cfg, Path(out_dir), world or tiny_world)
     data = world_data(b)
-    tokenizer = _tokenizer(b, data)
-    llm = _foundation_llm(b, data, tokenizer)
+    tokenizer = _tokenizer(b, data, llm_from)
+    llm = _foundation_llm(b, data, tokenizer, llm_from)
     encoder = _foundation_vision(b, data, vision_from)
     _linear_probes(b, data, encoder)
     features = _feature_cache(b, data, encoder)
@@ -130,7 +135,8 @@ def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=No
     CPU time. ``evaluate``: also answer the development items after stage 2.
 
     Raises WorkbenchError when ``out_dir`` holds no finished build, or when ``cfg`` differs from the build's
-    config outside ``stage2_*`` (its frozen parts are not what that config builds: build in full)."""
+    config outside ``stage2_*`` (its frozen parts are not what that config builds: build in full). A build made
+    before ``llm_continue_*`` existed pretrained its LLM and never read them: their absence is not a difference."""
     out = Path(out_dir)
     if not out.is_dir():
         raise WorkbenchError(f"{out}: no such folder; give --out the folder of a finished build, or build one first "
@@ -147,8 +153,8 @@ def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=No
     recorded = BuildConfig(**summary["config"])
     stage2_now = {k: v for k, v in SCALES[recorded.scale].as_dict().items() if k.startswith("stage2_")}
     cfg = cfg or replace(recorded, **stage2_now)
-    changed = sorted(k for k, v in cfg.as_dict().items()
-                     if not k.startswith("stage2_") and summary["config"].get(k) != v)
+    changed = sorted(k for k, v in cfg.as_dict().items() if not k.startswith("stage2_") and (
+        k in summary["config"] or not k.startswith("llm_continue_")) and summary["config"].get(k) != v)
     if changed:
         raise WorkbenchError(f"{out}: this build was made with other {', '.join(changed)} than asked; only "
                              "stage2_* settings can be redone on its frozen parts: build it in full instead")
@@ -249,15 +255,20 @@ def slot_question_counts(cfg: BuildConfig) -> dict[str, int]:
     return {"scene": cfg.corpus_scene_qa_docs, "dish": cfg.corpus_dish_qa_docs, "leaf": cfg.corpus_leaf_qa_docs}
 
 
-def _tokenizer(b: Build, data: WorldData):
+def _tokenizer(b: Build, data: WorldData, llm_from: str | Path | None = None):
     with b.timer.phase("tokenizer"):
+        if llm_from is not None:
+            return load_tokenizer(llm_from)
         texts = tokenizer_texts(data.corpus) + [it.short_caption for d in DOMAINS for it in data.stage1[d]]
         return train_tokenizer(texts, b.cfg.vocab_size)
 
 
-def _foundation_llm(b: Build, data: WorldData, tokenizer):
-    with b.timer.phase("llm pretrain"):
-        llm, b.summary["llm"] = pretrain_llm(b.cfg, data.corpus, tokenizer, b.log, seed=b.seed("llm"))
+def _foundation_llm(b: Build, data: WorldData, tokenizer, llm_from: str | Path | None = None):
+    with b.timer.phase("llm pretrain" if llm_from is None else "llm trained further"):
+        if llm_from is None:
+            llm, b.summary["llm"] = pretrain_llm(b.cfg, data.corpus, tokenizer, b.log, seed=b.seed("llm"))
+        else:
+            llm, b.summary["llm"] = continue_llm(llm_from, b.cfg, data.corpus, tokenizer, b.log, seed=b.seed("llm"))
         llm.save_pretrained(b.out / "llm")
         tokenizer.save_pretrained(b.out / "llm")
     b.save_summary()

@@ -62,7 +62,8 @@ def _data(s: dict) -> list[str]:
         parts.append("Torch seeds of the phases: "
                      + ", ".join(f"{k} {v}" for k, v in sorted(s["phase_seeds"].items(), key=lambda kv: kv[1])) + ".")
     parts += ["", _table(["phase", "data"], [
-        ["tokenizer + LLM", f"{s['llm']['corpus_docs']} world-corpus documents{_extra_docs(s)} "
+        ["tokenizer + LLM" if "continued_from" not in s["llm"] else "LLM trained further",
+         f"{s['llm']['corpus_docs']} world-corpus documents{_extra_docs(s)} "
          f"({s['llm']['corpus_tokens']} tokens, of them {s['llm'].get('soft_slot_positions', 0)} soft image-slot "
          f"positions), {s['llm']['steps']} steps, {s['llm']['tokens_seen']} tokens seen"],
         ["vision + Q-Former", f"{s['vision']['images']} images (pretrain split), attribute heads "
@@ -89,11 +90,21 @@ def _times(s: dict) -> list[str]:
             _table(["phase", "wall s", "cpu s", "share of wall"],
                    [[k, v["wall_s"], v["cpu_s"], f"{v['wall_s'] / max(s['total_wall_s'], 1e-9):.1%}"]
                     for k, v in sorted(s["timing"].items(), key=lambda kv: _phase_rank(kv[0]))]
-                   + [[_total_label(s), s["total_wall_s"], s["total_cpu_s"], "100%"]]), ""] + _vision_reused(s)
+                   + [[_total_label(s), s["total_wall_s"], s["total_cpu_s"], "100%"]]), ""] + _llm_continued(s) + _vision_reused(s)
 
 
 def _total_label(s: dict) -> str:
     return "**total** (the full build's phases, curation and stage 2 redone)" if "stage2_rebuild" in s else "**total**"
+
+
+def _llm_continued(s: dict) -> list[str]:
+    if "continued_from" not in s["llm"]:
+        return []
+    sha = s["llm"].get("continued_from_sha256")
+    return [f"The tokenizer and LLM were not pretrained in this build: they are those of `{s['llm']['continued_from']}`"
+            f"{f' (weights sha256 {sha[:12]}...)' if sha else ''}, the LLM trained {s['llm']['steps']} more steps at "
+            f"peak lr {s['llm'].get('peak_lr')} on this build's corpus (`workbench build-tiny --llm-from`; "
+            "`llm_reuse`).", ""]
 
 
 def _vision_reused(s: dict) -> list[str]:
@@ -235,7 +246,7 @@ LIMITS = [
 ]
 
 
-PHASE_ORDER = ["world data", "tokenizer", "llm pretrain", "vision pretrain", "vision reused", "linear probes",
+PHASE_ORDER = ["world data", "tokenizer", "llm pretrain", "llm trained further", "vision pretrain", "vision reused", "linear probes",
                "feature cache", "stage 1", "curation", "dev eval stage 1", "stage 2", "dev eval stage 2",
                "dev eval slot ceiling"]
 

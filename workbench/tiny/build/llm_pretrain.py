@@ -114,24 +114,33 @@ def block_embeddings(weight: torch.Tensor, batch: torch.Tensor, table: list, noi
 
 
 def pretrain_llm(cfg: BuildConfig, docs: list, tokenizer, log: LossLog, seed: int) -> tuple[LlamaForCausalLM, dict]:
+    """A new LLM (``make_llm``) trained ``cfg.llm_steps`` steps at peak lr ``cfg.llm_lr`` on ``docs``; -> (the
+    frozen model, its summary: corpus size, steps, first and last loss, parameter count)."""
     seed_everything(seed)
-    model = make_llm(cfg, tokenizer)
+    return train_llm(make_llm(cfg, tokenizer), cfg, docs, tokenizer, log, seed, cfg.llm_steps, cfg.llm_lr)
+
+
+def train_llm(model: LlamaForCausalLM, cfg: BuildConfig, docs: list, tokenizer, log: LossLog, seed: int, steps: int,
+              peak_lr: float, desc: str = "llm pretrain") -> tuple[LlamaForCausalLM, dict]:
+    """Train ``model`` on ``docs`` (packed with ``seed``) for ``steps`` steps of ``cfg.llm_batch`` blocks: AdamW
+    (weight decay 0.1), ``peak_lr`` after 5% warm-up, cosine to a tenth, gradients clipped at 1. The model comes
+    back frozen, in eval mode; loss lines go to ``log`` as phase ``"llm"``."""
     blocks, table = pack_corpus(docs, tokenizer, cfg.llm_block, seed)
-    opt = adamw(model.parameters(), cfg.llm_lr, weight_decay=0.1)
+    model.requires_grad_(True)
+    opt = adamw(model.parameters(), peak_lr, weight_decay=0.1)
     gen = torch.Generator().manual_seed(seed)
     model.train()
-    steps = cfg.llm_steps
     order = torch.randperm(len(blocks), generator=gen)
     pos = 0
     first = last = None
-    bar = tqdm(range(steps), desc="llm pretrain", leave=False)
+    bar = tqdm(range(steps), desc=desc, leave=False)
     for step in bar:
         if pos + cfg.llm_batch > len(order):
             order, pos = torch.randperm(len(blocks), generator=gen), 0
         batch = blocks[order[pos : pos + cfg.llm_batch]]
         pos += cfg.llm_batch
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, steps, cfg.llm_lr, warmup=max(1, steps // 20))
+            group["lr"] = cosine_lr(step, steps, peak_lr, warmup=max(1, steps // 20))
         embeds, labels = block_embeddings(model.get_input_embeddings().weight, batch, table, cfg.llm_slot_noise, gen)
         if cfg.llm_embed_noise:
             # NEFTune-style uniform noise on the input embeddings: the LLM learns to read embeddings *near*
@@ -150,10 +159,9 @@ def pretrain_llm(cfg: BuildConfig, docs: list, tokenizer, log: LossLog, seed: in
             log.log("llm", step, value)
             bar.set_postfix(loss=f"{value:.3f}")
     model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    model.requires_grad_(False)
     n_tokens = int(blocks.numel())
     info = {"corpus_docs": len(docs), "corpus_tokens": n_tokens, "soft_slot_positions": len(table), "steps": steps,
-            "tokens_seen": steps * cfg.llm_batch * cfg.llm_block, "first_loss": first, "last_loss": last,
-            "params": sum(p.numel() for p in model.parameters())}
+            "peak_lr": peak_lr, "tokens_seen": steps * cfg.llm_batch * cfg.llm_block, "first_loss": first,
+            "last_loss": last, "params": sum(p.numel() for p in model.parameters())}
     return model, info
