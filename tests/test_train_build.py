@@ -330,7 +330,9 @@ def test_vision_reuse_gives_the_bytes_of_a_full_build_with_other_llm_settings(mi
 def test_vision_reuse_refuses_a_build_it_cannot_reuse_before_any_work(micro_build, tmp_path):
     out, _ = micro_build
     never = tmp_path / "never"
-    with pytest.raises(WorkbenchError, match=rf"{tmp_path / 'nope'}: no build with a frozen vision side here"):
+    nope = rf"{tmp_path / 'nope'}: no build with"
+    with pytest.raises(WorkbenchError, match=nope + r" blip2/ \(config.json\) and build_summary.json here; give "
+                                             "--vision-from the folder of an earlier build of the same seed"):
         build_tiny(get_config("micro"), never, world=stub_world, vision_from=tmp_path / "nope")
     with pytest.raises(WorkbenchError, match=rf"{out}: built with seed 0, vision_epochs 2 where this build asks for "
                                              "seed 2, vision_epochs 3, which the vision phase reads"):
@@ -391,7 +393,9 @@ def test_llm_from_trains_the_earlier_llm_further_with_its_tokenizer(micro_build,
 def test_llm_from_refuses_a_build_it_cannot_reuse_before_any_work(micro_build, tmp_path):
     out, _ = micro_build
     never = tmp_path / "never"
-    with pytest.raises(WorkbenchError, match=rf"{tmp_path / 'nope'}: no build with an LLM here"):
+    nope = rf"{tmp_path / 'nope'}: no build with"
+    with pytest.raises(WorkbenchError, match=nope + r" llm/ \(config.json, tokenizer.json\) and build_summary.json "
+                                             "here; give --llm-from the folder"):
         build_tiny(get_config("micro"), never, world=stub_world, llm_from=tmp_path / "nope")
     with pytest.raises(WorkbenchError, match=rf"{out}: its LLM has llm_hidden 32 where this build asks for "
                                              "llm_hidden 48; train further an LLM of this shape"):

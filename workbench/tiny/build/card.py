@@ -90,7 +90,8 @@ def _times(s: dict) -> list[str]:
             _table(["phase", "wall s", "cpu s", "share of wall"],
                    [[k, v["wall_s"], v["cpu_s"], f"{v['wall_s'] / max(s['total_wall_s'], 1e-9):.1%}"]
                     for k, v in sorted(s["timing"].items(), key=lambda kv: _phase_rank(kv[0]))]
-                   + [[_total_label(s), s["total_wall_s"], s["total_cpu_s"], "100%"]]), ""] + _llm_continued(s) + _vision_reused(s)
+                   + [[_total_label(s), s["total_wall_s"], s["total_cpu_s"], "100%"]]), ""] \
+        + _llm_continued(s) + _vision_reused(s)
 
 
 def _total_label(s: dict) -> str:

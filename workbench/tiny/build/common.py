@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from workbench.errors import WorkbenchError
+
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
@@ -81,3 +83,27 @@ class PhaseTimer:
 
     def total(self, key: str = "wall_s") -> float:
         return round(sum(p[key] for p in self.phases.values()), 1)
+
+
+def earlier_build_summary(source: Path, out, flag: str, part: str, needs: tuple[str, ...], phase: str,
+                          hint: str) -> dict:
+    """The build summary of the earlier build in ``source`` whose ``part`` (``"blip2"``, ``"llm"``) a new build in
+    ``out`` reuses through ``flag`` (``--vision-from``, ``--llm-from``), after checking that ``source`` is not
+    ``out``, that it holds ``needs`` (files under ``part``) and a readable build_summary.json with a config and
+    the ``phase`` entry (the phase finished). Raises WorkbenchError (one line, naming the folder and the fix,
+    ``hint`` saying which build to give) otherwise."""
+    if source.resolve() == Path(out).resolve():
+        raise WorkbenchError(f"{out}: {flag} is the output folder, whose {part}/ the build replaces; copy that build "
+                             "elsewhere and give the copy")
+    path = source / "build_summary.json"
+    if not all((source / part / name).is_file() for name in needs) or not path.is_file():
+        raise WorkbenchError(f"{source}: no build with {part}/ ({', '.join(needs)}) and build_summary.json here; "
+                             f"give {flag} {hint}")
+    try:
+        summary = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise WorkbenchError(f"{path}: cannot read it ({err}); give {flag} a finished build") from err
+    if phase not in summary or not isinstance(summary.get("config"), dict):
+        raise WorkbenchError(f"{path}: its {phase} phase did not finish (no '{phase}' entry); give {flag} a build "
+                             f"that got past it, or build without {flag}")
+    return summary

@@ -87,7 +87,8 @@ SCALES: dict[str, BuildConfig] = {
     "micro": BuildConfig(
         scale="micro", threads=1, vocab_size=400, corpus_docs=150, corpus_shape_docs=20, corpus_scene_qa_docs=20,
         corpus_dish_qa_docs=10, corpus_leaf_qa_docs=10, corpus_pope_docs=10, llm_hidden=32, llm_layers=1, llm_heads=2,
-        llm_intermediate=64, llm_block=64, llm_batch=8, llm_steps=30, llm_continue_steps=10, vit_hidden=32, vit_layers=1, vit_heads=2,
+        llm_intermediate=64, llm_block=64, llm_batch=8, llm_steps=30, llm_continue_steps=10,
+        vit_hidden=32, vit_layers=1, vit_heads=2,
         vit_intermediate=64, qformer_hidden=32, qformer_layers=1, qformer_heads=2, qformer_intermediate=64,
         num_query_tokens=4, vision_items_per_domain=24, vision_scene_items=24, vision_epochs=2, vision_batch=16, probe_items_per_domain=20,
         stage1_items_per_domain=24, stage1_epochs=3, stage1_batch=8, stage1_lr=3e-3,

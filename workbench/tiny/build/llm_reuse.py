@@ -9,13 +9,12 @@ docs/tiny_model_history.md (2026-12-02) records why and what it measured.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 from workbench.errors import WorkbenchError
-from workbench.tiny.build.common import LossLog, seed_everything
+from workbench.tiny.build.common import LossLog, earlier_build_summary, seed_everything
 from workbench.tiny.build.config import BuildConfig
 from workbench.tiny.build.llm_pretrain import train_llm
 
@@ -27,23 +26,9 @@ def check_llm_source(source: str | Path, cfg: BuildConfig, out: str | Path) -> d
     """The build summary of the build in ``source`` (a folder with ``llm/`` and ``build_summary.json``), after
     checking that it is not ``out``, that its LLM phase finished and that its LLM has ``cfg``'s shape
     (``LLM_SHAPE``). Raises WorkbenchError (one line, naming the folder and the fix) otherwise."""
-    source = Path(source)
-    if source.resolve() == Path(out).resolve():
-        raise WorkbenchError(f"{out}: --llm-from is the output folder, whose llm/ the build replaces; copy that "
-                             "build elsewhere and train its copy further")
-    path = source / "build_summary.json"
-    if not (source / "llm" / "config.json").is_file() or not (source / "llm" / "tokenizer.json").is_file() \
-            or not path.is_file():
-        raise WorkbenchError(f"{source}: no build with an LLM here (llm/ with its tokenizer, and "
-                             "build_summary.json); give --llm-from the folder of an earlier build")
-    try:
-        summary = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise WorkbenchError(f"{path}: cannot read it ({err}); give --llm-from a finished build") from err
-    had, wanted = summary.get("config") or {}, cfg.as_dict()
-    if "llm" not in summary:
-        raise WorkbenchError(f"{path}: its LLM phase did not finish (no 'llm' entry); give --llm-from a build "
-                             "that got past it")
+    summary = earlier_build_summary(Path(source), out, "--llm-from", "llm", ("config.json", "tokenizer.json"),
+                                    "llm", "the folder of an earlier build")
+    had, wanted = summary["config"], cfg.as_dict()
     differ = [k for k in LLM_SHAPE if had.get(k) != wanted[k]]
     if differ:
         raise WorkbenchError(f"{source}: its LLM has {', '.join(f'{k} {had.get(k)}' for k in differ)} where this "

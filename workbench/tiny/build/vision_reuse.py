@@ -13,7 +13,7 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.model.snapshots import load_blip2
-from workbench.tiny.build.common import LossLog
+from workbench.tiny.build.common import LossLog, earlier_build_summary
 from workbench.tiny.build.config import BuildConfig
 from workbench.tiny.build.labels import LabelSpace
 
@@ -35,20 +35,8 @@ def check_vision_source(source: str | Path, cfg: BuildConfig, out: str | Path) -
     Raises WorkbenchError (one line, naming the folder and the fix) when the folder, its snapshot or its vision
     summary is missing, or when a setting the vision phase reads differs (named)."""
     source = Path(source)
-    if source.resolve() == Path(out).resolve():
-        raise WorkbenchError(f"{out}: --vision-from is the output folder, whose blip2/ the build replaces; copy "
-                             "that build elsewhere and reuse the copy")
-    path = source / "build_summary.json"
-    if not (source / "blip2" / "config.json").is_file() or not path.is_file():
-        raise WorkbenchError(f"{source}: no build with a frozen vision side here (blip2/ and build_summary.json); "
-                             "give --vision-from the folder of an earlier build of the same seed and threads")
-    try:
-        summary = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise WorkbenchError(f"{path}: cannot read it ({err}); give --vision-from a finished build") from err
-    if "vision" not in summary or not isinstance(summary.get("config"), dict):
-        raise WorkbenchError(f"{path}: its vision phase did not finish (no 'vision' entry); give --vision-from a "
-                             "build that got past it, or build without --vision-from")
+    summary = earlier_build_summary(source, out, "--vision-from", "blip2", ("config.json",), "vision",
+                                    "the folder of an earlier build of the same seed and threads")
     wanted, had = cfg.as_dict(), summary["config"]
     if had.get("scale") != wanted["scale"]:
         raise WorkbenchError(f"{source}: a {had.get('scale')}-scale build, and this one is {wanted['scale']}-scale; "
