@@ -34,7 +34,7 @@ from workbench.model.templates import get_template
 from workbench.tiny import world as tiny_world
 from workbench.tiny.build import curation
 from workbench.tiny.build.card import write_card
-from workbench.tiny.build.common import LossLog, PhaseTimer, set_determinism
+from workbench.tiny.build.common import LossLog, PhaseTimer, merge_loss_log, set_determinism
 from workbench.tiny.build.config import SCALES, BuildConfig, stage2_shares
 from workbench.tiny.build.labels import flatten_labels
 from workbench.tiny.build.llm_pretrain import pretrain_llm
@@ -179,7 +179,7 @@ def rebuild_stage2(out_dir: str | Path, cfg: BuildConfig | None = None, world=No
                                    "build's frozen parts and stage1.pth (rebuild_stage2)"}
     b.timer.phases = {k: v for k, v in summary["timing"].items() if k not in STAGE2_PHASES} | {
         k: v for k, v in b.timer.phases.items() if k in STAGE2_PHASES}
-    _merge_loss_log(out / "loss_log.jsonl", b.log.records, phase="stage2")
+    merge_loss_log(out / "loss_log.jsonl", b.log.records, phase="stage2")
     _finish(b, load_projection(out / "stage1.pth"))
     return b.summary
 
@@ -197,13 +197,6 @@ def build_finished(model: str | Path) -> bool:
     except json.JSONDecodeError:   # torn by a build stopped while writing it: not finished, it is built again
         return False
     return "stage1_state_norm" in summary
-
-
-def _merge_loss_log(path: Path, records: list[dict], phase: str) -> None:
-    """Replace ``phase``'s lines of the loss log at ``path`` with ``records``, keeping every other phase's."""
-    kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["phase"] != phase] \
-        if path.is_file() else []
-    path.write_text("".join(line + "\n" for line in kept) + "".join(json.dumps(r) + "\n" for r in records))
 
 
 def _start(cfg: BuildConfig, out: Path, world) -> Build:

@@ -85,6 +85,13 @@ class PhaseTimer:
         return round(sum(p[key] for p in self.phases.values()), 1)
 
 
+def merge_loss_log(path: Path, records: list[dict], phase: str) -> None:
+    """Replace ``phase``'s lines of the loss log at ``path`` with ``records``, keeping every other phase's."""
+    kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["phase"] != phase] \
+        if path.is_file() else []
+    path.write_text("".join(line + "\n" for line in kept) + "".join(json.dumps(r) + "\n" for r in records))
+
+
 def earlier_build_summary(source: Path, out, flag: str, part: str, needs: tuple[str, ...], phase: str,
                           hint: str) -> dict:
     """The build summary of the earlier build in ``source`` whose ``part`` (``"blip2"``, ``"llm"``) a new build in
