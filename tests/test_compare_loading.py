@@ -275,7 +275,10 @@ def test_needs_two_runs_unless_told_otherwise(tmp_path):
     a = _run(tmp_path / "runs", "a", es_dir, _scores(_sha(es_dir)))
     with pytest.raises(WorkbenchError) as err:
         load_scored_runs([a], es_dir)
-    assert str(err.value) == "compare needs at least two run folders (a baseline and one other)"
+    assert str(err.value) == "needs at least two run folders (a baseline and one other), got 1"
+    assert err.value.exit_code == 2   # a usage error: nothing was run
+    with pytest.raises(WorkbenchError, match=r"^\S*nope: not a run folder"):   # the mistyped folder, not the count
+        load_scored_runs([tmp_path / "nope"], es_dir)
     es, runs = load_scored_runs([a], es_dir, minimum=1)
     assert [run.name for run in runs] == ["a"]
     with pytest.raises(WorkbenchError) as err:

@@ -164,10 +164,11 @@ def test_paths_are_checked_before_any_work(tmp_path, capsys):
     # every missing input in one line, not one per attempt
     with pytest.raises(WorkbenchError, match=r"^\S*nowhere: no such folder \(--images\); \S*none.json: no such file "
                                              r"\(--instances\); give --images the folder holding the images and "
-                                             r"--instances existing file\(s\)$"):
+                                             r"--instances an existing file$"):
         import_pope_coco(tmp_path / "none.json", tmp_path / "nowhere", tmp_path / "es")
     with pytest.raises(WorkbenchError, match=r"^\S*coco_pope_random.json: no such file \(--questions\); \S*"
-                                             r"coco_pope_popular.json: no such file \(--questions\); give"):
+                                             r"coco_pope_popular.json: no such file \(--questions\); give "
+                                             r"--questions existing files$"):
         import_pope_questions([tmp_path / "coco_pope_random.json", tmp_path / "coco_pope_popular.json"],
                               tmp_path / "img", tmp_path / "es")
     (tmp_path / "taken").mkdir()

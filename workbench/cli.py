@@ -30,7 +30,7 @@ EXIT_STATUS = """exit status:
   0    done (`gate`: no regression)
   1    an error, said in one line on stderr (`gate`: a significant regression)
   2    a usage error or an invalid eval set (nothing was run)
-  130  interrupted (rerun the same command to resume)"""
+  130  interrupted (generate, pipeline and judge pick up where they stopped when rerun)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        print("interrupted; generate, pipeline and judge pick up where they stopped when the same command is "
+              "rerun, other verbs start over", file=sys.stderr)
         return 130
 
 

@@ -66,12 +66,14 @@ def load_scored_runs(run_dirs, eval_set, minimum: int = 2) -> tuple[object, list
     are given (2 for compare; the gate's single-run check passes 1)."""
     es = _load_eval_set(eval_set)
     paths = [Path(p) for p in run_dirs]
-    if len(paths) < minimum:
-        raise WorkbenchError("compare needs at least two run folders (a baseline and one other)" if minimum == 2
-                             else f"needs at least {minimum} run folder{'s' if minimum != 1 else ''}, got {len(paths)}")
-    for path in paths:
+    for path in paths:   # a mistyped folder is named first, before the count
         if not path.is_dir():
             raise WorkbenchError(f"{path}: not a run folder; pass folders made by `workbench generate`")
+    if len(paths) < minimum:
+        raise WorkbenchError("needs at least two run folders (a baseline and one other), got "
+                             f"{len(paths)}" if minimum == 2 else
+                             f"needs at least {minimum} run folder{'s' if minimum != 1 else ''}, got {len(paths)}",
+                             exit_code=2)
     records = [RunRecord.load(p) for p in paths]
     limits = {record.limit for record in records}
     if len(limits) > 1:

@@ -187,11 +187,12 @@ def _check_paths(images_dir, inputs, flag: str, out, overwrite: bool) -> tuple[P
     paths."""
     images_dir = Path(images_dir)
     missing = [f"{path}: no such file ({flag})" for path in map(Path, inputs) if not path.is_file()]
+    fixes = [f"{flag} {'existing files' if len(inputs) > 1 else 'an existing file'}"] if missing else []
     if not images_dir.is_dir():
         missing.insert(0, f"{images_dir}: no such folder (--images)")
+        fixes.insert(0, "--images the folder holding the images")
     if missing:
-        raise WorkbenchError(f"{'; '.join(missing)}; give --images the folder holding the images and {flag} "
-                             "existing file(s)")
+        raise WorkbenchError(f"{'; '.join(missing)}; give {' and '.join(fixes)}")
     return images_dir, prepare_out(out, overwrite)
 
 
