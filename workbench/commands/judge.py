@@ -58,7 +58,7 @@ def run(args) -> int:
                 if key.endswith(f"/judge_{protocol.name}"):
                     kappa = scores["judges"][protocol.name]["kappa"][key.split("/")[0]]
                     shown = "null" if value is None else f"{value:.3f}"
-                    k = "null" if kappa["kappa"] is None else f"{kappa['kappa']:.3f}"
+                    k = "null" if kappa["kappa"] is None else f"{round(kappa['kappa'], 3) + 0.0:.3f}"   # no -0.000
                     print(f"  {key} = {shown}  (kappa vs {kappa['vs']}: {k}, n={kappa['n']})")
     shown = cache_path.resolve()
     print(f"cache: {shown.relative_to(Path.cwd()) if shown.is_relative_to(Path.cwd()) else shown}")
