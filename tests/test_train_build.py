@@ -330,10 +330,6 @@ def test_vision_reuse_gives_the_bytes_of_a_full_build_with_other_llm_settings(mi
 def test_vision_reuse_refuses_a_build_it_cannot_reuse_before_any_work(micro_build, tmp_path):
     out, _ = micro_build
     never = tmp_path / "never"
-    nope = rf"{tmp_path / 'nope'}: no build with"
-    with pytest.raises(WorkbenchError, match=nope + r" blip2/ \(config.json\) and build_summary.json here; give "
-                                             "--vision-from the folder of an earlier build of the same seed"):
-        build_tiny(get_config("micro"), never, world=stub_world, vision_from=tmp_path / "nope")
     with pytest.raises(WorkbenchError, match=rf"{out}: built with seed 0, vision_epochs 2 where this build asks for "
                                              "seed 2, vision_epochs 3, which the vision phase reads"):
         build_tiny(get_config("micro", seed=2, vision_epochs=3, llm_steps=5), never, world=stub_world,
@@ -342,17 +338,6 @@ def test_vision_reuse_refuses_a_build_it_cannot_reuse_before_any_work(micro_buil
                                              "of the same scale"):
         build_tiny(get_config("full"), never, world=stub_world, vision_from=out)
     assert not never.exists()
-    copy = tmp_path / "copy"
-    shutil.copytree(out, copy)
-    before = _sha(copy / "blip2" / "model-00001-of-00001.safetensors")
-    with pytest.raises(WorkbenchError, match="--vision-from is the output folder, whose blip2/ the build replaces"):
-        build_tiny(get_config("micro"), copy, world=stub_world, vision_from=copy)
-    assert _sha(copy / "blip2" / "model-00001-of-00001.safetensors") == before
-    summary = json.loads((copy / "build_summary.json").read_text())
-    del summary["vision"]
-    (copy / "build_summary.json").write_text(json.dumps(summary))
-    with pytest.raises(WorkbenchError, match=r"build_summary.json: its vision phase did not finish"):
-        build_tiny(get_config("micro"), never, world=stub_world, vision_from=copy)
     # a snapshot without its weights is refused before any work: the output folder keeps what it had
     half = tmp_path / "half"
     (half / "blip2").mkdir(parents=True)
@@ -390,22 +375,36 @@ def test_llm_from_trains_the_earlier_llm_further_with_its_tokenizer(micro_build,
     assert again["llm"] == llm
 
 
-def test_llm_from_refuses_a_build_it_cannot_reuse_before_any_work(micro_build, tmp_path):
+def test_llm_from_refuses_an_llm_of_another_shape_before_any_work(micro_build, tmp_path):
     out, _ = micro_build
-    never = tmp_path / "never"
-    nope = rf"{tmp_path / 'nope'}: no build with"
-    with pytest.raises(WorkbenchError, match=nope + r" llm/ \(config.json, tokenizer.json\) and build_summary.json "
-                                             "here; give --llm-from the folder"):
-        build_tiny(get_config("micro"), never, world=stub_world, llm_from=tmp_path / "nope")
     with pytest.raises(WorkbenchError, match=rf"{out}: its LLM has llm_hidden 32 where this build asks for "
                                              "llm_hidden 48; train further an LLM of this shape"):
-        build_tiny(get_config("micro", llm_hidden=48), never, world=stub_world, llm_from=out)
+        build_tiny(get_config("micro", llm_hidden=48), tmp_path / "never", world=stub_world, llm_from=out)
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("flag, part, needs, phase", [
+    ("vision_from", "blip2", "config.json", "vision"),
+    ("llm_from", "llm", "config.json, tokenizer.json", "llm")])
+def test_an_earlier_build_is_refused_before_any_work(micro_build, tmp_path, flag, part, needs, phase):
+    """The checks --vision-from and --llm-from share (common.earlier_build_summary)."""
+    out, _ = micro_build
+    never, option = tmp_path / "never", "--" + flag.replace("_", "-")
+    with pytest.raises(WorkbenchError, match=rf"{tmp_path / 'nope'}: no build with {part}/ \({needs}\) and "
+                                             rf"build_summary.json here; give {option} the folder of an earlier"):
+        build_tiny(get_config("micro"), never, world=stub_world, **{flag: tmp_path / "nope"})
     assert not never.exists()
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
-    with pytest.raises(WorkbenchError, match="--llm-from is the output folder, whose llm/ the build replaces"):
-        build_tiny(get_config("micro"), copy, world=stub_world, llm_from=copy)
-    assert _sha(copy / "llm" / "model.safetensors") == _sha(out / "llm" / "model.safetensors")
+    with pytest.raises(WorkbenchError, match=f"{option} is the output folder, whose {part}/ the build replaces"):
+        build_tiny(get_config("micro"), copy, world=stub_world, **{flag: copy})
+    assert all(_sha(copy / p.relative_to(out)) == _sha(p) for p in out.rglob("*") if p.is_file())
+    summary = json.loads((copy / "build_summary.json").read_text())
+    del summary[phase]
+    (copy / "build_summary.json").write_text(json.dumps(summary))
+    with pytest.raises(WorkbenchError, match=rf"build_summary.json: its {phase} phase did not finish"):
+        build_tiny(get_config("micro"), never, world=stub_world, **{flag: copy})
+    assert not never.exists()
 
 
 def test_build_tiny_cli_refuses_vision_from_with_stage2_only(tmp_path, capsys):
