@@ -107,7 +107,8 @@ def _parse_manifest(root: Path, check_images: bool):
     Warnings do not make the set invalid: lone surrogates are replaced with U+FFFD and reported."""
     path = root / MANIFEST
     if not root.is_dir():
-        return [], [Problem(str(root), None, "eval set folder does not exist; give a folder holding manifest.jsonl (`workbench import` makes one)")], "", []
+        return [], [Problem(str(root), None, "eval set folder does not exist; give a folder holding manifest.jsonl "
+                                             "(`workbench import` makes one)")], "", []
     if not path.is_file():
         return [], [Problem(MANIFEST, None, f"missing; an eval set needs {path}")], "", []
     raw = path.read_bytes()

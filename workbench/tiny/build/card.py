@@ -247,8 +247,8 @@ LIMITS = [
 ]
 
 
-PHASE_ORDER = ["world data", "tokenizer", "llm pretrain", "llm trained further", "vision pretrain", "vision reused", "linear probes",
-               "feature cache", "stage 1", "curation", "dev eval stage 1", "stage 2", "dev eval stage 2",
+PHASE_ORDER = ["world data", "tokenizer", "llm pretrain", "llm trained further", "vision pretrain", "vision reused",
+               "linear probes", "feature cache", "stage 1", "curation", "dev eval stage 1", "stage 2", "dev eval stage 2",
                "dev eval slot ceiling"]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 from workbench.errors import WorkbenchError
+from workbench.model.fingerprint import file_sha256
 from workbench.tiny.build.common import LossLog, earlier_build_summary, seed_everything
 from workbench.tiny.build.config import BuildConfig
 from workbench.tiny.build.llm_pretrain import train_llm
@@ -47,13 +48,11 @@ def continue_llm(source: str | Path, cfg: BuildConfig, docs: list, tokenizer, lo
     """The earlier build's LLM trained ``cfg.llm_continue_steps`` more steps at peak lr ``cfg.llm_continue_lr``
     on ``docs`` (``llm_pretrain.train_llm``); -> (the frozen model, its summary, with ``continued_from``: the
     absolute source folder and ``continued_from_sha256``: sha256 of its weights file)."""
-    import hashlib
-
     seed_everything(seed)
     weights = Path(source) / "llm" / "model.safetensors"
     model = LlamaForCausalLM.from_pretrained(Path(source) / "llm")
     model, info = train_llm(model, cfg, docs, tokenizer, log, seed, cfg.llm_continue_steps, cfg.llm_continue_lr,
                             desc="llm trained further")
     info["continued_from"] = str(Path(source).resolve())
-    info["continued_from_sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None
+    info["continued_from_sha256"] = file_sha256(weights) if weights.is_file() else None
     return model, info
